@@ -1,0 +1,1 @@
+"""Analytics models arrive with the analytics issue (events and daily rollups)."""

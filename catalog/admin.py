@@ -1,0 +1,156 @@
+"""The back office for the catalogue: categories, products with variant and image inlines,
+stock, and reviews."""
+from django.contrib import admin
+from django.db.models import Count, Sum
+from django.utils.html import format_html
+
+from . import services
+from .models import Category, Product, ProductImage, Review, Variant
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "path", "depth", "parent", "position", "is_visible", "product_count"]
+    list_filter = ["depth", "is_visible"]
+    list_editable = ["position", "is_visible"]
+    search_fields = ["name", "path"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("parent").annotate(num_products=Count("products"))
+
+    @admin.display(description="products", ordering="num_products")
+    def product_count(self, obj: Category) -> int:
+        return obj.num_products
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    extra = 0
+    fields = ["sku", "size", "colour", "price", "sale_price", "stock", "low_stock_threshold", "is_active"]
+    show_change_link = True
+
+
+def thumbnail(image_field, size: int = 60) -> str:
+    """An <img> tag for an admin list or inline, or a dash when there is no file."""
+    if not image_field:
+        return "-"
+    return format_html('<img src="{}" alt="" style="max-height:{}px;max-width:{}px">', image_field.url, size, size)
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ["preview", "image", "alt_text", "position", "variant"]
+    readonly_fields = ["preview"]
+    autocomplete_fields = ["variant"]
+
+    @admin.display(description="preview")
+    def preview(self, obj: ProductImage) -> str:
+        return thumbnail(obj.image)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["preview", "name", "sku", "is_visible", "variant_count", "stock_total", "rating_average",
+                    "rating_count", "created_at"]
+    list_display_links = ["preview", "name"]
+    list_filter = ["is_visible", "categories", "created_at"]
+    search_fields = ["name", "sku", "variants__sku"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["categories"]
+    readonly_fields = ["rating_average", "rating_count", "created_at", "updated_at"]
+    inlines = [VariantInline, ProductImageInline]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        from .selectors import primary_image_subquery
+
+        return (
+            super().get_queryset(request)
+            .annotate(num_variants=Count("variants", distinct=True), total_stock=Sum("variants__stock"),
+                      image_path=primary_image_subquery())
+        )
+
+    @admin.display(description="image")
+    def preview(self, obj: Product) -> str:
+        from django.core.files.storage import default_storage
+
+        if not obj.image_path:
+            return "-"
+        return format_html('<img src="{}" alt="" style="max-height:48px">', default_storage.url(obj.image_path))
+
+    @admin.display(description="variants", ordering="num_variants")
+    def variant_count(self, obj: Product) -> int:
+        return obj.num_variants
+
+    @admin.display(description="stock", ordering="total_stock")
+    def stock_total(self, obj: Product) -> int:
+        return obj.total_stock or 0
+
+
+class StockStatusFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock_status"
+
+    def lookups(self, request, model_admin):
+        return [("out", "Sold out"), ("low", "Low (at or below threshold)"), ("in", "In stock")]
+
+    def queryset(self, request, queryset):
+        from django.db.models import F
+
+        if self.value() == "out":
+            return queryset.filter(stock=0)
+        if self.value() == "low":
+            return queryset.filter(stock__gt=0, stock__lte=F("low_stock_threshold"))
+        if self.value() == "in":
+            return queryset.filter(stock__gt=0)
+        return queryset
+
+
+@admin.register(Variant)
+class VariantAdmin(admin.ModelAdmin):
+    """Stock is edited here (list_editable) or in the product's variant inline."""
+
+    list_display = ["sku", "product", "size", "colour", "price", "sale_price", "stock", "is_active"]
+    list_editable = ["stock"]
+    list_filter = [StockStatusFilter, "is_active", "size", "colour"]
+    search_fields = ["sku", "product__name"]
+    list_select_related = ["product"]
+    autocomplete_fields = ["product"]
+    actions = ["mark_sold_out"]
+
+    @admin.action(description="Set stock to 0 (sold out)")
+    def mark_sold_out(self, request, queryset):
+        for variant in queryset:
+            services.set_stock(variant=variant, stock=0)
+        self.message_user(request, f"{queryset.count()} variants marked sold out.")
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["title", "product", "rating", "reviewer_name", "status", "created_at"]
+    list_filter = ["status", "rating", "created_at"]
+    search_fields = ["title", "body", "reviewer_name", "product__name", "product__sku"]
+    list_select_related = ["product"]
+    autocomplete_fields = ["product", "user"]
+    actions = ["approve", "reject"]
+
+    def _set_status(self, request, queryset, status):
+        product_ids = set(queryset.values_list("product_id", flat=True))
+        updated = queryset.update(status=status)
+        services.refresh_product_rating(product_ids=product_ids)
+        self.message_user(request, f"{updated} reviews marked {status}.")
+
+    @admin.action(description="Approve selected reviews")
+    def approve(self, request, queryset):
+        self._set_status(request, queryset, Review.Status.APPROVED)
+
+    @admin.action(description="Reject selected reviews")
+    def reject(self, request, queryset):
+        self._set_status(request, queryset, Review.Status.REJECTED)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.refresh_product_rating(product_ids=[obj.product_id])

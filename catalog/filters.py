@@ -1,0 +1,64 @@
+"""Storefront filters for product listings (django-filter).
+
+Size, colour, price range and "in stock" all apply to the same variant: "M in Gray, in stock,
+under $50" finds products that have one variant matching all four, not four different variants.
+"""
+import django_filters
+from django import forms
+
+from .selectors import DEFAULT_SORT, RELEVANCE, SORTS, Facets, matching_variant_exists, sort_products
+
+
+class ProductFilter(django_filters.FilterSet):
+    """Filters and sorting for a category or search listing. Pass `facets` to offer only the
+    sizes and colours present in that listing."""
+
+    size = django_filters.MultipleChoiceFilter(
+        choices=[], method="_noop", widget=forms.CheckboxSelectMultiple, label="Size")
+    colour = django_filters.MultipleChoiceFilter(
+        choices=[], method="_noop", widget=forms.CheckboxSelectMultiple, label="Colour")
+    min_price = django_filters.NumberFilter(method="_noop", label="Min price", min_value=0)
+    max_price = django_filters.NumberFilter(method="_noop", label="Max price", min_value=0)
+    in_stock = django_filters.BooleanFilter(method="_noop", widget=forms.CheckboxInput, label="In stock only")
+    sort = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in SORTS.items()], method="_noop", empty_label=None, label="Sort by")
+
+    def __init__(self, data=None, queryset=None, *, facets: Facets | None = None,
+                 default_sort: str = DEFAULT_SORT, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        self.default_sort = default_sort
+        if default_sort == RELEVANCE:
+            self.form.fields["sort"].choices = [(RELEVANCE, "Best match"), *self.form.fields["sort"].choices]
+        if facets is not None:
+            self.filters["size"].extra["choices"] = [(s, s) for s in facets.sizes]
+            self.filters["colour"].extra["choices"] = [(c, c) for c in facets.colours]
+            self.form.fields["size"].choices = [(s, s) for s in facets.sizes]
+            self.form.fields["colour"].choices = [(c, c) for c in facets.colours]
+
+    def _noop(self, queryset, name, value):
+        return queryset  # every field is applied together in filter_queryset
+
+    def filter_queryset(self, queryset):
+        """Apply all variant conditions as one EXISTS, then the chosen sort."""
+        data = self.form.cleaned_data
+        conditions = {}
+        if data.get("size"):
+            conditions["size__in"] = data["size"]
+        if data.get("colour"):
+            conditions["colour__in"] = data["colour"]
+        if data.get("min_price") is not None:
+            conditions["effective_price__gte"] = data["min_price"]
+        if data.get("max_price") is not None:
+            conditions["effective_price__lte"] = data["max_price"]
+        if data.get("in_stock"):
+            conditions["stock__gt"] = 0
+        if conditions:
+            queryset = queryset.filter(matching_variant_exists(**conditions))
+        sort = data.get("sort") or self.default_sort
+        return queryset if sort == RELEVANCE else sort_products(queryset, sort)
+
+    @property
+    def active_filter_count(self) -> int:
+        data = self.form.cleaned_data if self.form.is_valid() else {}
+        return sum(1 for key in ("size", "colour", "min_price", "max_price", "in_stock")
+                   if data.get(key) not in (None, "", [], False))

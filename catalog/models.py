@@ -1,0 +1,249 @@
+"""Catalogue: a category tree, products, their variants (the things with a SKU and stock),
+product images and reviews.
+
+Money is `Decimal` in `settings.SHOP_CURRENCY`. Stock is a whole number of units that the
+database itself keeps at zero or above.
+"""
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+
+class Category(models.Model):
+    """A node of the category tree. `path` is the slash-joined slugs from the top ("men/tops")."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200)
+    parent = models.ForeignKey("self", null=True, blank=True, related_name="children", on_delete=models.CASCADE)
+    path = models.CharField(max_length=1000, unique=True, help_text="Slugs from the top, joined by '/'.")
+    depth = models.PositiveSmallIntegerField(default=1, help_text="1 for a top-level category.")
+    position = models.PositiveIntegerField(default=0, help_text="Order among siblings.")
+    description = models.TextField(blank=True)
+    is_visible = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["path"]
+        constraints = [models.UniqueConstraint(fields=["parent", "slug"], name="category_unique_slug_per_parent")]
+
+    def __str__(self) -> str:
+        return self.path
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:category", kwargs={"path": self.path})
+
+    def ancestor_paths(self) -> list[str]:
+        """Paths of this category and every ancestor, top first: "a/b" -> ["a", "a/b"]."""
+        parts = self.path.split("/")
+        return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+class ProductQuerySet(models.QuerySet):
+    """Named reads of products."""
+
+    def visible(self) -> "ProductQuerySet":
+        """Products a shopper may see: flagged visible, with at least one active variant."""
+        return self.filter(is_visible=True).filter(
+            Exists(Variant.objects.filter(product=OuterRef("pk"), is_active=True))
+        )
+
+    def in_category(self, category: "Category") -> "ProductQuerySet":
+        """Products in `category` or any category below it."""
+        in_tree = Product.categories.through.objects.filter(product=OuterRef("pk")).filter(
+            Q(category__path=category.path) | Q(category__path__startswith=category.path + "/")
+        )
+        return self.filter(Exists(in_tree))
+
+    def on_sale(self) -> "ProductQuerySet":
+        """Products with an active variant whose sale price is below its regular price."""
+        return self.filter(
+            Exists(
+                Variant.objects.filter(
+                    product=OuterRef("pk"), is_active=True, sale_price__isnull=False, sale_price__lt=F("price")
+                )
+            )
+        )
+
+
+class Product(models.Model):
+    """What a shopper browses: a name, a description and one or more variants to buy."""
+
+    sku = models.CharField(
+        "parent SKU", max_length=64, unique=True, help_text="The catalogue's own key (Magento parent SKU)."
+    )
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255, unique=True)
+    description = models.TextField(blank=True, help_text="Sanitised HTML.")
+    short_description = models.TextField(blank=True, help_text="Sanitised HTML.")
+    attributes = models.JSONField(default=dict, blank=True, help_text='e.g. {"material": ["Wool"]}')
+    seo_title = models.CharField(max_length=255, blank=True)
+    seo_description = models.TextField(blank=True)
+    is_visible = models.BooleanField(default=True, db_index=True)
+    categories = models.ManyToManyField(Category, related_name="products", blank=True)
+    # Kept in step by catalog.services.refresh_product_rating, never computed per row on listings.
+    rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    rating_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:product", kwargs={"slug": self.slug})
+
+    @property
+    def meta_title(self) -> str:
+        return self.seo_title or self.name
+
+
+class VariantQuerySet(models.QuerySet):
+    """Named reads of variants."""
+
+    def active(self) -> "VariantQuerySet":
+        return self.filter(is_active=True)
+
+    def in_stock(self) -> "VariantQuerySet":
+        return self.filter(is_active=True, stock__gt=0)
+
+    def with_effective_price(self) -> "VariantQuerySet":
+        """Annotate `effective_price`: the sale price when set, else the regular price."""
+        return self.annotate(effective_price=Coalesce("sale_price", "price"))
+
+
+class Variant(models.Model):
+    """A buyable SKU of a product: one size and colour, with its own price and stock."""
+
+    product = models.ForeignKey(Product, related_name="variants", on_delete=models.CASCADE)
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=255, blank=True)
+    size = models.CharField(max_length=32, blank=True, db_index=True)
+    colour = models.CharField(max_length=32, blank=True, db_index=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    sale_price = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    stock = models.IntegerField(default=0, help_text="Units on hand that can still be sold.")
+    low_stock_threshold = models.PositiveIntegerField(default=5)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    objects = VariantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product_id", "position", "pk"]
+        constraints = [
+            # The last line of defence against overselling: the database refuses negative stock.
+            models.CheckConstraint(condition=Q(stock__gte=0), name="variant_stock_non_negative"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="variant_price_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} ({self.product.name})" if self.product_id else self.sku
+
+    @property
+    def unit_price(self) -> Decimal:
+        """What one unit sells for now: the sale price when set and lower, else the price."""
+        if self.sale_price is not None and self.sale_price < self.price:
+            return self.sale_price
+        return self.price
+
+    @property
+    def is_on_sale(self) -> bool:
+        return self.unit_price < self.price
+
+    @property
+    def in_stock(self) -> bool:
+        return self.is_active and self.stock > 0
+
+    @property
+    def options_label(self) -> str:
+        """"M / Gray", or "" for a product without options."""
+        return " / ".join(value for value in (self.size, self.colour) if value)
+
+    @property
+    def options(self) -> dict[str, str]:
+        return {key: value for key, value in (("size", self.size), ("colour", self.colour)) if value}
+
+
+def product_image_path(instance: "ProductImage", filename: str) -> str:
+    """Upload path: products/<parent SKU>/<file name>."""
+    return f"products/{instance.product.sku}/{filename}"
+
+
+class ProductImage(models.Model):
+    """A product photograph, in display order. `variant` links a colour-specific shot."""
+
+    product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE)
+    variant = models.ForeignKey(Variant, related_name="images", null=True, blank=True, on_delete=models.SET_NULL)
+    image = models.ImageField(upload_to=product_image_path, max_length=500, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    alt_text = models.CharField(max_length=255, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    source_path = models.CharField(
+        max_length=500, blank=True, help_text="Where the importer found it; re-imports match on it."
+    )
+
+    class Meta:
+        ordering = ["product_id", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "source_path"],
+                condition=~Q(source_path=""),
+                name="product_image_unique_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.alt_text or self.image.name
+
+
+class ReviewQuerySet(models.QuerySet):
+    def approved(self) -> "ReviewQuerySet":
+        return self.filter(status=Review.Status.APPROVED)
+
+
+class Review(models.Model):
+    """A shopper's rating (1-5) and words about a product. Only approved reviews count."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    product = models.ForeignKey(Product, related_name="reviews", on_delete=models.CASCADE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="reviews", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    title = models.CharField(max_length=255)
+    body = models.TextField()
+    reviewer_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"),
+            models.UniqueConstraint(
+                fields=["product", "reviewer_name", "title"], name="review_unique_per_reviewer_title"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 {self.title}"

@@ -1,0 +1,193 @@
+"""Catalogue reads for the storefront, each with a fixed number of queries whatever the page size."""
+from dataclasses import dataclass
+
+from django.db.models import Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Least
+
+from .models import Category, Product, ProductImage, Review, Variant
+
+# Size order used by the Luma catalogue; anything else (waist sizes "28", "32"...) sorts after it.
+SIZE_ORDER = {size: index for index, size in enumerate(["XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL"])}
+
+
+def size_sort_key(size: str) -> tuple:
+    """Sort sizes as a shopper expects: XS < S < M < L < XL, then numbers ascending, then text."""
+    if size in SIZE_ORDER:
+        return (0, SIZE_ORDER[size], "")
+    if size.isdigit():
+        return (1, int(size), "")
+    return (2, 0, size)
+
+
+def top_level_categories() -> list[Category]:
+    """Visible categories at the top of the tree, in their display order (one query)."""
+    return list(Category.objects.filter(depth=1, is_visible=True).order_by("position", "name"))
+
+
+def primary_image_subquery(product_field: str = "pk") -> Subquery:
+    """A subquery giving the storage path of the first image of the product at `product_field`."""
+    return Subquery(
+        ProductImage.objects.filter(product=OuterRef(product_field)).order_by("position", "pk").values("image")[:1]
+    )
+
+
+def product_cards(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """Annotate what a product card shows, without a query per product.
+
+    Adds `price_from` (lowest current selling price, Decimal), `regular_price_from` (lowest regular
+    price), `stock_total` (units across active variants) and `image_path` (first image's path).
+    """
+    active = Q(variants__is_active=True)
+    return queryset.annotate(
+        price_from=Min(Least(Coalesce("variants__sale_price", "variants__price"), "variants__price"), filter=active),
+        regular_price_from=Min("variants__price", filter=active),
+        stock_total=Coalesce(Sum("variants__stock", filter=active), 0),
+        image_path=primary_image_subquery(),
+    )
+
+
+SORTS = {
+    "name": ("Name", ["name", "pk"]),
+    "price": ("Price: low to high", ["price_from", "name", "pk"]),
+    "-price": ("Price: high to low", [F("price_from").desc(), "name", "pk"]),
+    "newest": ("Newest", ["-created_at", "-pk"]),
+    "rating": ("Rating", [F("rating_average").desc(nulls_last=True), "-rating_count", "pk"]),
+}
+DEFAULT_SORT = "name"
+RELEVANCE = "relevance"  # search pages: keep the order the search produced
+
+
+def sort_products(queryset: QuerySet[Product], sort: str) -> QuerySet[Product]:
+    """Order annotated product cards by one of SORTS (unknown values fall back to DEFAULT_SORT)."""
+    _, ordering = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    return queryset.order_by(*ordering)
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Filter values present among a set of products: sizes in shop order, colours A-Z."""
+
+    sizes: list[str]
+    colours: list[str]
+
+
+def facets_for(products: QuerySet[Product]) -> Facets:
+    """The sizes and colours of the active variants of `products` (two queries)."""
+    variants = Variant.objects.filter(is_active=True, product__in=products.values("pk"))
+    sizes = set(variants.exclude(size="").values_list("size", flat=True).distinct())
+    colours = set(variants.exclude(colour="").values_list("colour", flat=True).distinct())
+    return Facets(sizes=sorted(sizes, key=size_sort_key), colours=sorted(colours))
+
+
+def breadcrumbs(category: Category) -> list[Category]:
+    """The category and its ancestors, top first (one query)."""
+    found = {c.path: c for c in Category.objects.filter(path__in=category.ancestor_paths())}
+    return [found[path] for path in category.ancestor_paths() if path in found]
+
+
+def new_arrivals(limit: int = 8) -> QuerySet[Product]:
+    """The most recently added visible products, as cards."""
+    return product_cards(Product.objects.visible()).order_by("-created_at", "-pk")[:limit]
+
+
+def products_on_sale(limit: int = 8) -> QuerySet[Product]:
+    """Visible products with a variant on sale, as cards."""
+    return product_cards(Product.objects.visible().on_sale()).order_by("name", "pk")[:limit]
+
+
+def product_detail(slug: str) -> Product:
+    """A visible product with its active variants (in size order), images, categories and the
+    latest approved reviews prefetched. Raises Product.DoesNotExist."""
+    return (
+        Product.objects.visible()
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.active().order_by("position", "pk")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")),
+            Prefetch("categories", queryset=Category.objects.order_by("-depth", "path")),
+            Prefetch("reviews", queryset=Review.objects.approved().order_by("-created_at", "-pk")[:50],
+                     to_attr="approved_reviews"),
+        )
+        .get(slug=slug)
+    )
+
+
+@dataclass(frozen=True)
+class VariantPicker:
+    """A product's variants arranged for choosing: `sizes` and `colours` on offer (shop order), and
+    `grid`, one row per colour: (colour, [(size, variant or None), ...])."""
+
+    variants: list[Variant]
+    sizes: list[str]
+    colours: list[str]
+    grid: list[tuple[str, list[tuple[str, Variant | None]]]]
+
+    @property
+    def has_options(self) -> bool:
+        return bool(self.sizes or self.colours)
+
+    @property
+    def price_from(self):
+        """Lowest current selling price (Decimal), or None without variants."""
+        return min((v.unit_price for v in self.variants), default=None)
+
+    @property
+    def regular_price_from(self):
+        return min((v.price for v in self.variants), default=None)
+
+    @property
+    def in_stock(self) -> bool:
+        return any(v.in_stock for v in self.variants)
+
+    def as_json(self) -> list[dict]:
+        """What the product page script needs to follow the shopper's choice."""
+        return [{"id": v.pk, "size": v.size, "colour": v.colour, "sku": v.sku, "stock": v.stock,
+                 "price": str(v.unit_price), "regular_price": str(v.price)} for v in self.variants]
+
+
+def variant_picker(variants: list[Variant]) -> VariantPicker:
+    """Arrange already-loaded variants for the product page (no queries)."""
+    sizes = sorted({v.size for v in variants if v.size}, key=size_sort_key)
+    colours = sorted({v.colour for v in variants if v.colour})
+    by_options = {(v.size, v.colour): v for v in variants}
+    grid = [(colour, [(size, by_options.get((size, colour))) for size in sizes or [""]])
+            for colour in colours or [""]]
+    return VariantPicker(variants=variants, sizes=sizes, colours=colours, grid=grid)
+
+
+def matching_variant_exists(**variant_filters) -> Exists:
+    """An Exists() over active variants of the outer product that match `variant_filters`."""
+    return Exists(
+        Variant.objects.active().with_effective_price().filter(product=OuterRef("pk")).filter(**variant_filters)
+    )
+
+
+class VariantChoiceError(LookupError):
+    """The shopper's choice names no buyable variant; the message says what to choose."""
+
+
+def choose_variant(*, product_id: int, variant_id: int | None = None, size: str = "", colour: str = "") -> Variant:
+    """The active variant of a visible product picked by id, or by size and colour.
+
+    Raises VariantChoiceError ("Please choose a size.", "... is not available in M / Gray.").
+    """
+    variants = list(Variant.objects.active().select_related("product")
+                    .filter(product_id=product_id, product__is_visible=True))
+    if not variants:
+        raise VariantChoiceError("That product is not available.")
+    if variant_id is not None:
+        for variant in variants:
+            if variant.pk == variant_id:
+                return variant
+        raise VariantChoiceError("That option is not available.")
+    if len(variants) == 1 and not variants[0].options:
+        return variants[0]
+    missing = [label for label, values, chosen in (("size", {v.size for v in variants} - {""}, size),
+                                                  ("colour", {v.colour for v in variants} - {""}, colour))
+               if values and not chosen]
+    if missing:
+        raise VariantChoiceError(f"Please choose a {' and a '.join(missing)}.")
+    for variant in variants:
+        if variant.size == size and variant.colour == colour:
+            return variant
+    raise VariantChoiceError(
+        f"{variants[0].product.name} is not available in {' / '.join(v for v in (size, colour) if v)}.")

@@ -1,0 +1,100 @@
+"""Catalogue writes: stock movements and rating upkeep. The only place that changes them.
+
+Callers that take stock for several variants must lock them first, in primary-key order
+(`lock_variants`), so that concurrent checkouts cannot deadlock (the pattern of Saleor's
+warehouse/management.py and django-oscar's OrderCreator).
+"""
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Avg, Count, F
+
+from .models import Product, Review, Variant
+
+
+class InsufficientStock(Exception):
+    """A variant has fewer units than asked for. Carries what was asked and what is left."""
+
+    def __init__(self, *, variant: Variant, requested: int, available: int):
+        self.variant = variant
+        self.requested = requested
+        self.available = available
+        name = f"{variant.product.name} ({variant.options_label})" if variant.options_label else variant.product.name
+        if available <= 0:
+            message = f"{name} is sold out."
+        else:
+            message = f"Only {available} of {name} left in stock; you asked for {requested}."
+        super().__init__(message)
+
+
+def lock_variants(variant_ids: Iterable[int]) -> dict[int, Variant]:
+    """Lock the given variants for this transaction, in primary-key order, and return them by id.
+
+    Must run inside `transaction.atomic()`. Unknown ids are simply absent from the result.
+    """
+    return {
+        variant.pk: variant
+        for variant in Variant.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(pk__in=set(variant_ids))
+        .order_by("pk")
+    }
+
+
+def allocate_stock(*, variant: Variant, quantity: int) -> None:
+    """Take `quantity` units (> 0) from a variant's stock.
+
+    Raises InsufficientStock if fewer units are left or the variant is inactive. The conditional
+    UPDATE makes this safe even without a lock; the CHECK (stock >= 0) constraint backs it up.
+    Updates `variant.stock` in memory to the new value.
+    """
+    if quantity <= 0:
+        raise ValueError(f"quantity must be positive, got {quantity}")
+    taken = Variant.objects.filter(pk=variant.pk, is_active=True, stock__gte=quantity).update(
+        stock=F("stock") - quantity
+    )
+    if not taken:
+        variant.refresh_from_db(fields=["stock", "is_active"])
+        raise InsufficientStock(
+            variant=variant, requested=quantity, available=variant.stock if variant.is_active else 0
+        )
+    variant.stock -= quantity
+
+
+def release_stock(*, variant: Variant, quantity: int) -> None:
+    """Give `quantity` units (> 0) back to a variant's stock (a cancelled or refunded line)."""
+    if quantity <= 0:
+        raise ValueError(f"quantity must be positive, got {quantity}")
+    Variant.objects.filter(pk=variant.pk).update(stock=F("stock") + quantity)
+    variant.stock += quantity
+
+
+@transaction.atomic
+def set_stock(*, variant: Variant, stock: int) -> Variant:
+    """Set a variant's stock on hand to `stock` units (>= 0). Raises ValueError when negative."""
+    if stock < 0:
+        raise ValueError(f"stock cannot be negative, got {stock}")
+    Variant.objects.filter(pk=variant.pk).update(stock=stock)
+    variant.stock = stock
+    return variant
+
+
+def refresh_product_rating(*, product_ids: Iterable[int]) -> None:
+    """Recompute `rating_average` (2 decimals, half up) and `rating_count` from approved reviews."""
+    product_ids = set(product_ids)
+    stats = {
+        row["product_id"]: row
+        for row in Review.objects.approved()
+        .filter(product_id__in=product_ids)
+        .values("product_id")
+        .annotate(average=Avg("rating"), count=Count("pk"))
+    }
+    products = list(Product.objects.filter(pk__in=product_ids).only("pk"))
+    for product in products:
+        row = stats.get(product.pk)
+        product.rating_count = row["count"] if row else 0
+        product.rating_average = (
+            Decimal(str(row["average"])).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if row else None
+        )
+    Product.objects.bulk_update(products, ["rating_average", "rating_count"])

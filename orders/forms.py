@@ -1,0 +1,57 @@
+"""Validation of what shoppers post. No prices here: prices only ever come from the database."""
+from django import forms
+from django.conf import settings
+
+from .pricing import shipping_rates
+
+COUNTRIES = [
+    ("US", "United States"), ("GB", "United Kingdom"), ("CA", "Canada"), ("IE", "Ireland"), ("FR", "France"),
+    ("DE", "Germany"), ("NL", "Netherlands"), ("ES", "Spain"), ("IT", "Italy"), ("AU", "Australia"),
+]
+
+
+class AddToCartForm(forms.Form):
+    """The product page's form: a variant id chosen directly, or a size and colour to resolve."""
+
+    product = forms.IntegerField(widget=forms.HiddenInput)
+    variant = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    size = forms.CharField(required=False, max_length=32)
+    colour = forms.CharField(required=False, max_length=32)
+    quantity = forms.IntegerField(min_value=1, max_value=settings.SHOP_CART_MAX_QUANTITY, initial=1)
+
+
+class CartLineForm(forms.Form):
+    """A new quantity for one cart line; 0 removes it."""
+
+    variant = forms.IntegerField(widget=forms.HiddenInput)
+    quantity = forms.IntegerField(min_value=0, max_value=settings.SHOP_CART_MAX_QUANTITY)
+
+
+class CheckoutDetailsForm(forms.Form):
+    """Contact, shipping address and shipping method."""
+
+    email = forms.EmailField()
+    shipping_name = forms.CharField(label="Full name", max_length=200)
+    shipping_line1 = forms.CharField(label="Address line 1", max_length=255)
+    shipping_line2 = forms.CharField(label="Address line 2", max_length=255, required=False)
+    shipping_city = forms.CharField(label="City", max_length=100)
+    shipping_postcode = forms.CharField(label="Postcode / ZIP", max_length=20)
+    shipping_country = forms.ChoiceField(label="Country", choices=COUNTRIES)
+    phone = forms.CharField(max_length=32, required=False)
+    shipping_method = forms.ChoiceField(widget=forms.RadioSelect, choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shipping_method"].choices = [
+            (rate.code, f"{rate.name} ({rate.price} {settings.SHOP_CURRENCY})") for rate in shipping_rates()
+        ]
+
+
+class PaymentForm(forms.Form):
+    """The dummy provider's card form plus the checkout attempt's idempotency key."""
+
+    card_number = forms.RegexField(
+        regex=r"^[\d ]{12,23}$", label="Card number", initial="4242 4242 4242 4242",
+        error_messages={"invalid": "Enter a card number of 12 to 19 digits."},
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

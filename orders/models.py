@@ -1,0 +1,126 @@
+"""Carts, orders and order lines.
+
+A cart holds variant ids and quantities only; prices are read from the catalogue whenever the cart
+is shown. An order keeps a snapshot of every line (name, SKU, options, unit price) and its totals,
+all `Decimal` in the order's `currency`.
+"""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from catalog.models import Variant
+
+
+class Cart(models.Model):
+    """A shopper's cart. A guest's cart is found through its id in the session; a customer's
+    cart is found by `customer` (one open cart each) and survives logging out."""
+
+    customer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="cart", on_delete=models.CASCADE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Cart {self.pk} ({self.customer or 'guest'})"
+
+
+class CartLine(models.Model):
+    """One variant in a cart, with how many units the shopper wants."""
+
+    cart = models.ForeignKey(Cart, related_name="lines", on_delete=models.CASCADE)
+    variant = models.ForeignKey(Variant, related_name="cart_lines", on_delete=models.CASCADE)
+    quantity = models.PositiveIntegerField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "variant"], name="cart_line_unique_variant"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cart_line_quantity_positive"),
+        ]
+
+
+class Order(models.Model):
+    """A placed order. Totals are computed on the server when it is placed and never change."""
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Pending payment"
+        PAID = "paid", "Paid"
+        FULFILLED = "fulfilled", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    number = models.CharField(max_length=32, unique=True)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="orders", on_delete=models.PROTECT
+    )
+    email = models.EmailField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True)
+    currency = models.CharField(max_length=3)
+
+    shipping_name = models.CharField(max_length=200)
+    shipping_line1 = models.CharField("address line 1", max_length=255)
+    shipping_line2 = models.CharField("address line 2", max_length=255, blank=True)
+    shipping_city = models.CharField("city", max_length=100)
+    shipping_postcode = models.CharField("postcode", max_length=20)
+    shipping_country = models.CharField("country", max_length=2, help_text="ISO 3166-1 alpha-2 code.")
+    phone = models.CharField(max_length=32, blank=True)
+
+    shipping_method = models.CharField(max_length=32)
+    shipping_method_name = models.CharField(max_length=100)
+    shipping_price = models.DecimalField(max_digits=10, decimal_places=2)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    payment_provider = models.CharField(max_length=32)
+    payment_reference = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(
+        max_length=64, unique=True, help_text="One key per checkout attempt; a repeat returns the same order."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:order_detail", kwargs={"number": self.number})
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines.all())
+
+
+class OrderLine(models.Model):
+    """A snapshot of what was bought: it keeps its name, SKU and price if the catalogue changes."""
+
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
+    variant = models.ForeignKey(Variant, null=True, blank=True, related_name="order_lines", on_delete=models.SET_NULL)
+    product_name = models.CharField(max_length=255)
+    sku = models.CharField("SKU", max_length=64)
+    options = models.JSONField(default=dict, blank=True, help_text='e.g. {"size": "M", "colour": "Gray"}')
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["order_id", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+    @property
+    def options_label(self) -> str:
+        return " / ".join(str(value) for value in self.options.values())
+

@@ -1,0 +1,243 @@
+"""Cart and checkout writes. HTML views, admin actions, API views and tasks all call these.
+
+Domain errors are named exceptions (subclasses of CheckoutError); views turn them into messages.
+"""
+import secrets
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import IntegrityError, transaction
+
+from catalog.models import Variant
+from catalog.services import InsufficientStock, allocate_stock, lock_variants
+
+from .models import Cart, CartLine, Order, OrderLine
+from .payments import PaymentDeclined, get_provider
+from .pricing import UnknownShippingMethod, get_shipping_rate, price_lines
+
+SESSION_CART_KEY = "cart_id"
+
+__all__ = [
+    "CheckoutDetails", "CheckoutError", "EmptyCart", "InsufficientStock", "InvalidQuantity",
+    "PaymentDeclined", "SHOPPER_ERRORS", "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
+    "get_or_create_cart", "merge_guest_cart_into_customer_cart", "place_order", "set_line_quantity",
+]
+
+
+class CheckoutError(Exception):
+    """Base for cart and checkout errors; the message is safe to show to the shopper."""
+
+
+class EmptyCart(CheckoutError):
+    """Checkout was asked to place an order for a cart with no lines."""
+
+
+class InvalidQuantity(CheckoutError):
+    """A quantity outside 1..settings.SHOP_CART_MAX_QUANTITY."""
+
+
+class VariantUnavailable(CheckoutError):
+    """The variant does not exist, is inactive, or its product is hidden."""
+
+
+# Every error a shopper can cause at cart or checkout; each message is safe to show.
+SHOPPER_ERRORS = (CheckoutError, InsufficientStock, PaymentDeclined, UnknownShippingMethod)
+
+
+@dataclass(frozen=True)
+class CheckoutDetails:
+    """What the shopper types at checkout: contact, shipping address and shipping method code."""
+
+    email: str
+    shipping_name: str
+    shipping_line1: str
+    shipping_city: str
+    shipping_postcode: str
+    shipping_country: str
+    shipping_method: str
+    shipping_line2: str = ""
+    phone: str = ""
+
+
+# --- Cart ------------------------------------------------------------------------------------
+
+def find_cart(*, session: SessionBase, customer) -> Cart | None:
+    """The shopper's cart if one exists: the customer's saved cart, else the session's guest cart."""
+    if customer is not None and customer.is_authenticated:
+        return Cart.objects.filter(customer=customer).first()
+    cart_id = session.get(SESSION_CART_KEY)
+    return Cart.objects.filter(pk=cart_id, customer__isnull=True).first() if cart_id else None
+
+
+def get_or_create_cart(*, session: SessionBase, customer) -> Cart:
+    """The shopper's cart, created on first use. A guest's cart id is kept in the session."""
+    if customer is not None and customer.is_authenticated:
+        return Cart.objects.get_or_create(customer=customer)[0]
+    cart = find_cart(session=session, customer=None)
+    if cart is None:
+        cart = Cart.objects.create()
+        session[SESSION_CART_KEY] = cart.pk
+    return cart
+
+
+def _buyable_variant(variant_id: int) -> Variant:
+    variant = (
+        Variant.objects.select_related("product")
+        .filter(pk=variant_id, is_active=True, product__is_visible=True)
+        .first()
+    )
+    if variant is None:
+        raise VariantUnavailable("That product is no longer available.")
+    return variant
+
+
+def _check_quantity(quantity: int) -> None:
+    limit = settings.SHOP_CART_MAX_QUANTITY
+    if not 1 <= quantity <= limit:
+        raise InvalidQuantity(f"Quantity must be between 1 and {limit}.")
+
+
+@transaction.atomic
+def add_to_cart(*, cart: Cart, variant_id: int, quantity: int = 1) -> CartLine:
+    """Add `quantity` units of a variant to the cart (adding to an existing line).
+
+    Raises VariantUnavailable, InvalidQuantity, or InsufficientStock when the cart would hold more
+    units than are in stock now. Stock is only taken when the order is placed.
+    """
+    variant = _buyable_variant(variant_id)
+    line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
+    new_quantity = quantity + (line.quantity if line else 0)
+    _check_quantity(quantity)
+    _check_quantity(new_quantity)
+    if new_quantity > variant.stock:
+        raise InsufficientStock(variant=variant, requested=new_quantity, available=variant.stock)
+    if line is None:
+        line = CartLine.objects.create(cart=cart, variant=variant, quantity=new_quantity)
+    else:
+        line.quantity = new_quantity
+        line.save(update_fields=["quantity"])
+    cart.save(update_fields=["updated_at"])
+    return line
+
+
+@transaction.atomic
+def set_line_quantity(*, cart: Cart, variant_id: int, quantity: int) -> CartLine | None:
+    """Set a cart line to `quantity` units; 0 removes the line. Returns the line, or None if removed.
+
+    Raises InvalidQuantity, VariantUnavailable or InsufficientStock.
+    """
+    if quantity == 0:
+        CartLine.objects.filter(cart=cart, variant_id=variant_id).delete()
+        return None
+    _check_quantity(quantity)
+    variant = _buyable_variant(variant_id)
+    if quantity > variant.stock:
+        raise InsufficientStock(variant=variant, requested=quantity, available=variant.stock)
+    line, _ = CartLine.objects.update_or_create(cart=cart, variant=variant, defaults={"quantity": quantity})
+    return line
+
+
+@transaction.atomic
+def merge_guest_cart_into_customer_cart(*, session: SessionBase, customer) -> Cart | None:
+    """Move the session's guest cart lines into the customer's cart and forget the guest cart.
+
+    Quantities of the same variant add up, capped at the stock on hand and the per-line limit.
+    Returns the customer's cart, or None when there was no guest cart.
+    """
+    guest = find_cart(session=session, customer=None)
+    session.pop(SESSION_CART_KEY, None)
+    if guest is None:
+        return None
+    cart = Cart.objects.get_or_create(customer=customer)[0]
+    existing = {line.variant_id: line for line in cart.lines.select_for_update()}
+    for line in guest.lines.select_related("variant"):
+        target = existing.get(line.variant_id)
+        wanted = line.quantity + (target.quantity if target else 0)
+        capped = min(wanted, line.variant.stock, settings.SHOP_CART_MAX_QUANTITY)
+        if capped <= 0:
+            continue
+        if target:
+            target.quantity = capped
+            target.save(update_fields=["quantity"])
+        else:
+            CartLine.objects.create(cart=cart, variant=line.variant, quantity=capped)
+    guest.delete()
+    return cart
+
+
+# --- Checkout --------------------------------------------------------------------------------
+
+def new_order_number() -> str:
+    """A short, unguessable order number such as "IS-7KQ2M9XD" (8 characters, no 0/O/1/I)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "IS-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provider: str,
+                card_number: str, idempotency_key: str) -> Order:
+    """Turn a cart into a paid order and take its stock, all in one transaction.
+
+    Prices, shipping and totals come from the database; the order lines keep a snapshot.
+    Variants are locked in primary-key order so that concurrent checkouts cannot deadlock.
+    A second call with the same `idempotency_key` returns the first order and changes nothing.
+
+    Raises EmptyCart, VariantUnavailable, InsufficientStock, UnknownShippingMethod or
+    PaymentDeclined; in each case no order exists, no stock moved and nothing was charged.
+    """
+    if not idempotency_key:
+        raise ValueError("idempotency_key is required")
+    if existing := Order.objects.filter(idempotency_key=idempotency_key).first():
+        return existing
+    try:
+        with transaction.atomic():
+            return _place_order(cart=cart, customer=customer, details=details, payment_provider=payment_provider,
+                                card_number=card_number, idempotency_key=idempotency_key)
+    except IntegrityError:
+        # A concurrent submit with the same key committed first: its order is the answer.
+        if existing := Order.objects.filter(idempotency_key=idempotency_key).first():
+            return existing
+        raise
+
+
+def _place_order(*, cart, customer, details, payment_provider, card_number, idempotency_key) -> Order:
+    lines = list(cart.lines.order_by("variant_id"))
+    if not lines:
+        raise EmptyCart("Your cart is empty.")
+    variants = lock_variants(line.variant_id for line in lines)
+    # Another submit of this checkout may have finished while we waited for the locks.
+    if existing := Order.objects.filter(idempotency_key=idempotency_key).first():
+        return existing
+    for line in lines:
+        variant = variants.get(line.variant_id)
+        if variant is None or not variant.product.is_visible:
+            raise VariantUnavailable("An item in your cart is no longer available. Please review your cart.")
+        allocate_stock(variant=variant, quantity=line.quantity)
+    priced = price_lines([(variants[line.variant_id], line.quantity) for line in lines],
+                         shipping_method=details.shipping_method)
+    provider = get_provider(payment_provider)
+    payment = provider.charge(amount=priced.total, currency=priced.currency, card_number=card_number,
+                              idempotency_key=idempotency_key)
+    order = Order.objects.create(
+        number=new_order_number(),
+        customer=customer if customer is not None and customer.is_authenticated else None,
+        status=Order.Status.PAID,
+        currency=priced.currency,
+        **{k: v for k, v in asdict(details).items() if k != "shipping_method"},
+        shipping_method=priced.shipping.code,
+        shipping_method_name=priced.shipping.name,
+        shipping_price=priced.shipping.price,
+        subtotal=priced.subtotal,
+        total=priced.total,
+        payment_provider=provider.code,
+        payment_reference=payment.reference,
+        idempotency_key=idempotency_key,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, variant=line.variant, product_name=line.variant.product.name, sku=line.variant.sku,
+                  options=line.variant.options, unit_price=line.unit_price, quantity=line.quantity,
+                  line_total=line.line_total)
+        for line in priced.lines
+    )
+    cart.lines.all().delete()
+    return order

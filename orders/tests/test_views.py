@@ -1,0 +1,138 @@
+"""Cart and checkout through the Django client, as a shopper's browser would drive them."""
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from catalog.models import Variant
+from catalog.tests.factories import VariantFactory
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = {"email": "gale@example.com", "shipping_name": "Gale Guest", "shipping_line1": "1 Main Street",
+           "shipping_city": "Springfield", "shipping_postcode": "12345", "shipping_country": "US",
+           "shipping_method": "standard"}
+
+
+@pytest.fixture
+def hoodie():
+    return VariantFactory(sku="MH01-M-Gray", size="M", colour="Gray", stock=5, price=Decimal("52.00"),
+                          product__name="Chaz Kangeroo Hoodie")
+
+
+def add(client, variant, quantity=1, **extra):
+    data = {"product": variant.product_id, "size": variant.size, "colour": variant.colour, "quantity": quantity}
+    return client.post(reverse("orders:cart_add"), {**data, **extra}, follow=True)
+
+
+def checkout(client, card="4242 4242 4242 4242", **extra):
+    """Fill the details step and submit the review step; returns (review response, final response)."""
+    review = client.post(reverse("orders:checkout"), {**ADDRESS, **extra}, follow=True)
+    key = review.context["form"]["idempotency_key"].value()
+    done = client.post(reverse("orders:checkout_review"), {"card_number": card, "idempotency_key": key}, follow=True)
+    return review, done, key
+
+
+def test_guest_buys_a_hoodie_by_size_and_colour(client, hoodie):
+    response = add(client, hoodie, 2)
+    assert "Added 2 x Chaz Kangeroo Hoodie (M / Gray) to your cart." in response.content.decode()
+    assert response.context["cart_item_count"]() == 2
+
+    review, done, _ = checkout(client)
+    assert "Place order and pay $109.00" in review.content.decode()  # 2 x 52 + 5.00 standard shipping
+    order = Order.objects.get()
+    assert done.redirect_chain[-1][0] == reverse("orders:confirmation", args=[order.number])
+    assert order.number in done.content.decode()
+    assert order.customer is None and order.email == "gale@example.com"
+    assert Variant.objects.get(pk=hoodie.pk).stock == 3
+
+
+def test_prices_posted_by_the_client_are_ignored(client, hoodie):
+    add(client, hoodie, 1, price="0.01", unit_price="0.01")
+    checkout(client, total="0.01", subtotal="0.01", shipping_price="0")
+    order = Order.objects.get()
+    assert (order.subtotal, order.shipping_price, order.total) == (Decimal("52.00"), Decimal("5.00"), Decimal("57.00"))
+    assert order.lines.get().unit_price == Decimal("52.00")
+
+
+def test_double_submit_creates_one_order(client, hoodie):
+    add(client, hoodie, 1)
+    _, first, key = checkout(client)
+    again = client.post(reverse("orders:checkout_review"), {"card_number": "4242424242424242",
+                                                            "idempotency_key": key}, follow=True)
+    assert Order.objects.count() == 1
+    assert again.redirect_chain[-1][0] == first.redirect_chain[-1][0]
+    assert Variant.objects.get(pk=hoodie.pk).stock == 4
+
+
+def test_asking_for_more_than_stock_gets_a_clear_message(client, hoodie):
+    response = add(client, hoodie, 6)
+    assert "Only 5 of Chaz Kangeroo Hoodie (M / Gray) left in stock; you asked for 6." in response.content.decode()
+    add(client, hoodie, 2)
+    Variant.objects.filter(pk=hoodie.pk).update(stock=1)  # someone else bought them meanwhile
+    _, done, _ = checkout(client)
+    assert "Only 1 of Chaz Kangeroo Hoodie (M / Gray) left" in done.content.decode()
+    assert not Order.objects.exists()
+    assert Variant.objects.get(pk=hoodie.pk).stock == 1
+
+
+def test_missing_choice_and_declined_card_are_explained(client, hoodie):
+    response = client.post(reverse("orders:cart_add"), {"product": hoodie.product_id, "size": "M", "quantity": 1},
+                           follow=True)
+    assert "Please choose a colour." in response.content.decode()
+    add(client, hoodie, 1)
+    _, done, _ = checkout(client, card="4000 0000 0000 0002")
+    assert "Your card was declined" in done.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_bad_input_gets_form_errors_not_500(client, hoodie):
+    assert client.post(reverse("orders:cart_add"), {"product": "x", "quantity": "-1"}).status_code == 302
+    assert client.post(reverse("orders:cart_update"), {"variant": "abc", "quantity": "2**31"}).status_code == 302
+    add(client, hoodie, 1)
+    response = client.post(reverse("orders:checkout"), {**ADDRESS, "email": "not-an-email",
+                                                        "shipping_method": "teleport"})
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() == {"email", "shipping_method"}
+
+
+def test_cart_quantity_change_and_removal(client, hoodie):
+    add(client, hoodie, 1)
+    client.post(reverse("orders:cart_update"), {"variant": hoodie.pk, "quantity": 3})
+    response = client.get(reverse("orders:cart"))
+    assert response.context["priced"].subtotal == Decimal("156.00")
+    client.post(reverse("orders:cart_update"), {"variant": hoodie.pk, "quantity": 0})
+    assert "Your cart is empty" in client.get(reverse("orders:cart")).content.decode()
+
+
+def test_guest_cart_merges_into_customer_cart_at_login(client, hoodie):
+    customer = UserFactory(email="ann@example.com")
+    other = VariantFactory(stock=5)
+    client.force_login(customer)
+    add(client, other, 1)  # saved in the customer's cart
+    client.post(reverse("logout"))
+    add(client, hoodie, 2)  # a guest cart in the session
+    client.post(reverse("login"), {"username": "ANN@example.com", "password": "correct-horse-battery"})
+    cart = client.get(reverse("orders:cart")).context["rows"]
+    assert sorted((line.variant.sku, line.quantity) for line, _ in cart) == sorted(
+        [(hoodie.sku, 2), (other.sku, 1)])
+
+
+def test_customers_see_only_their_own_orders(client, hoodie):
+    ann, bob = UserFactory(), UserFactory()
+    client.force_login(ann)
+    add(client, hoodie, 1)
+    checkout(client)
+    order = Order.objects.get()
+    assert order.customer == ann
+    assert order.number in client.get(reverse("orders:order_list")).content.decode()
+    assert client.get(order.get_absolute_url()).status_code == 200
+
+    client.force_login(bob)
+    assert client.get(order.get_absolute_url()).status_code == 404
+    assert client.get(reverse("orders:confirmation", args=[order.number])).status_code == 404
+    assert order.number not in client.get(reverse("orders:order_list")).content.decode()
+    client.logout()
+    assert client.get(order.get_absolute_url()).status_code == 302  # to the login page

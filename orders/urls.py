@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("cart/", views.cart_detail, name="cart"),
+    path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/update/", views.cart_update, name="cart_update"),
+    path("checkout/", views.checkout_details, name="checkout"),
+    path("checkout/review/", views.checkout_review, name="checkout_review"),
+    path("checkout/confirmation/<str:number>/", views.checkout_confirmation, name="confirmation"),
+    path("account/orders/", views.OrderListView.as_view(), name="order_list"),
+    path("account/orders/<str:number>/", views.OrderDetailView.as_view(), name="order_detail"),
+]

@@ -1,0 +1,164 @@
+"""Cart, checkout and order history pages. Each POST validates a form, calls one service and
+redirects with a message; domain errors become messages, never 500s."""
+import uuid
+from dataclasses import asdict
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView
+
+from catalog.selectors import VariantChoiceError, choose_variant
+
+from . import selectors, services
+from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm
+from .models import Order
+from .pricing import shipping_rates
+
+CHECKOUT_SESSION_KEY = "checkout_details"
+PLACED_ORDERS_SESSION_KEY = "placed_orders"  # order numbers this browser may see as a guest
+
+
+def _cart(request: HttpRequest, *, create: bool = False):
+    if create:
+        return services.get_or_create_cart(session=request.session, customer=request.user)
+    return services.find_cart(session=request.session, customer=request.user)
+
+
+def _back(request: HttpRequest, fallback: str) -> str:
+    referer = request.headers.get("referer", "")
+    return referer if referer.startswith(request.build_absolute_uri("/")) else fallback
+
+
+def cart_detail(request: HttpRequest) -> HttpResponse:
+    """/cart/: lines with current prices, quantity controls and the subtotal."""
+    lines, priced = selectors.priced_cart(_cart(request))
+    rows = list(zip(lines, priced.lines, strict=True))
+    return render(request, "orders/cart.html", {"rows": rows, "priced": priced})
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponse:
+    """Add the chosen variant to the cart, then go to the cart (or back with the reason why not)."""
+    form = AddToCartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a quantity between 1 and the limit, then try again.")
+        return redirect(_back(request, reverse("home")))
+    data = form.cleaned_data
+    try:
+        variant = choose_variant(product_id=data["product"], variant_id=data["variant"],
+                                 size=data["size"], colour=data["colour"])
+        services.add_to_cart(cart=_cart(request, create=True), variant_id=variant.pk, quantity=data["quantity"])
+    except (VariantChoiceError, *services.SHOPPER_ERRORS) as error:
+        messages.error(request, str(error))
+        return redirect(_back(request, reverse("home")))
+    messages.success(request, f"Added {data['quantity']} x {variant.product.name}"
+                              f"{' (' + variant.options_label + ')' if variant.options_label else ''} to your cart.")
+    return redirect("orders:cart")
+
+
+@require_POST
+def cart_update(request: HttpRequest) -> HttpResponse:
+    """Change a line's quantity (0 removes it)."""
+    form = CartLineForm(request.POST)
+    cart = _cart(request)
+    if not form.is_valid() or cart is None:
+        messages.error(request, "That quantity is not valid.")
+        return redirect("orders:cart")
+    try:
+        services.set_line_quantity(cart=cart, variant_id=form.cleaned_data["variant"],
+                                   quantity=form.cleaned_data["quantity"])
+    except services.SHOPPER_ERRORS as error:
+        messages.error(request, str(error))
+    return redirect("orders:cart")
+
+
+def checkout_details(request: HttpRequest) -> HttpResponse:
+    """/checkout/: contact, address and shipping method; kept in the session for the review step."""
+    lines, priced = selectors.priced_cart(_cart(request))
+    if not lines:
+        messages.info(request, "Your cart is empty.")
+        return redirect("orders:cart")
+    initial = request.session.get(CHECKOUT_SESSION_KEY) or {
+        "email": getattr(request.user, "email", ""), "shipping_method": shipping_rates()[0].code}
+    form = CheckoutDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        request.session[CHECKOUT_SESSION_KEY] = form.cleaned_data
+        return redirect("orders:checkout_review")
+    return render(request, "orders/checkout_details.html", {"form": form, "priced": priced})
+
+
+def checkout_review(request: HttpRequest) -> HttpResponse:
+    """/checkout/review/: the order as it will be placed, the payment form, and "Place order".
+
+    A hidden idempotency key ties every submit of this page to one order: a double click or a
+    reload after posting returns the same order instead of a second one.
+    """
+    details_data = request.session.get(CHECKOUT_SESSION_KEY)
+    cart = _cart(request)
+    if not details_data:
+        return redirect("orders:checkout")
+    details = services.CheckoutDetails(**details_data)
+    form = PaymentForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = services.place_order(
+                cart=cart, customer=request.user, details=details, payment_provider="dummy",
+                card_number=form.cleaned_data["card_number"], idempotency_key=form.cleaned_data["idempotency_key"])
+        except services.SHOPPER_ERRORS as error:
+            messages.error(request, str(error))
+            return redirect("orders:cart" if isinstance(error, services.EmptyCart) else "orders:checkout_review")
+        request.session[PLACED_ORDERS_SESSION_KEY] = [*request.session.get(PLACED_ORDERS_SESSION_KEY, [])[-19:],
+                                                      order.number]
+        return redirect("orders:confirmation", number=order.number)
+    lines, priced = selectors.priced_cart(cart, shipping_method=details.shipping_method)
+    if not lines:
+        messages.info(request, "Your cart is empty.")
+        return redirect("orders:cart")
+    return render(request, "orders/checkout_review.html",
+                  {"form": form, "details": asdict(details), "rows": list(zip(lines, priced.lines, strict=True)),
+                   "priced": priced})
+
+
+def _visible_order(request: HttpRequest, number: str) -> Order:
+    """The order if this shopper may see it (their own, or placed in this browser); else 404."""
+    order = Order.objects.prefetch_related("lines").filter(number=number).first()
+    if order is None:
+        raise Http404("No such order")
+    owns = request.user.is_authenticated and order.customer_id == request.user.pk
+    placed_here = number in request.session.get(PLACED_ORDERS_SESSION_KEY, [])
+    if not (owns or placed_here):
+        raise Http404("No such order")
+    return order
+
+
+def checkout_confirmation(request: HttpRequest, number: str) -> HttpResponse:
+    """Thank-you page with the order number."""
+    return render(request, "orders/confirmation.html", {"order": _visible_order(request, number)})
+
+
+class OrderListView(LoginRequiredMixin, ListView):
+    """The customer's order history."""
+
+    template_name = "orders/order_list.html"
+    context_object_name = "orders"
+    paginate_by = 20
+
+    def get_queryset(self):
+        return selectors.customer_orders(self.request.user)
+
+
+class OrderDetailView(LoginRequiredMixin, DetailView):
+    """One of the customer's own orders; anyone else's is a 404."""
+
+    template_name = "orders/order_detail.html"
+    context_object_name = "order"
+
+    def get_object(self, queryset=None):
+        order = selectors.customer_orders(self.request.user).filter(number=self.kwargs["number"]).first()
+        if order is None:
+            raise Http404("No such order")
+        return order

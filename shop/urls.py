@@ -1,0 +1,20 @@
+"""Top-level URLs: storefront apps, accounts, admin, and media in local development."""
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("", include("catalog.urls")),
+    path("", include("orders.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # Only where nothing (nginx) serves MEDIA_ROOT: the laptop default and the browser tests.
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
