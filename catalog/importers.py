@@ -132,7 +132,8 @@ def _read_records(
 
 # --- Parsing Magento values ---------------------------------------------------------------------
 
-INTERNAL_ATTRIBUTES = {"has_options", "required_options"}
+# Magento internals and Luma's merchandising flags: not product facts a shopper should read.
+INTERNAL_ATTRIBUTES = {"has_options", "required_options", "new", "sale", "erin_recommends"}
 NOT_VISIBLE = "Not Visible Individually"
 ALLOWED_TAGS = {
     "p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h2", "h3", "h4", "span", "a",
@@ -151,7 +152,7 @@ def parse_attributes(text: str) -> dict[str, str | list[str]]:
     """`"material=Wool|Fleece,pattern=Solid"` -> `{"material": ["Wool", "Fleece"], "pattern": "Solid"}`.
 
     A piece without "=" continues the previous value (a value holding a comma). Magento's
-    internal flags (has_options, required_options) are dropped.
+    internal flags and Luma's merchandising flags (INTERNAL_ATTRIBUTES) are dropped.
     """
     pairs: list[list[str]] = []
     for piece in text.split(","):

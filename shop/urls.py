@@ -2,7 +2,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from . import views
 
@@ -17,4 +16,4 @@ urlpatterns = [
 
 if settings.SERVE_MEDIA:
     # Only where nothing (nginx) serves MEDIA_ROOT: the laptop default and the browser tests.
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", views.media)]

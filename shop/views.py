@@ -1,6 +1,8 @@
 """Project-level pages: the home page and the liveness probe."""
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
 from django.shortcuts import render
+from django.views.static import serve
 
 from catalog import selectors
 
@@ -12,6 +14,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "home.html",
         {"new_arrivals": selectors.new_arrivals(), "on_sale": selectors.products_on_sale()},
     )
+
+
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Serve an uploaded file from MEDIA_ROOT (read per request, so tests may move it).
+    Mounted only when settings.SERVE_MEDIA is on: where no nginx serves /media/."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
 def health(request: HttpRequest) -> JsonResponse:

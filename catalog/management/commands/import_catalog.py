@@ -21,6 +21,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, csv_path: Path, images_dir: Path | None, **options) -> None:
+        # call_command() passes keyword options without argparse's type conversion.
+        csv_path, images_dir = Path(csv_path), Path(images_dir) if images_dir is not None else None
         if images_dir is not None and not images_dir.is_dir():
             raise CommandError(f"Image folder {images_dir} does not exist.")
         started = time.monotonic()

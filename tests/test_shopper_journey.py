@@ -1,0 +1,191 @@
+"""End to end: a guest shopper buys a Chaz Kangeroo Hoodie (M, Gray) in Debian's Chromium.
+
+The journey runs against pytest-django's live server with a real slice of the Luma catalogue
+(imported at run time from ../shared/data/luma with `import_catalog`), and then checks the database:
+one order with the number the confirmation page showed, the right SKU, and stock taken.
+"""
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from playwright.sync_api import ConsoleMessage, Page, Request, expect, sync_playwright
+
+from catalog.models import Variant
+from orders.models import Order
+
+CHROMIUM = Path("/usr/bin/chromium")
+PRODUCT = "Chaz Kangeroo Hoodie"
+SKU = "MH01-M-Gray"
+QUANTITY = 2
+START_STOCK = 100  # what products.csv gives every Luma variant
+
+
+@pytest.fixture
+def async_unsafe_orm(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread; let the test use the ORM anyway."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def luma_slice(luma_dir, tmp_path, transactional_db) -> None:
+    """Import the hoodie MH01 (parent and its 15 variants) and a bag, with their images."""
+    with open(luma_dir / "products.csv", newline="", encoding="utf-8") as source:
+        reader = csv.DictReader(source)
+        rows = [row for row in reader if row["sku"] in {"MH01", "24-MB01"} or row["sku"].startswith("MH01-")]
+        fieldnames = reader.fieldnames
+    assert len(rows) == 17, f"expected MH01, its 15 variants and 24-MB01 in products.csv, found {len(rows)} rows"
+    slice_csv = tmp_path / "luma-slice.csv"
+    with open(slice_csv, "w", newline="", encoding="utf-8") as target:
+        writer = csv.DictWriter(target, fieldnames=fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+    output = io.StringIO()
+    call_command("import_catalog", str(slice_csv), "--images", str(luma_dir / "images"), stdout=output)
+    assert "errors:      0" in output.getvalue(), output.getvalue()
+    assert Variant.objects.get(sku=SKU).stock == START_STOCK
+
+
+@pytest.fixture
+def browser_problems() -> list[str]:
+    """Console errors, uncaught exceptions and failed requests seen by `page` (favicon aside)."""
+    return []
+
+
+@pytest.fixture
+def page(async_unsafe_orm, live_server, browser_problems):
+    """A fresh Debian Chromium page on the live server (relative URLs work) that reports problems."""
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium). "
+        "Browser tests are never skipped."
+    )
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+
+        def on_console(message: ConsoleMessage) -> None:
+            url = message.location.get("url") or ""
+            if message.type == "error" and not url.endswith("/favicon.ico"):
+                browser_problems.append(f"console error: {message.text} ({url})")
+
+        def on_request_failed(request: Request) -> None:
+            if not request.url.endswith("/favicon.ico"):
+                browser_problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: browser_problems.append(f"page error: {error}"))
+        page.on("requestfailed", on_request_failed)
+        yield page
+        context.close()
+        browser.close()
+    finally:
+        # While Playwright's loop runs, asgiref treats this thread as async and Django gives the
+        # test a second database connection (context-local, not thread-local). Close it before the
+        # loop stops, or it stays open and PostgreSQL refuses to drop the test database at the end.
+        connections.close_all()
+        playwright.stop()
+
+
+def assert_images_loaded(page: Page) -> None:
+    """No <img> on the page finished loading without pixels (a 404 or an unreadable file)."""
+    broken = page.eval_on_selector_all(
+        "img", "images => images.filter(img => img.complete && img.naturalWidth === 0).map(img => img.src)")
+    assert broken == [], f"broken images on {page.url}: {broken}"
+
+
+@pytest.mark.browser
+def test_guest_buys_a_hoodie_from_the_home_page(luma_slice, page: Page, browser_problems, tmp_path):
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Shop by category")).to_be_visible()
+
+    # Home -> Men -> Tops -> Hoodies & Sweatshirts, through the links a shopper sees.
+    page.get_by_role("navigation", name="Categories").get_by_role("link", name="Men", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Men")).to_be_visible()
+    page.get_by_role("link", name="Tops", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Tops")).to_be_visible()
+    page.get_by_role("link", name="Hoodies & Sweatshirts", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Hoodies & Sweatshirts")).to_be_visible()
+    expect(page.locator(".result-count")).to_have_text("1 product")
+    assert_images_loaded(page)
+
+    # The product page: photos load, then size M and colour Gray picked by their labels.
+    page.get_by_role("heading", name=PRODUCT).click()
+    expect(page).to_have_url(re.compile(r"/p/[\w-]+/$"))
+    expect(page.get_by_role("heading", level=1, name=PRODUCT)).to_be_visible()
+    main_image = page.locator("img.main-image")
+    expect(main_image).to_be_visible()
+    page.wait_for_load_state("load")
+    assert main_image.evaluate("img => img.complete && img.naturalWidth") > 0, "the product photo did not load"
+    expect(page.get_by_role("button", name="Add to cart")).to_be_enabled()
+
+    page.get_by_role("group", name="Size").get_by_text("M", exact=True).click()
+    page.get_by_role("group", name="Colour").get_by_text("Gray", exact=True).click()
+    expect(page.get_by_role("radio", name="M", exact=True)).to_be_checked()
+    expect(page.get_by_role("radio", name="Gray", exact=True)).to_be_checked()
+    expect(page.locator("[data-chosen-variant]")).to_contain_text(f"In stock SKU {SKU}")
+    expect(page.locator("[data-price]")).to_have_text("$52.00")
+    page.get_by_label("Quantity").fill(str(QUANTITY))
+    page.screenshot(path=tmp_path / "product.png", full_page=True)
+    assert_images_loaded(page)
+    page.get_by_role("button", name="Add to cart").click()
+
+    # The cart.
+    expect(page).to_have_url(re.compile(r"/cart/$"))
+    expect(page.get_by_role("status")).to_contain_text(f"Added {QUANTITY} x {PRODUCT}")
+    line = page.locator(f'tr[data-sku="{SKU}"]')
+    expect(line).to_contain_text(PRODUCT)
+    expect(line.get_by_label("Quantity")).to_have_value(str(QUANTITY))
+    expect(page.locator("[data-cart-count]")).to_have_text(str(QUANTITY))
+    page.get_by_role("link", name="Checkout").click()
+
+    # Checkout details as a guest.
+    expect(page.get_by_role("heading", level=1, name="Checkout")).to_be_visible()
+    expect(page.get_by_text("Checking out as a guest.")).to_be_visible()
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Full name").fill("Ada Lovelace")
+    page.get_by_label("Address line 1").fill("12 St James's Square")
+    page.get_by_label("City").fill("London")
+    page.get_by_label("Postcode / ZIP").fill("SW1Y 4JH")
+    page.get_by_label("Country").select_option(label="United Kingdom")
+    page.get_by_role("radio", name=re.compile(r"^Express delivery")).check()
+    page.get_by_role("button", name="Continue to review").click()
+
+    # Review and pay: 2 x $52.00 + $15.00 express shipping.
+    expect(page.get_by_role("heading", level=1, name="Review your order")).to_be_visible()
+    expect(page.locator("address")).to_contain_text("Ada Lovelace")
+    expect(page.get_by_role("cell", name=f"{PRODUCT} (M / Gray)")).to_be_visible()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name="Place order and pay $119.00").click()
+
+    # Confirmation.
+    expect(page.get_by_role("heading", level=1, name="Thank you for your order")).to_be_visible()
+    number = page.locator("[data-order-number]").inner_text().strip()
+    assert number
+    expect(page).to_have_url(re.compile(rf"/checkout/confirmation/{re.escape(number)}/$"))
+    page.screenshot(path=tmp_path / "confirmation.png", full_page=True)
+    assert_images_loaded(page)
+
+    assert browser_problems == []
+
+    # The database agrees with what the shopper saw.
+    assert Order.objects.filter(number=number).count() == 1
+    assert Order.objects.count() == 1  # one click, one order
+    order = Order.objects.get(number=number)
+    assert order.email == "ada@example.com"
+    assert order.customer is None
+    assert order.status == Order.Status.PAID
+    assert order.shipping_country == "GB"
+    assert order.shipping_method == "express"
+    assert [(line.sku, line.quantity) for line in order.lines.all()] == [(SKU, QUANTITY)]
+    assert str(order.total) == "119.00"
+    assert Variant.objects.get(sku=SKU).stock == START_STOCK - QUANTITY
+    assert set(Variant.objects.exclude(sku=SKU).values_list("stock", flat=True)) == {START_STOCK}
