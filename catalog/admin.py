@@ -64,6 +64,18 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [VariantInline, ProductImageInline]
     list_per_page = 50
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Variant:
+            return super().save_formset(request, form, formset, change)
+        # Variant rows go through the stock service, so that stock edits are broadcast live.
+        variants = formset.save(commit=False)
+        for variant in formset.deleted_objects:
+            variant.delete()
+        changed_fields = {variant.pk: fields for variant, fields in formset.changed_objects}
+        for variant in variants:
+            services.save_variant(variant=variant, changed_fields=changed_fields.get(variant.pk, ["stock"]))
+        formset.save_m2m()
+
     def get_queryset(self, request):
         from .selectors import primary_image_subquery
 
@@ -120,6 +132,9 @@ class VariantAdmin(admin.ModelAdmin):
     list_select_related = ["product"]
     autocomplete_fields = ["product"]
     actions = ["mark_sold_out"]
+
+    def save_model(self, request, obj, form, change):
+        services.save_variant(variant=obj, changed_fields=form.changed_data)
 
     @admin.action(description="Set stock to 0 (sold out)")
     def mark_sold_out(self, request, queryset):

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from .models import Category, Product, ProductImage, Review, Variant
-from .services import refresh_product_rating
+from .services import broadcast_stock, refresh_product_rating
 
 # --- Reports ---------------------------------------------------------------------------------
 
@@ -498,7 +498,7 @@ def _save_product(
 
 
 def _save_variants(plan: _ProductPlan, *, product: Product, existing: _Existing, counts: Counts) -> dict[str, Variant]:
-    to_create, to_update, changed_fields = [], [], set()
+    to_create, to_update, changed_fields, restocked = [], [], set(), []
     variants = {}
     for position, planned in enumerate(plan.variants):
         offer = planned.offer
@@ -521,12 +521,15 @@ def _save_variants(plan: _ProductPlan, *, product: Product, existing: _Existing,
         elif changed := _update_fields(variant, values):
             to_update.append(variant)
             changed_fields.update(changed)
+            if {"stock", "is_active"} & set(changed):
+                restocked.append(variant.pk)
         else:
             counts.skipped += 1
         variants[offer.sku] = variant
     Variant.objects.bulk_create(to_create)
     if to_update:
         Variant.objects.bulk_update(to_update, sorted(changed_fields))
+    broadcast_stock(variant_ids=restocked)  # open pages see the imported stock
     counts.created += len(to_create)
     counts.updated += len(to_update)
     return variants

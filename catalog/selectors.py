@@ -35,10 +35,15 @@ def product_cards(queryset: QuerySet[Product]) -> QuerySet[Product]:
     """Annotate what a product card shows, without a query per product.
 
     Adds `price_from` (lowest current selling price, Decimal), `regular_price_from` (lowest regular
-    price), `stock_total` (units across active variants) and `image_path` (first image's path).
+    price), `stock_total` (units across active variants), `image_path` (first image's path) and
+    `live_variants` (active variants' ids and stock, one extra query for the whole page), which
+    the live stock script subscribes to.
     """
     active = Q(variants__is_active=True)
-    return queryset.annotate(
+    return queryset.prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.active().only("pk", "product_id", "stock"),
+                 to_attr="live_variants")
+    ).annotate(
         price_from=Min(Least(Coalesce("variants__sale_price", "variants__price"), "variants__price"), filter=active),
         regular_price_from=Min("variants__price", filter=active),
         stock_total=Coalesce(Sum("variants__stock", filter=active), 0),
@@ -141,6 +146,7 @@ class VariantPicker:
     def as_json(self) -> list[dict]:
         """What the product page script needs to follow the shopper's choice."""
         return [{"id": v.pk, "size": v.size, "colour": v.colour, "sku": v.sku, "stock": v.stock,
+                 "low_stock": v.low_stock_threshold,
                  "price": str(v.unit_price), "regular_price": str(v.price)} for v in self.variants]
 
 

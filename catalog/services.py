@@ -1,4 +1,5 @@
-"""Catalogue writes: stock movements and rating upkeep. The only place that changes them.
+"""Catalogue writes: stock movements, the live stock broadcast, and rating upkeep. The only
+place that changes them.
 
 Callers that take stock for several variants must lock them first, in primary-key order
 (`lock_variants`), so that concurrent checkouts cannot deadlock (the pattern of Saleor's
@@ -10,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import Avg, Count, F
 
+from . import realtime
 from .models import Product, Review, Variant
 
 
@@ -72,12 +74,64 @@ def release_stock(*, variant: Variant, quantity: int) -> None:
 
 @transaction.atomic
 def set_stock(*, variant: Variant, stock: int) -> Variant:
-    """Set a variant's stock on hand to `stock` units (>= 0). Raises ValueError when negative."""
+    """Set a variant's stock on hand to `stock` units (>= 0) and broadcast it after commit.
+    Raises ValueError when negative."""
     if stock < 0:
         raise ValueError(f"stock cannot be negative, got {stock}")
     Variant.objects.filter(pk=variant.pk).update(stock=stock)
     variant.stock = stock
+    broadcast_stock(variant_ids=[variant.pk])
     return variant
+
+
+@transaction.atomic
+def adjust_stock(*, variant: Variant, delta: int) -> Variant:
+    """Add `delta` units (negative to remove) to a variant's stock and broadcast it after commit.
+    Raises InsufficientStock when the result would be below zero."""
+    if delta < 0:
+        allocate_stock(variant=variant, quantity=-delta)
+    elif delta > 0:
+        release_stock(variant=variant, quantity=delta)
+    variant.refresh_from_db(fields=["stock"])
+    broadcast_stock(variant_ids=[variant.pk])
+    return variant
+
+
+@transaction.atomic
+def save_variant(*, variant: Variant, changed_fields: Iterable[str]) -> Variant:
+    """Save a variant edited as a whole (the admin's forms); broadcast when its stock or
+    availability changed."""
+    variant.save()
+    if {"stock", "is_active"} & set(changed_fields):
+        broadcast_stock(variant_ids=[variant.pk])
+    return variant
+
+
+def broadcast_stock(*, variant_ids: Iterable[int]) -> None:
+    """Push the current stock of these variants to every open page, after the transaction commits.
+
+    The one place every stock change is announced (orders, cancellations, admin edits, imports,
+    the API). Each variant's subscribers get a `stock` message; staff also get `low_stock` for a
+    variant at or below its `low_stock_threshold`. If the channel layer is down the write still
+    stands and the failure is logged (see realtime.send_group_messages).
+    """
+    ids = sorted(set(variant_ids))
+    if ids:
+        transaction.on_commit(lambda: _send_stock(ids), robust=True)
+
+
+def _send_stock(variant_ids: list[int]) -> None:
+    messages = []
+    rows = Variant.objects.filter(pk__in=variant_ids).values_list(
+        "pk", "product_id", "sku", "stock", "is_active", "low_stock_threshold", "product__name")
+    for pk, product_id, sku, stock, is_active, threshold, product_name in rows:
+        payload = realtime.stock_payload(variant_id=pk, product_id=product_id, sku=sku, stock=stock,
+                                         is_active=is_active)
+        messages.append((realtime.stock_group(pk), payload))
+        if is_active and stock <= threshold:
+            messages.append((realtime.STAFF_GROUP, {**payload, "type": "low_stock", "threshold": threshold,
+                                                     "product_name": product_name}))
+    realtime.send_group_messages(messages)
 
 
 def refresh_product_rating(*, product_ids: Iterable[int]) -> None:

@@ -1,6 +1,7 @@
 """The back office for orders and carts."""
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from . import services
 from .models import Order, OrderLine
 
 
@@ -37,6 +38,19 @@ class OrderAdmin(admin.ModelAdmin):
                               "payment_reference", "idempotency_key"]}),
     ]
     inlines = [OrderLineInline]
+    actions = ["cancel_orders"]
+
+    @admin.action(description="Cancel selected orders and return their stock")
+    def cancel_orders(self, request, queryset):
+        cancelled = 0
+        for order in queryset:
+            try:
+                services.cancel_order(order=order)
+                cancelled += 1
+            except services.IllegalTransition as error:
+                self.message_user(request, str(error), messages.ERROR)
+        if cancelled:
+            self.message_user(request, f"Cancelled {cancelled} order(s); their stock is back on sale.")
 
     def get_queryset(self, request):
         from django.db.models import Sum

@@ -10,7 +10,8 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 
 from catalog.models import Variant
-from catalog.services import InsufficientStock, allocate_stock, lock_variants
+from catalog import realtime
+from catalog.services import InsufficientStock, allocate_stock, broadcast_stock, lock_variants, release_stock
 
 from .models import Cart, CartLine, Order, OrderLine
 from .payments import PaymentDeclined, get_provider
@@ -39,6 +40,10 @@ class InvalidQuantity(CheckoutError):
 
 class VariantUnavailable(CheckoutError):
     """The variant does not exist, is inactive, or its product is hidden."""
+
+
+class IllegalTransition(CheckoutError):
+    """The order's status does not allow the requested change."""
 
 
 # Every error a shopper can cause at cart or checkout; each message is safe to show.
@@ -240,4 +245,32 @@ def _place_order(*, cart, customer, details, payment_provider, card_number, idem
         for line in priced.lines
     )
     cart.lines.all().delete()
+    broadcast_stock(variant_ids=variants)
+    event = {"type": "order_placed", "number": order.number, "total": str(order.total), "currency": order.currency,
+             "items": priced.item_count, "email": order.email, "ts": order.created_at.isoformat()}
+    transaction.on_commit(lambda: realtime.send_to_staff(event), robust=True)
+    return order
+
+
+CANCELLABLE = {Order.Status.PENDING_PAYMENT, Order.Status.PAID}
+
+
+@transaction.atomic
+def cancel_order(*, order: Order) -> Order:
+    """Cancel an order that has not shipped and put its stock back, in one transaction.
+
+    Variants are locked in primary-key order, as at checkout. The stock broadcast goes out after
+    commit. Raises IllegalTransition for an order that is shipped, delivered, cancelled or refunded.
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status not in CANCELLABLE:
+        raise IllegalTransition(f"Order {order.number} is {order.get_status_display().lower()} and cannot be cancelled.")
+    lines = list(order.lines.exclude(variant=None))
+    variants = lock_variants(line.variant_id for line in lines)
+    for line in lines:
+        if variant := variants.get(line.variant_id):
+            release_stock(variant=variant, quantity=line.quantity)
+    order.status = Order.Status.CANCELLED
+    order.save(update_fields=["status"])
+    broadcast_stock(variant_ids=variants)
     return order

@@ -1,6 +1,6 @@
 """End to end: a guest shopper buys a Chaz Kangeroo Hoodie (M, Gray) in Debian's Chromium.
 
-The journey runs against pytest-django's live server with a real slice of the Luma catalogue
+The journey runs against daphne (tests/conftest.py) with a real slice of the Luma catalogue
 (imported at run time from ../shared/data/luma with `import_catalog`), and then checks the database:
 one order with the number the confirmation page showed, the right SKU, and stock taken.
 """
@@ -56,7 +56,7 @@ def browser_problems() -> list[str]:
 
 
 @pytest.fixture
-def page(async_unsafe_orm, live_server, browser_problems):
+def page(async_unsafe_orm, asgi_live_server, browser_problems):
     """A fresh Debian Chromium page on the live server (relative URLs work) that reports problems."""
     assert CHROMIUM.exists(), (
         f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium). "
@@ -68,7 +68,7 @@ def page(async_unsafe_orm, live_server, browser_problems):
             executable_path=str(CHROMIUM), headless=True,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=asgi_live_server.url)
         context.set_default_timeout(10_000)
         page = context.new_page()
 

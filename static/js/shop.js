@@ -49,8 +49,7 @@
       chosen.innerHTML = "";
       var badge = document.createElement("span");
       badge.className = "stock-badge " + (inStock ? "in" : "out");
-      badge.dataset.variantId = variant.id;
-      badge.textContent = inStock ? (variant.stock <= 5 ? "Only " + variant.stock + " left" : "In stock") : "Sold out";
+      badge.textContent = inStock ? (variant.stock <= variant.low_stock ? "Only " + variant.stock + " left" : "In stock") : "Sold out";
       chosen.appendChild(badge);
       chosen.appendChild(document.createTextNode(" SKU " + variant.sku));
       button.disabled = !inStock;
@@ -62,6 +61,11 @@
       }
     }
     form.addEventListener("change", update);
+    // Live stock (inventory.js) keeps the chosen variant's badge and the button current.
+    document.addEventListener("inventory:stock", function (event) {
+      variants.forEach(function (v) { if (v.id === event.detail.variant) v.stock = event.detail.in_stock ? event.detail.stock : 0; });
+      update();
+    });
     update();
   }
 

@@ -1,0 +1,79 @@
+"""Catalogue API: the live-stock snapshot and stock changes for integrators."""
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import realtime, services
+from catalog.consumers import MAX_SUBSCRIPTIONS
+from catalog.models import Variant
+
+
+def variant_stock(variant: Variant) -> dict:
+    """The same shape as a live `stock` message, so clients handle both alike."""
+    return realtime.stock_payload(variant_id=variant.pk, product_id=variant.product_id, sku=variant.sku,
+                                  stock=variant.stock, is_active=variant.is_active)
+
+
+class InventorySnapshotQuery(serializers.Serializer):
+    variants = serializers.CharField(help_text="Comma-separated variant ids, at most 500.")
+
+    def validate_variants(self, value: str) -> list[int]:
+        try:
+            ids = [int(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise serializers.ValidationError("Give variant ids as whole numbers separated by commas.") from None
+        if not ids or any(i <= 0 for i in ids) or len(ids) > MAX_SUBSCRIPTIONS:
+            raise serializers.ValidationError(f"Give 1 to {MAX_SUBSCRIPTIONS} positive variant ids.")
+        return ids
+
+
+class InventorySnapshotView(APIView):
+    """GET /api/v1/inventory/?variants=1,2,3: current stock of each known variant.
+
+    Answers {"variants": [stock message, ...]}; unknown ids are left out. Pages call it after a
+    reconnect so that a change missed while offline is not lost.
+    """
+
+    permission_classes = [permissions.AllowAny]
+
+    def get(self, request: Request) -> Response:
+        query = InventorySnapshotQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        variants = Variant.objects.filter(pk__in=query.validated_data["variants"]).order_by("pk")
+        return Response({"variants": [variant_stock(v) for v in variants]})
+
+
+class StockChange(serializers.Serializer):
+    stock = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1,
+                                     help_text="New stock on hand, in units.")
+    delta = serializers.IntegerField(required=False, min_value=-(2**31 - 1), max_value=2**31 - 1,
+                                     help_text="Units to add (negative to remove).")
+
+    def validate(self, attrs: dict) -> dict:
+        if ("stock" in attrs) == ("delta" in attrs):
+            raise serializers.ValidationError("Send exactly one of \"stock\" or \"delta\".")
+        return attrs
+
+
+class VariantStockView(APIView):
+    """PATCH /api/v1/variants/{id}/stock/ (staff): set stock or apply a delta; broadcasts live."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    def patch(self, request: Request, pk: int) -> Response:
+        change = StockChange(data=request.data)
+        change.is_valid(raise_exception=True)
+        variant = get_object_or_404(Variant, pk=pk)
+        try:
+            with transaction.atomic():
+                if "stock" in change.validated_data:
+                    services.set_stock(variant=variant, stock=change.validated_data["stock"])
+                else:
+                    services.adjust_stock(variant=variant, delta=change.validated_data["delta"])
+        except services.InsufficientStock as error:
+            return Response({"detail": str(error), "code": "insufficient_stock",
+                             "fields": {"delta": [str(error)]}}, status=409)
+        return Response(variant_stock(variant))

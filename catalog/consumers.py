@@ -1,0 +1,131 @@
+"""WebSocket consumers: the public inventory stream and the staff stream.
+
+Consumers only join groups, relay events and answer pings; they never write to the database.
+Protocol (JSON text frames):
+- client -> server: {"type": "subscribe", "variants": [ids]} (inventory only, at most
+  MAX_SUBSCRIPTIONS ids per connection in all), {"type": "ping"}.
+- server -> client: {"type": "stock", ...} (see realtime.stock_payload), {"type": "pong"},
+  {"type": "subscribed", "variants": [ids]}, {"type": "error", "detail": "..."};
+  staff also get {"type": "order_placed", ...} and {"type": "low_stock", ...}.
+A malformed message gets an error reply and leaves the socket open. More than
+FLOOD_LIMIT messages within one second closes that socket with code 4429.
+"""
+import json
+import time
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from . import realtime
+
+MAX_SUBSCRIPTIONS = 500
+FLOOD_LIMIT = 20  # messages per FLOOD_WINDOW seconds
+FLOOD_WINDOW = 1.0
+CLOSE_FLOODING = 4429
+CLOSE_FORBIDDEN = 4403
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    """Shared behaviour: connection counting, flood limit, JSON parsing, ping/pong, relaying."""
+
+    stream = ""
+
+    async def connect(self) -> None:
+        self.counted = False
+        self.window_started, self.window_count = time.monotonic(), 0
+        await self.accept()
+        await realtime.connection_opened(self.stream)
+        self.counted = True
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            await realtime.connection_closed(self.stream)
+            self.counted = False
+
+    def _flooding(self) -> bool:
+        now = time.monotonic()
+        if now - self.window_started >= FLOOD_WINDOW:
+            self.window_started, self.window_count = now, 0
+        self.window_count += 1
+        return self.window_count > FLOOD_LIMIT
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self._flooding():
+            await self.close(code=CLOSE_FLOODING)
+            return
+        try:
+            message = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.send_error('Send a JSON object with a "type", e.g. {"type": "ping"}.')
+            return
+        if message["type"] == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        await self.handle(message)
+
+    async def handle(self, message: dict) -> None:
+        """Handle a message type other than ping. The default refuses it."""
+        await self.send_error(f"Unknown message type {message['type']!r}.")
+
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content))
+
+    async def send_error(self, detail: str) -> None:
+        await self.send_json({"type": "error", "detail": detail})
+
+    async def relay(self, event: dict) -> None:
+        """A group message from realtime.send_group_messages: pass its payload on."""
+        await self.send_json(event["payload"])
+
+
+class InventoryConsumer(StreamConsumer):
+    """/ws/inventory/: anyone may connect and subscribe to variants' stock."""
+
+    stream = "inventory"
+
+    async def connect(self) -> None:
+        self.subscribed: set[int] = set()
+        await super().connect()
+
+    async def disconnect(self, code: int) -> None:
+        for variant_id in self.subscribed:
+            await self.channel_layer.group_discard(realtime.stock_group(variant_id), self.channel_name)
+        await super().disconnect(code)
+
+    async def handle(self, message: dict) -> None:
+        if message["type"] != "subscribe":
+            await super().handle(message)
+            return
+        ids = message.get("variants")
+        if not isinstance(ids, list) or not all(type(i) is int and i > 0 for i in ids):
+            await self.send_error('"variants" must be a list of positive whole numbers (variant ids).')
+            return
+        new = set(ids) - self.subscribed
+        if len(self.subscribed) + len(new) > MAX_SUBSCRIPTIONS:
+            await self.send_error(f"At most {MAX_SUBSCRIPTIONS} variants per connection; "
+                                  f"{len(self.subscribed)} already subscribed.")
+            return
+        for variant_id in sorted(new):
+            await self.channel_layer.group_add(realtime.stock_group(variant_id), self.channel_name)
+        self.subscribed |= new
+        await self.send_json({"type": "subscribed", "variants": sorted(self.subscribed)})
+
+
+class StaffConsumer(StreamConsumer):
+    """/ws/staff/: logged-in staff only (others are closed with 4403); new orders and low stock."""
+
+    stream = "staff"
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_staff:
+            await self.accept()
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.channel_layer.group_add(realtime.STAFF_GROUP, self.channel_name)
+        await super().connect()
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(realtime.STAFF_GROUP, self.channel_name)
+        await super().disconnect(code)

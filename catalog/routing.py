@@ -1,0 +1,9 @@
+"""WebSocket routes (mounted by shop/asgi.py)."""
+from django.urls import path
+
+from . import consumers
+
+websocket_urlpatterns = [
+    path("ws/inventory/", consumers.InventoryConsumer.as_asgi()),
+    path("ws/staff/", consumers.StaffConsumer.as_asgi()),
+]
