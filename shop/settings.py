@@ -5,6 +5,7 @@ local-memory cache, the in-memory channel layer and Celery running tasks eagerly
 `DATABASE_URL` (postgres://...) and `REDIS_URL` (redis://...) switch on the real services.
 The README lists every variable.
 """
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -98,7 +99,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file, not memory, so that a daphne test server in another process sees the test data.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # One file per test run (pid), so that runs side by side do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------------
