@@ -49,7 +49,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
         return self.window_count > FLOOD_LIMIT
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if getattr(self, "closing", False):
+            return  # frames still in flight after we closed
         if self._flooding():
+            self.closing = True
             await self.close(code=CLOSE_FLOODING)
             return
         try:

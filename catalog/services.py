@@ -123,11 +123,13 @@ def broadcast_stock(*, variant_ids: Iterable[int]) -> None:
 def _send_stock(variant_ids: list[int]) -> None:
     messages = []
     rows = Variant.objects.filter(pk__in=variant_ids).values_list(
-        "pk", "product_id", "sku", "stock", "is_active", "low_stock_threshold", "product__name")
-    for pk, product_id, sku, stock, is_active, threshold, product_name in rows:
+        "pk", "product_id", "sku", "stock", "is_active", "low_stock_threshold", "product__name",
+        "product__is_visible")
+    for pk, product_id, sku, stock, is_active, threshold, product_name, visible in rows:
         payload = realtime.stock_payload(variant_id=pk, product_id=product_id, sku=sku, stock=stock,
                                          is_active=is_active)
-        messages.append((realtime.stock_group(pk), payload))
+        if visible:  # hidden products' stock is for staff only
+            messages.append((realtime.stock_group(pk), payload))
         if is_active and stock <= threshold:
             messages.append((realtime.STAFF_GROUP, {**payload, "type": "low_stock", "threshold": threshold,
                                                      "product_name": product_name}))

@@ -4,95 +4,18 @@ The journey runs against daphne (tests/conftest.py) with a real slice of the Lum
 (imported at run time from ../shared/data/luma with `import_catalog`), and then checks the database:
 one order with the number the confirmation page showed, the right SKU, and stock taken.
 """
-import csv
-import io
 import re
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.db import connections
-from playwright.sync_api import ConsoleMessage, Page, Request, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from catalog.models import Variant
 from orders.models import Order
 
-CHROMIUM = Path("/usr/bin/chromium")
 PRODUCT = "Chaz Kangeroo Hoodie"
 SKU = "MH01-M-Gray"
 QUANTITY = 2
-START_STOCK = 100  # what products.csv gives every Luma variant
-
-
-@pytest.fixture
-def async_unsafe_orm(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread; let the test use the ORM anyway."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def luma_slice(luma_dir, tmp_path, transactional_db) -> None:
-    """Import the hoodie MH01 (parent and its 15 variants) and a bag, with their images."""
-    with open(luma_dir / "products.csv", newline="", encoding="utf-8") as source:
-        reader = csv.DictReader(source)
-        rows = [row for row in reader if row["sku"] in {"MH01", "24-MB01"} or row["sku"].startswith("MH01-")]
-        fieldnames = reader.fieldnames
-    assert len(rows) == 17, f"expected MH01, its 15 variants and 24-MB01 in products.csv, found {len(rows)} rows"
-    slice_csv = tmp_path / "luma-slice.csv"
-    with open(slice_csv, "w", newline="", encoding="utf-8") as target:
-        writer = csv.DictWriter(target, fieldnames=fieldnames)
-        writer.writeheader()
-        writer.writerows(rows)
-    output = io.StringIO()
-    call_command("import_catalog", str(slice_csv), "--images", str(luma_dir / "images"), stdout=output)
-    assert "errors:      0" in output.getvalue(), output.getvalue()
-    assert Variant.objects.get(sku=SKU).stock == START_STOCK
-
-
-@pytest.fixture
-def browser_problems() -> list[str]:
-    """Console errors, uncaught exceptions and failed requests seen by `page` (favicon aside)."""
-    return []
-
-
-@pytest.fixture
-def page(async_unsafe_orm, asgi_live_server, browser_problems):
-    """A fresh Debian Chromium page on the live server (relative URLs work) that reports problems."""
-    assert CHROMIUM.exists(), (
-        f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium). "
-        "Browser tests are never skipped."
-    )
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=asgi_live_server.url)
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-
-        def on_console(message: ConsoleMessage) -> None:
-            url = message.location.get("url") or ""
-            if message.type == "error" and not url.endswith("/favicon.ico"):
-                browser_problems.append(f"console error: {message.text} ({url})")
-
-        def on_request_failed(request: Request) -> None:
-            if not request.url.endswith("/favicon.ico"):
-                browser_problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
-
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: browser_problems.append(f"page error: {error}"))
-        page.on("requestfailed", on_request_failed)
-        yield page
-        context.close()
-        browser.close()
-    finally:
-        # While Playwright's loop runs, asgiref treats this thread as async and Django gives the
-        # test a second database connection (context-local, not thread-local). Close it before the
-        # loop stops, or it stays open and PostgreSQL refuses to drop the test database at the end.
-        connections.close_all()
-        playwright.stop()
+START_STOCK = 100  # what products.csv gives every Luma variant (see luma_slice)
 
 
 def assert_images_loaded(page: Page) -> None:

@@ -33,7 +33,7 @@ class InventorySnapshotQuery(serializers.Serializer):
 class InventorySnapshotView(APIView):
     """GET /api/v1/inventory/?variants=1,2,3: current stock of each known variant.
 
-    Answers {"variants": [stock message, ...]}; unknown ids are left out. Pages call it after a
+    Answers {"variants": [stock message, ...]}; unknown ids and hidden products are left out. Pages call it after a
     reconnect so that a change missed while offline is not lost.
     """
 
@@ -42,7 +42,8 @@ class InventorySnapshotView(APIView):
     def get(self, request: Request) -> Response:
         query = InventorySnapshotQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        variants = Variant.objects.filter(pk__in=query.validated_data["variants"]).order_by("pk")
+        variants = Variant.objects.filter(pk__in=query.validated_data["variants"],
+                                          product__is_visible=True).order_by("pk")
         return Response({"variants": [variant_stock(v) for v in variants]})
 
 

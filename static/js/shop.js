@@ -38,7 +38,12 @@
                                      : variants.some(function (x) { return x.colour === input.value && x.size === size && x.stock > 0; });
         input.parentElement.classList.toggle("unavailable", !possible);
       });
-      if ((sizesOffered() && size === null) || (coloursOffered() && colour === null)) return;
+      if ((sizesOffered() && size === null) || (coloursOffered() && colour === null)) {
+        var anyInStock = variants.some(function (v) { return v.stock > 0; });
+        button.disabled = !anyInStock;
+        button.textContent = anyInStock ? "Add to cart" : "Sold out";
+        return;
+      }
       var variant = match(size, colour);
       if (!variant) {
         chosen.textContent = "This combination is not available.";
@@ -49,6 +54,10 @@
       chosen.innerHTML = "";
       var badge = document.createElement("span");
       badge.className = "stock-badge " + (inStock ? "in" : "out");
+      // Keep the variant id on the badge, as the server rendered it: inventory.js finds the
+      // variants to subscribe to by it (a one-variant product has no other badge).
+      badge.dataset.variantId = variant.id;
+      badge.dataset.lowStock = variant.low_stock;
       badge.textContent = inStock ? (variant.stock <= variant.low_stock ? "Only " + variant.stock + " left" : "In stock") : "Sold out";
       chosen.appendChild(badge);
       chosen.appendChild(document.createTextNode(" SKU " + variant.sku));
