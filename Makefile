@@ -9,7 +9,7 @@ ISHOP_DEMO_DATA ?= ../shared/data
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ishop)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: install browser run demo test lint clean
+.PHONY: install browser run demo test bench clean
 
 install: $(VENV)/.installed
 
@@ -45,3 +45,7 @@ test: install browser
 
 clean:
 	rm -rf $(VENV) db.sqlite3* media staticfiles .pytest_cache
+
+# Benchmarks print their figures against a reference measured in the same run (needs Redis).
+bench: install
+	$(PY) benchmarks/ws_fanout.py

@@ -106,12 +106,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 
+CHANNEL_LAYER_BACKENDS = {
+    "core": "channels_redis.core.RedisChannelLayer",
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+}
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # "pubsub" (default: faster fan-out in benchmarks/ws_fanout.py), "core", or a dotted class path.
+    _layer = env("CHANNEL_LAYER_BACKEND", default="pubsub")
+    if _layer not in CHANNEL_LAYER_BACKENDS and "." not in _layer:
+        raise ImproperlyConfigured(f"CHANNEL_LAYER_BACKEND={_layer!r}: use core, pubsub or a dotted path.")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "BACKEND": CHANNEL_LAYER_BACKENDS.get(_layer, _layer),
+            # redis-py 8 gives every socket read a 5 s timeout, the same 5 s the core layer blocks in
+            # BZPOPMIN, so an idle consumer would die with "Timeout reading from ..." (channels_redis#422).
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10, "socket_connect_timeout": 5}]},
         }
     }
 else:

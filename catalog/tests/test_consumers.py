@@ -32,6 +32,7 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client
@@ -61,15 +62,18 @@ _prefix_numbers = itertools.count(1)
 
 # --- channel layers, cache and a Redis to kill ------------------------------------------------
 
-def redis_layer_settings(url: str) -> dict:
+def redis_layer_settings(url: str, backend: str = "channels_redis.core.RedisChannelLayer") -> dict:
     """CHANNEL_LAYERS for channels-redis at `url`, with a prefix no other test (or run) uses."""
-    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+    return {"default": {"BACKEND": backend,
                         "CONFIG": {"hosts": [url], "prefix": f"ishop-test-{RUN_ID}-{next(_prefix_numbers)}"}}}
 
 
 LAYER_SETTINGS = {
     "memory": (InMemoryChannelLayer, lambda: {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}),
     "redis": (RedisChannelLayer, lambda: redis_layer_settings(REDIS_URL)),
+    # The layer production uses by default (settings.CHANNEL_LAYER_BACKENDS["pubsub"]).
+    "redis-pubsub": (RedisPubSubChannelLayer, lambda: redis_layer_settings(
+        REDIS_URL, "channels_redis.pubsub.RedisPubSubChannelLayer")),
 }
 
 
@@ -91,7 +95,7 @@ def layer(request, settings):
     if isinstance(channel_layer, RedisChannelLayer):
         with redis.Redis.from_url(REDIS_URL) as connection:
             assert connection.keys(f"{channel_layer.prefix}*") == []
-    else:
+    elif isinstance(channel_layer, InMemoryChannelLayer):
         assert not channel_layer.channels and not channel_layer.groups
 
 

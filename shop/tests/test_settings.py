@@ -36,4 +36,17 @@ def test_embedded_default_and_real_services_come_from_the_environment():
                      "channels.layers.InMemoryChannelLayer", "True"]
     assert run(DATABASE_URL="postgres://postgres@127.0.0.1:5432/ishop", REDIS_URL="redis://127.0.0.1:6379/0") == [
         "django.db.backends.postgresql", "django.core.cache.backends.redis.RedisCache",
-        "channels_redis.core.RedisChannelLayer", "False"]
+        "channels_redis.pubsub.RedisPubSubChannelLayer", "False"]
+
+
+def test_channel_layer_backend_is_chosen_by_name():
+    code = "from django.conf import settings as s; print(s.CHANNEL_LAYERS['default']['BACKEND'])"
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "DJANGO_SETTINGS_MODULE": "shop.settings",
+           "REDIS_URL": "redis://127.0.0.1:6379/0", "CHANNEL_LAYER_BACKEND": "core"}
+    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "channels_redis.core.RedisChannelLayer"
+    env["CHANNEL_LAYER_BACKEND"] = "fastest"
+    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "CHANNEL_LAYER_BACKEND='fastest'" in result.stderr
