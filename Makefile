@@ -25,11 +25,15 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
+# The import queues no inline rendition work (eager off); process_images then makes the renditions
+# of every photo on both cores.
 demo: install
 	$(PY) manage.py migrate --noinput
 	@if [ -f "$(ISHOP_DEMO_DATA)/luma/products.csv" ]; then \
-	  $(PY) manage.py import_catalog "$(ISHOP_DEMO_DATA)/luma/products.csv" --images "$(ISHOP_DEMO_DATA)/luma/images" && \
-	  $(PY) manage.py import_reviews "$(ISHOP_DEMO_DATA)/luma/reviews.csv"; \
+	  CELERY_TASK_ALWAYS_EAGER=false $(PY) manage.py import_catalog "$(ISHOP_DEMO_DATA)/luma/products.csv" \
+	    --images "$(ISHOP_DEMO_DATA)/luma/images" && \
+	  $(PY) manage.py import_reviews "$(ISHOP_DEMO_DATA)/luma/reviews.csv" && \
+	  $(PY) manage.py process_images --missing --workers 2; \
 	else \
 	  echo "No demo data at $(ISHOP_DEMO_DATA)/luma: starting an empty shop."; \
 	  echo "Import a catalogue with: $(PY) manage.py import_catalog PRODUCTS.csv --images IMAGES_DIR"; \

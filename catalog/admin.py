@@ -5,6 +5,7 @@ from django.db.models import Count, Sum
 from django.utils.html import format_html
 
 from . import services
+from .forms import ProductImageForm
 from .models import Category, Product, ProductImage, Review, Variant
 
 
@@ -40,15 +41,38 @@ def thumbnail(image_field, size: int = 60) -> str:
 
 
 class ProductImageInline(admin.TabularInline):
+    """Upload and order a product's photos. The upload is checked by ProductImageForm (a refused
+    file gets an error naming the reason); renditions are made by the worker after saving, and
+    `renditions` shows how far it got (and why a file failed)."""
+
     model = ProductImage
+    form = ProductImageForm
     extra = 0
-    fields = ["preview", "image", "alt_text", "position", "variant"]
-    readonly_fields = ["preview"]
+    fields = ["preview", "image", "alt_text", "position", "variant", "renditions_status"]
+    readonly_fields = ["preview", "renditions_status"]
     autocomplete_fields = ["variant"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(num_renditions=Count("renditions"))
 
     @admin.display(description="preview")
     def preview(self, obj: ProductImage) -> str:
         return thumbnail(obj.image)
+
+    @admin.display(description="renditions")
+    def renditions_status(self, obj: ProductImage) -> str:
+        if not obj.pk:
+            return "-"
+        if obj.status == ProductImage.Status.FAILED:
+            return format_html('<strong style="color:#ba2121">Failed:</strong> {}', obj.failure_reason)
+        if obj.status == ProductImage.Status.READY:
+            return format_html(
+                '<span title="{}" style="display:inline-block;width:1em;height:1em;vertical-align:middle;'
+                'border:1px solid #ccc;background:{}"></span> Ready ({} files, {} x {} px)',
+                obj.dominant_colour, obj.dominant_colour or "transparent", getattr(obj, "num_renditions", "?"),
+                obj.width, obj.height,
+            )
+        return "Pending (a worker makes them shortly)"
 
 
 @admin.register(Product)
@@ -56,15 +80,18 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["preview", "name", "sku", "is_visible", "variant_count", "stock_total", "rating_average",
                     "rating_count", "created_at"]
     list_display_links = ["preview", "name"]
-    list_filter = ["is_visible", "categories", "created_at"]
+    list_filter = ["is_visible", "categories", "created_at", ("images__status", admin.ChoicesFieldListFilter)]
     search_fields = ["name", "sku", "variants__sku"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["categories"]
     readonly_fields = ["rating_average", "rating_count", "created_at", "updated_at"]
     inlines = [VariantInline, ProductImageInline]
     list_per_page = 50
+    actions = ["remake_image_renditions"]
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is ProductImage:
+            return self._save_image_formset(formset)
         if formset.model is not Variant:
             return super().save_formset(request, form, formset, change)
         # Variant rows go through the stock service, so that stock edits are broadcast live.
@@ -75,6 +102,27 @@ class ProductAdmin(admin.ModelAdmin):
         for variant in variants:
             services.save_variant(variant=variant, changed_fields=changed_fields.get(variant.pk, ["stock"]))
         formset.save_m2m()
+
+    def _save_image_formset(self, formset) -> None:
+        """Image rows go through the image service: a new or replaced file becomes pending and
+        its rendition job is sent after commit."""
+        images = formset.save(commit=False)
+        for image in formset.deleted_objects:
+            image.delete()
+        uploads = {
+            id(inline_form.instance): inline_form.cleaned_data.get("image")
+            for inline_form in formset.forms
+            if inline_form.has_changed() and "image" in inline_form.changed_data
+        }
+        for image in images:
+            services.save_product_image(image=image, upload=uploads.get(id(image)))
+        formset.save_m2m()
+
+    @admin.action(description="Re-make image renditions of selected products")
+    def remake_image_renditions(self, request, queryset):
+        image_ids = ProductImage.objects.filter(product__in=queryset).values_list("pk", flat=True)
+        count = services.reprocess_product_images(image_ids=image_ids, force=True)
+        self.message_user(request, f"{count} images queued for new renditions.")
 
     def get_queryset(self, request):
         from .selectors import primary_image_subquery

@@ -23,7 +23,8 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from .models import Category, Product, ProductImage, Review, Variant
-from .services import broadcast_stock, refresh_product_rating
+from .images import InvalidImage
+from .services import broadcast_stock, product_images_saved, refresh_product_rating, validate_image_upload
 
 # --- Reports ---------------------------------------------------------------------------------
 
@@ -598,6 +599,7 @@ def _save_images(
         for image in to_create:  # the rows roll back: leave no orphaned files
             image.image.delete(save=False)
         raise
+    product_images_saved(image_ids=[image.pk for image in to_create])  # rendition jobs, after commit
     existing.images.update({(product.pk, image.source_path): image for image in to_create})
     result.images.created += len(to_create)
     result.images.updated += len(to_update)
@@ -613,6 +615,10 @@ def _copy_image(source_path: str, *, images_dir: Path, product: Product, values:
         raise _RowError(f"image file not found: {source_path}")
     image = ProductImage(product=product, source_path=source_path, **values)
     with open(file_path, "rb") as handle:
+        try:  # hostile until proven otherwise, like an upload: size, format, bombs, polyglots
+            validate_image_upload(upload=File(handle))
+        except InvalidImage as exc:
+            raise _RowError(f"{source_path}: {exc.reason}") from None
         image.image.save(file_path.name, File(handle), save=False)
     if not image.width:
         image.image.delete(save=False)
