@@ -1,10 +1,12 @@
 """Catalogue reads for the storefront, each with a fixed number of queries whatever the page size."""
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case, CharField, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
+)
 from django.db.models.functions import Coalesce, Least
 
-from .models import Category, Product, ProductImage, Review, Variant
+from .models import Category, Product, ProductImage, Rendition, Review, Variant
 
 # Size order used by the Luma catalogue; anything else (waist sizes "28", "32"...) sorts after it.
 SIZE_ORDER = {size: index for index, size in enumerate(["XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL"])}
@@ -25,29 +27,50 @@ def top_level_categories() -> list[Category]:
 
 
 def primary_image_subquery(product_field: str = "pk") -> Subquery:
-    """A subquery giving the storage path of the first image of the product at `product_field`."""
-    return Subquery(
-        ProductImage.objects.filter(product=OuterRef(product_field)).order_by("position", "pk").values("image")[:1]
+    """A subquery giving the storage path of a small picture of the first image of the product at
+    `product_field`, for thumbnails (cart lines, the admin's product list): its narrowest JPEG
+    rendition when the renditions are ready, the original while they are pending, and NULL when
+    the worker refused the file (a refused original is never served) or there is no image."""
+    narrowest_jpeg = (Rendition.objects.filter(image=OuterRef("pk"), format=Rendition.Format.JPEG)
+                      .order_by("width").values("file")[:1])
+    shown = Case(
+        When(status=ProductImage.Status.READY, then=Coalesce(Subquery(narrowest_jpeg), F("image"))),
+        When(status=ProductImage.Status.PENDING, then=F("image")),
+        default=Value(None),
+        output_field=CharField(),
     )
+    return Subquery(
+        ProductImage.objects.filter(product=OuterRef(product_field)).order_by("position", "pk")
+        .annotate(shown=shown).values("shown")[:1]
+    )
+
+
+def primary_image_prefetch(to_attr: str = "primary_images") -> Prefetch:
+    """Prefetch each product's first image (a list of at most one, at `to_attr`) with its
+    renditions: two queries for the whole page, however many products it shows (the slice is
+    done per product in SQL, with a window function)."""
+    return Prefetch("images", queryset=ProductImage.objects.with_renditions().order_by("position", "pk")[:1],
+                    to_attr=to_attr)
 
 
 def product_cards(queryset: QuerySet[Product]) -> QuerySet[Product]:
     """Annotate what a product card shows, without a query per product.
 
     Adds `price_from` (lowest current selling price, Decimal), `regular_price_from` (lowest regular
-    price), `stock_total` (units across active variants), `image_path` (first image's path) and
+    price), `stock_total` (units across active variants), `primary_images` (a list holding the
+    first image, with its renditions, or nothing: two queries for the whole page) and
     `live_variants` (active variants' ids and stock, one extra query for the whole page), which
     the live stock script subscribes to.
     """
     active = Q(variants__is_active=True)
     return queryset.prefetch_related(
         Prefetch("variants", queryset=Variant.objects.active().only("pk", "product_id", "stock"),
-                 to_attr="live_variants")
+                 to_attr="live_variants"),
+        primary_image_prefetch(),
     ).annotate(
         price_from=Min(Least(Coalesce("variants__sale_price", "variants__price"), "variants__price"), filter=active),
         regular_price_from=Min("variants__price", filter=active),
         stock_total=Coalesce(Sum("variants__stock", filter=active), 0),
-        image_path=primary_image_subquery(),
     )
 
 
@@ -101,13 +124,14 @@ def products_on_sale(limit: int = 8) -> QuerySet[Product]:
 
 
 def product_detail(slug: str) -> Product:
-    """A visible product with its active variants (in size order), images, categories and the
-    latest approved reviews prefetched. Raises Product.DoesNotExist."""
+    """A visible product with its active variants (in size order), images (with their
+    renditions), categories and the latest approved reviews prefetched. Raises
+    Product.DoesNotExist."""
     return (
         Product.objects.visible()
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.active().order_by("position", "pk")),
-            Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")),
+            Prefetch("images", queryset=ProductImage.objects.with_renditions().order_by("position", "pk")),
             Prefetch("categories", queryset=Category.objects.order_by("-depth", "path")),
             Prefetch("reviews", queryset=Review.objects.approved().order_by("-created_at", "-pk")[:50],
                      to_attr="approved_reviews"),

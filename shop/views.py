@@ -1,4 +1,6 @@
 """Project-level pages: the home page and the liveness probe."""
+import re
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
@@ -17,10 +19,22 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+# A rendition's name holds a hash of its content (catalog.services.rendition_name:
+# renditions/<image id>/<stem>-<width>w.<16 hex digits>.<ext>), so a URL always means the same
+# bytes: cache it for a year and never revalidate. Anything else under /media/ (originals, whose
+# names are reused when a file is replaced) is cached for a day.
+HASHED_RENDITION = re.compile(r"renditions/\d+/[^/]+-\d+w\.[0-9a-f]{16}\.(?:webp|jpeg)")
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+MEDIA_CACHE = "public, max-age=86400"
+
+
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Serve an uploaded file from MEDIA_ROOT (read per request, so tests may move it).
+    """Serve an uploaded file from MEDIA_ROOT (read per request, so tests may move it), with
+    cache headers: a year and immutable for renditions, a day for other files.
     Mounted only when settings.SERVE_MEDIA is on: where no nginx serves /media/."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = IMMUTABLE_CACHE if HASHED_RENDITION.fullmatch(path) else MEDIA_CACHE
+    return response
 
 
 @staff_member_required

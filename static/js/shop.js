@@ -78,18 +78,69 @@
     update();
   }
 
-  // Gallery: clicking a thumbnail shows it as the main image.
+  // Gallery: clicking a thumbnail shows its photo as the main image. The thumbnail's <picture>
+  // carries the same srcsets the main one needs; only `sizes` (the main slot's) and the loading
+  // hints differ. Without JavaScript the thumbnail is a plain link to the photo.
   function initGallery() {
-    var main = document.querySelector(".main-image");
+    var main = document.querySelector("[data-gallery-main]");
+    if (!main) return;
     document.querySelectorAll("[data-gallery-thumb]").forEach(function (link) {
       link.addEventListener("click", function (event) {
-        if (!main) return;
+        var shown = link.querySelector("picture") || link.querySelector("img");
+        if (!shown) return;
         event.preventDefault();
-        main.src = link.href;
-        main.alt = link.querySelector("img").alt;
+        var picture = shown.cloneNode(true);
+        var img = picture.tagName === "IMG" ? picture : picture.querySelector("img");
+        picture.querySelectorAll("source").forEach(function (source) { source.sizes = main.dataset.sizes; });
+        if (img.hasAttribute("srcset")) img.sizes = main.dataset.sizes;
+        img.loading = "eager";
+        img.classList.add("main-image");
+        img.classList.remove("is-loaded"); // show its placeholder until the larger file is in
+        main.replaceChildren(picture);
       });
     });
   }
+
+  // Images. A photo's blurred placeholder (LQIP, its CSS background) goes once the photo is in,
+  // so a transparent WebP does not show it through. An image that fails to load (a missing file,
+  // the media server down) is replaced by a neutral placeholder, never a broken-image icon: its
+  // WebP <source>s and srcset go too, so the browser cannot pick them again. `load` and `error`
+  // do not bubble, so both listen on the document in the capture phase: images added later
+  // (htmx swaps, the gallery) are covered without binding anything to them.
+  var PLACEHOLDER = "data:image/svg+xml," + encodeURIComponent(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="372" viewBox="0 0 300 372">' +
+    '<g fill="none" stroke="#b8c0c6" stroke-width="5" stroke-linejoin="round" stroke-linecap="round">' +
+    '<rect x="110" y="151" width="80" height="70" rx="6"/><path d="M118 210l22-25 15 17 10-11 17 19"/>' +
+    '<circle cx="171" cy="170" r="7"/></g></svg>');  // static/img/placeholder.svg, inline: no request
+
+  function isImage(node) { return node && node.tagName === "IMG"; }
+
+  function imageLoaded(img) { img.classList.add("is-loaded"); }
+
+  function replaceBrokenImage(img) {
+    if (img.classList.contains("is-broken")) return;  // the placeholder itself never fails; never loop
+    img.classList.add("is-broken");
+    var parent = img.parentElement;
+    if (parent && parent.tagName === "PICTURE") {
+      parent.querySelectorAll("source").forEach(function (source) { source.remove(); });
+    }
+    img.removeAttribute("srcset");
+    img.removeAttribute("sizes");
+    img.src = PLACEHOLDER;
+  }
+
+  document.addEventListener("load", function (event) {
+    if (isImage(event.target)) imageLoaded(event.target);
+  }, true);
+  document.addEventListener("error", function (event) {
+    if (isImage(event.target)) replaceBrokenImage(event.target);
+  }, true);
+  // Images that finished (or failed) before this deferred script ran.
+  document.querySelectorAll("img").forEach(function (img) {
+    if (!img.complete || !(img.currentSrc || img.getAttribute("src"))) return;
+    if (img.naturalWidth > 0) imageLoaded(img);
+    else replaceBrokenImage(img);
+  });
 
   // Checkout: one click places one order (the server also deduplicates by idempotency key).
   function initPlaceOrder(form) {
