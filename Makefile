@@ -50,6 +50,7 @@ test: install browser
 clean:
 	rm -rf $(VENV) db.sqlite3* media staticfiles .pytest_cache
 
-# Benchmarks print their figures against a reference measured in the same run (needs Redis).
+# Benchmarks print their figures against a reference measured in the same run (ws_fanout needs Redis).
 bench: install
 	$(PY) benchmarks/ws_fanout.py
+	$(PY) benchmarks/images.py

@@ -31,6 +31,8 @@ Renditions (see `render`):
   is ignored (the pixels are used as they are);
 - transparency: kept in WebP; flattened onto white for JPEG;
 - animation: GIF and WebP animations are rendered from their first frame.
+
+`fit` makes one picture the same way, fitted within a width x height box (the image proxy's).
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ import re
 import struct
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageCms, ImageFilter, ImageOps, UnidentifiedImageError
@@ -467,16 +470,8 @@ def render(data: bytes, *, max_bytes: int, skip: set[tuple[int, str]] = frozense
     RENDITION_FORMATS) except those in `skip` ((width, format) pairs that already exist), the
     LQIP and the dominant colour. Raises InvalidImage with the reason for a file we refuse.
     """
-    fmt = check_file(data, max_bytes=max_bytes)
-    with _open(data, fmt) as im:
-        width, height = _oriented_size(im)
-        widths = sorted(rendition_widths(width), reverse=True)
-        if fmt == "JPEG":
-            # Decode at the smallest 1/2^n scale still at least as large as the largest rendition.
-            need, need_height = widths[0], scaled_height(width=width, height=height, to_width=widths[0])
-            im.draft(None, (need, need_height) if _orientation(im) < 5 else (need_height, need))
-        _load(im)
-        picture, tagged = _normalise(im)
+    fmt, width, height, picture, tagged = _decode(data, max_bytes=max_bytes, largest=_largest_rendition)
+    widths = sorted(rendition_widths(width), reverse=True)
     result = Rendered(format=fmt, width=width, height=height, lqip=make_lqip(picture),
                       dominant_colour=dominant_colour(picture))
     wanted = {(w, f) for w in widths for f in RENDITION_FORMATS} - set(skip)
@@ -494,6 +489,64 @@ def render(data: bytes, *, max_bytes: int, skip: set[tuple[int, str]] = frozense
                 result.renditions.append(Encoded(width=size[0], height=size[1], format=ext,
                                                  data=_encode(source, ext, icc=icc)))
     return result
+
+
+def fit(data: bytes, *, width: int | None = None, height: int | None = None, format: str,
+        max_bytes: int) -> Encoded:
+    """One picture from `data`, fitted within `width` x `height` px (either may be None: no
+    limit that way), keeping its aspect ratio and never upscaled, encoded as `format` ("webp" or
+    "jpeg"). The same checks and treatment as a rendition (see `render`): the file is checked
+    like `check_image`, JPEGs shrink on load, orientation is applied, colour converted to sRGB,
+    metadata dropped, transparency kept in WebP and flattened onto white in JPEG. Raises
+    InvalidImage with the reason for a file we refuse. (The image proxy's resize.)"""
+    if format not in CONTENT_TYPES:
+        raise ValueError(f"format must be one of {', '.join(CONTENT_TYPES)}, not {format!r}")
+    if (width is not None and width < 1) or (height is not None and height < 1):
+        raise ValueError("width and height must be at least 1 px")
+
+    def fitted(original_width: int, original_height: int) -> tuple[int, int]:
+        return fitted_size(width=original_width, height=original_height, max_width=width, max_height=height)
+
+    _, original_width, original_height, picture, tagged = _decode(data, max_bytes=max_bytes, largest=fitted)
+    size = fitted(original_width, original_height)  # from the original's size, not the shrunk decode's
+    if picture.size != size:
+        picture = picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return Encoded(width=size[0], height=size[1], format=format,
+                   data=_encode(picture, format, icc=_SRGB_BYTES if tagged else None))
+
+
+def fitted_size(*, width: int, height: int, max_width: int | None, max_height: int | None) -> tuple[int, int]:
+    """The size (px) of a `width` x `height` image scaled down, keeping its aspect ratio, to fit
+    within `max_width` x `max_height` (None: no limit that way); never larger than it is."""
+    scale = min(1.0, (max_width or width) / width, (max_height or height) / height)
+    if scale >= 1.0:
+        return width, height
+    if max_width is not None and scale == max_width / width:
+        return max_width, scaled_height(width=width, height=height, to_width=max_width)
+    return max(1, round(width * max_height / height)), max_height
+
+
+def _largest_rendition(width: int, height: int) -> tuple[int, int]:
+    """The size (px) of the largest rendition of a `width` x `height` original."""
+    largest = max(rendition_widths(width))
+    return largest, scaled_height(width=width, height=height, to_width=largest)
+
+
+def _decode(data: bytes, *, max_bytes: int, largest: Callable[[int, int], tuple[int, int]]
+            ) -> tuple[str, int, int, Image.Image, bool]:
+    """Check `data` (see `check_file`) and decode it: its format, oriented width and height, the
+    pixels from `_normalise` and whether it had an ICC profile. `largest(width, height)` gives the
+    largest size (px, oriented) that will be made from it: a JPEG is decoded at the smallest
+    1/2^n scale still at least that large (libjpeg shrink-on-load through `draft`)."""
+    fmt = check_file(data, max_bytes=max_bytes)
+    with _open(data, fmt) as im:
+        width, height = _oriented_size(im)
+        if fmt == "JPEG":
+            need_width, need_height = largest(width, height)
+            im.draft(None, (need_width, need_height) if _orientation(im) < 5 else (need_height, need_width))
+        _load(im)
+        picture, tagged = _normalise(im)
+    return fmt, width, height, picture, tagged
 
 
 def _normalise(im: Image.Image) -> tuple[Image.Image, bool]:
