@@ -13,10 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nh3
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.utils.text import slugify
@@ -24,6 +27,7 @@ from tqdm import tqdm
 
 from .models import Category, Product, ProductImage, Review, Variant
 from .images import InvalidImage
+from .safe_fetch import FetchRefused, fetch_image
 from .services import broadcast_stock, product_images_saved, refresh_product_rating, validate_image_upload
 
 # --- Reports ---------------------------------------------------------------------------------
@@ -605,8 +609,30 @@ def _save_images(
     result.images.updated += len(to_update)
 
 
+def _fetch_remote_image(url: str) -> ContentFile:
+    """An image column holding an http(s) URL: fetched through the same guarded fetcher as the
+    image proxy (allowlisted hosts, no private addresses, byte cap, total timeout)."""
+    try:
+        fetched = fetch_image(url, max_bytes=settings.SHOP_IMAGE_MAX_BYTES, timeout=settings.SHOP_IMAGE_FETCH_TIMEOUT,
+                              allowed_hosts=settings.SHOP_IMAGE_PROXY_ALLOWED_HOSTS)
+    except FetchRefused as exc:
+        raise _RowError(f"image {url} not fetched: {exc.reason}") from None
+    name = Path(urlsplit(fetched.final_url).path).name or "image"
+    return ContentFile(fetched.content, name=name)
+
+
 def _copy_image(source_path: str, *, images_dir: Path, product: Product, values: dict) -> ProductImage:
-    """Store the file at `source_path` (relative to `images_dir`) through the ImageField."""
+    """Store the file at `source_path` (relative to `images_dir`, or an http(s) URL) through the
+    ImageField, after the same checks as an upload."""
+    if source_path.startswith(("http://", "https://")):
+        upload = _fetch_remote_image(source_path)
+        image = ProductImage(product=product, source_path=source_path[:500], **values)
+        try:
+            validate_image_upload(upload=upload)
+        except InvalidImage as exc:
+            raise _RowError(f"{source_path}: {exc.reason}") from None
+        image.image.save(upload.name, upload, save=False)
+        return image
     root = images_dir.resolve()
     file_path = (root / source_path.lstrip("/")).resolve()
     if not file_path.is_relative_to(root):

@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 
 from catalog import realtime, services
 from catalog.consumers import MAX_SUBSCRIPTIONS
-from catalog.models import Variant
+from catalog.images import InvalidImage
+from catalog.models import Product, ProductImage, Variant
 
 
 def variant_stock(variant: Variant) -> dict:
@@ -78,3 +79,31 @@ class VariantStockView(APIView):
             return Response({"detail": str(error), "code": "insufficient_stock",
                              "fields": {"delta": [str(error)]}}, status=409)
         return Response(variant_stock(variant))
+
+
+class ProductImageUpload(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG, PNG, WebP or GIF, at most SHOP_IMAGE_MAX_BYTES bytes.")
+    alt_text = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=10_000)
+
+
+class ProductImageUploadView(APIView):
+    """POST /api/v1/products/{id}/images/ (staff, multipart): add a photo; renditions are made by
+    a worker after commit. Answers 201 with the image's id and status ("pending")."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    def post(self, request: Request, pk: int) -> Response:
+        upload = ProductImageUpload(data=request.data)
+        upload.is_valid(raise_exception=True)
+        product = get_object_or_404(Product, pk=pk)
+        data = upload.validated_data
+        image = ProductImage(product=product, alt_text=data.get("alt_text", ""),
+                             position=data.get("position", product.images.count()))
+        try:
+            services.save_product_image(image=image, upload=data["image"])
+        except InvalidImage as error:
+            return Response({"detail": error.reason, "code": "invalid_image", "fields": {"image": [error.reason]}},
+                            status=400)
+        return Response({"id": image.pk, "product": product.pk, "status": image.status, "url": image.image.url,
+                         "width": image.width, "height": image.height}, status=201)

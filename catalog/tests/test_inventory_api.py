@@ -71,3 +71,27 @@ def test_staff_dashboard_lists_low_stock_and_needs_staff(client):
     client.force_login(User.objects.create_superuser(email="boss@example.com", password="x"))
     page = client.get(reverse("analytics:staff_dashboard")).content.decode()
     assert "LOW-1" in page and "FULL-1" not in page and "js/staff.js" in page
+
+
+def test_staff_upload_a_product_image_through_the_api(staff_api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from catalog.models import ProductImage
+    from catalog.tests.factories import jpeg_file
+
+    variant = VariantFactory()
+    url = reverse("product-image-upload", args=[variant.product_id])
+    photo = jpeg_file(size=(40, 50))
+    response = staff_api.post(url, {"image": SimpleUploadedFile("bag.jpg", photo.read(), "image/jpeg"),
+                                    "alt_text": "The bag"}, format="multipart")
+    assert response.status_code == 201, response.json()
+    image = ProductImage.objects.get(pk=response.json()["id"])
+    assert (image.alt_text, image.width, image.height) == ("The bag", 40, 50)
+    assert image.status in ("pending", "ready")  # ready when tasks run eagerly (no REDIS_URL)
+
+    polyglot = b"GIF89a<script>alert(1)</script>"
+    refused = staff_api.post(url, {"image": SimpleUploadedFile("x.gif", polyglot, "image/gif")}, format="multipart")
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_image"
+    assert refused.json()["fields"]["image"]
+    assert staff_api.post(url, {}, format="multipart").status_code == 400
+    assert ProductImage.objects.count() == 1
