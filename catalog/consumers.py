@@ -34,9 +34,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.counted = False
         self.window_started, self.window_count = time.monotonic(), 0
-        await self.accept()
+        # Counted before the accept, so that a client whose socket is open is already counted.
         await realtime.connection_opened(self.stream)
         self.counted = True
+        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "counted", False):
