@@ -104,15 +104,19 @@ class InventoryConsumer(StreamConsumer):
     stream = "inventory"
     channel_layer_alias = None  # no per-socket channel (get_channel_layer(None) is None)
 
-    async def connect(self) -> None:
-        self.subscribed: set[int] = set()
-        self.hub: fanout.Hub | None = None
-        await super().connect()
+    subscribed: set[int] = frozenset()
+    hub: fanout.Hub | None = None
 
-    async def disconnect(self, code: int) -> None:
-        if self.hub is not None:
-            await self.hub.unsubscribe(self, [realtime.stock_group(v) for v in self.subscribed])
-        await super().disconnect(code)
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # however the consumer ends (disconnect, error, cancellation), leave the hub
+            if self.hub is not None:
+                await self.hub.unsubscribe(self, [realtime.stock_group(v) for v in self.subscribed])
+
+    async def connect(self) -> None:
+        self.subscribed = set()
+        await super().connect()
 
     async def handle(self, message: dict) -> None:
         if message["type"] != "subscribe":

@@ -10,7 +10,7 @@ import logging
 import pytest
 import redis
 
-from catalog import fanout
+from catalog import consumers, fanout
 from catalog.realtime import stock_group
 from catalog.services import set_stock
 from catalog.tests.factories import VariantFactory
@@ -21,6 +21,7 @@ from catalog.tests.test_consumers import (  # noqa: F401 - fixtures: layer, clea
     assert_stock_message,
     async_test,
     clean_cache,
+    communicator,
     db,
     layer,
     subscribe,
@@ -168,6 +169,22 @@ async def test_failing_receive_and_discard_are_logged_and_survived(layer, varian
     # The first discard failed: logged, and the disconnect still ended cleanly (ws() re-raises).
     assert len(group_discard.calls) == 1
     assert any("channel layer failed" in r.getMessage() for r in caplog.records)
+    assert_hub_stopped()
+
+
+@async_test
+async def test_a_consumer_that_fails_still_leaves_the_hub(layer, variant, monkeypatch):
+    async def fail(self, message):
+        raise RuntimeError("boom")
+
+    page = communicator()
+    assert (await page.connect(timeout=TIMEOUT))[0]
+    await subscribe(page, variant.pk)
+    assert hub_tasks()
+    monkeypatch.setattr(consumers.InventoryConsumer, "handle", fail)
+    await page.send_json_to({"type": "dance"})
+    with pytest.raises(RuntimeError, match="boom"):
+        await page.wait(timeout=TIMEOUT)
     assert_hub_stopped()
 
 
