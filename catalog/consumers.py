@@ -1,6 +1,7 @@
 """WebSocket consumers: the public inventory stream and the staff stream.
 
-Consumers only join groups, relay events and answer pings; they never write to the database.
+Consumers only join groups, relay events and answer pings; they never touch the database. The
+public stock stream is fed by the process's fan-out hub (catalog/fanout.py), not a group per socket.
 Protocol (JSON text frames):
 - client -> server: {"type": "subscribe", "variants": [ids]} (inventory only, at most
   MAX_SUBSCRIPTIONS ids per connection in all), {"type": "ping"}.
@@ -13,9 +14,10 @@ FLOOD_LIMIT messages within one second closes that socket with code 4429.
 import json
 import time
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from . import realtime
+from . import fanout, realtime
 
 MAX_SUBSCRIPTIONS = 500
 FLOOD_LIMIT = 20  # messages per FLOOD_WINDOW seconds
@@ -32,9 +34,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.counted = False
         self.window_started, self.window_count = time.monotonic(), 0
-        await self.accept()
+        # Counted before the accept, so that a client whose socket is open is already counted.
         await realtime.connection_opened(self.stream)
         self.counted = True
+        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "counted", False):
@@ -72,13 +75,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
         await self.send_error(f"Unknown message type {message['type']!r}.")
 
     async def dispatch(self, message: dict) -> None:
-        # The hot path of a broadcast: Channels would first hop to a thread to close stale
-        # database connections (channels#2090), about half the fan-out cost; relaying never
-        # touches the database, so skip it (measured in benchmarks/ws_fanout.py).
-        if message["type"] == "relay":
-            await self.relay(message)
-            return
-        await super().dispatch(message)
+        # Channels would first hop to a thread to close stale database connections before every
+        # handler (channels#2090): one queued thread hop per socket per relayed message, and three
+        # on each socket's way in and out (benchmarks/README.md). These consumers never touch the
+        # database (AuthMiddleware has loaded the user before), so call the handler directly.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content))
@@ -92,18 +96,27 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
 
 class InventoryConsumer(StreamConsumer):
-    """/ws/inventory/: anyone may connect and subscribe to variants' stock."""
+    """/ws/inventory/: anyone may connect and subscribe to variants' stock.
+
+    A socket has no channel of its own and joins no group: the process's fan-out hub
+    (catalog/fanout.py) is in each variant's group once and writes its stock messages here."""
 
     stream = "inventory"
+    channel_layer_alias = None  # no per-socket channel (get_channel_layer(None) is None)
+
+    subscribed: set[int] = frozenset()
+    hub: fanout.Hub | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # however the consumer ends (disconnect, error, cancellation), leave the hub
+            if self.hub is not None:
+                await self.hub.unsubscribe(self, [realtime.stock_group(v) for v in self.subscribed])
 
     async def connect(self) -> None:
-        self.subscribed: set[int] = set()
+        self.subscribed = set()
         await super().connect()
-
-    async def disconnect(self, code: int) -> None:
-        for variant_id in self.subscribed:
-            await self.channel_layer.group_discard(realtime.stock_group(variant_id), self.channel_name)
-        await super().disconnect(code)
 
     async def handle(self, message: dict) -> None:
         if message["type"] != "subscribe":
@@ -118,9 +131,11 @@ class InventoryConsumer(StreamConsumer):
             await self.send_error(f"At most {MAX_SUBSCRIPTIONS} variants per connection; "
                                   f"{len(self.subscribed)} already subscribed.")
             return
-        for variant_id in sorted(new):
-            await self.channel_layer.group_add(realtime.stock_group(variant_id), self.channel_name)
-        self.subscribed |= new
+        if new:
+            self.hub = self.hub or fanout.get_hub()
+            self.subscribed |= new
+            if self.hub is not None:
+                await self.hub.subscribe(self, [realtime.stock_group(v) for v in sorted(new)])
         await self.send_json({"type": "subscribed", "variants": sorted(self.subscribed)})
 
 

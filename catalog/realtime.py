@@ -8,9 +8,11 @@ that with the Redis cache the count spans every daphne process.
 import logging
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -32,7 +34,8 @@ def stock_payload(*, variant_id: int, product_id: int, sku: str, stock: int, is_
 
 
 def send_group_messages(messages: Iterable[tuple[str, dict]]) -> bool:
-    """Send (group, payload) pairs through the channel layer; consumers relay each payload as JSON.
+    """Send (group, payload) pairs through the channel layer; each payload reaches the sockets as JSON
+    (relayed by StaffConsumer, or by the fan-out hub for the stock groups).
 
     Never raises: if the layer is down, the failure is logged and False returned, because a
     broadcast must never undo or break the write that caused it. Call it after commit.
@@ -46,7 +49,7 @@ def send_group_messages(messages: Iterable[tuple[str, dict]]) -> bool:
 
     async def send_all() -> None:
         for group, payload in messages:
-            await layer.group_send(group, {"type": "relay", "payload": payload})
+            await layer.group_send(group, {"type": "relay", "group": group, "payload": payload})
 
     try:
         async_to_sync(send_all)()
@@ -65,11 +68,42 @@ def _counter_key(stream: str) -> str:
     return f"ws:open:{stream}"
 
 
+_counter_cache = None
+
+
+def _counters():
+    """One cache client per process for the counters. `django.core.cache.cache` is per asyncio
+    context, i.e. per socket: with the Redis cache that would be one Redis connection per socket."""
+    global _counter_cache
+    if _counter_cache is None:
+        _counter_cache = caches.create_connection(DEFAULT_CACHE_ALIAS)
+    return _counter_cache
+
+
+@receiver(setting_changed)
+def _forget_counter_cache(*, setting: str, **kwargs) -> None:
+    global _counter_cache
+    if setting == "CACHES":  # tests give the cache another key prefix
+        _counter_cache = None
+
+
+def _add_to_counter(stream: str, delta: int) -> None:
+    # One atomic INCRBY (locmem: under its lock). Django's async aincr() is a get then a set in two
+    # thread hops, which loses counts when sockets open and close at the same time.
+    key, counters = _counter_key(stream), _counters()
+    try:
+        counters.incr(key, delta)
+    except ValueError:  # no counter yet (first socket since the cache was cleared)
+        if delta < 0:
+            raise
+        counters.add(key, 0, timeout=None)
+        counters.incr(key, delta)
+
+
 async def connection_opened(stream: str) -> None:
     """Count one more open socket on `stream` (errors are logged: counting is not worth a crash)."""
     try:
-        await cache.aadd(_counter_key(stream), 0, timeout=None)
-        await cache.aincr(_counter_key(stream))
+        await sync_to_async(_add_to_counter, thread_sensitive=False)(stream, 1)
     except Exception:  # noqa: BLE001
         logger.warning("Could not count an open %s connection", stream, exc_info=True)
 
@@ -77,12 +111,12 @@ async def connection_opened(stream: str) -> None:
 async def connection_closed(stream: str) -> None:
     """Count one socket fewer on `stream`."""
     try:
-        await cache.adecr(_counter_key(stream))
+        await sync_to_async(_add_to_counter, thread_sensitive=False)(stream, -1)
     except Exception:  # noqa: BLE001
         logger.warning("Could not count a closed %s connection", stream, exc_info=True)
 
 
 def open_connections() -> dict[str, int]:
     """Open sockets per stream, e.g. {"inventory": 12, "staff": 1}."""
-    counts = cache.get_many([_counter_key(stream) for stream in STREAMS])
+    counts = _counters().get_many([_counter_key(stream) for stream in STREAMS])
     return {stream: max(int(counts.get(_counter_key(stream), 0)), 0) for stream in STREAMS}

@@ -602,3 +602,22 @@ async def test_stats_count_open_sockets_for_staff_only(layer, staff_user, custom
         response = await db(browser.get, "/ws/stats/")
         assert response.status_code == 302
         assert response.url.startswith("/admin/login/")
+
+
+@async_test
+async def test_stats_stay_exact_when_many_sockets_open_and_close_at_once(layer, staff_user):
+    """Counting must be atomic: Django's async aincr() is a get and a set, which loses counts."""
+    assert_current_layer(layer)
+    staff_browser = await db(Client)
+    await db(staff_browser.force_login, staff_user)
+
+    async def stats() -> dict:
+        return (await db(staff_browser.get, "/ws/stats/")).json()
+
+    pages = [communicator() for _ in range(30)]
+    assert all(connected for connected, _ in await asyncio.gather(*(p.connect(timeout=TIMEOUT) for p in pages)))
+    assert await stats() == {"inventory": 30, "staff": 0}
+    await asyncio.gather(*(p.disconnect(timeout=TIMEOUT) for p in pages[:20]))
+    assert await stats() == {"inventory": 10, "staff": 0}
+    await asyncio.gather(*(p.disconnect(timeout=TIMEOUT) for p in pages[20:]))
+    assert await stats() == {"inventory": 0, "staff": 0}

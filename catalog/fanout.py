@@ -1,0 +1,166 @@
+"""The fan-out hub: one channel-layer subscription per process for the public stock stream.
+
+Without it every open /ws/inventory/ socket would join the group `stock.<id>` itself, and each
+stock change would be received, decoded, JSON-encoded and dispatched once per socket through
+Channels' per-consumer machinery (about 90 µs per socket; benchmarks/README.md). Instead, the
+hub of an event loop (daphne runs one loop per process) joins each variant group once, with one
+channel of its own, receives each stock message once, encodes it once and writes the same text
+frame to every local socket subscribed to that variant.
+
+The public protocol does not change (catalog/consumers.py). The hub never raises into a
+consumer: a channel-layer error is logged and retried in the background, with back-off.
+"""
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+REJOIN_INTERVAL = 3600.0  # seconds: re-add every group well within the layers' 1-day group expiry
+RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)  # seconds before the 1st, 2nd, ... retry after a layer error
+
+_hubs: dict[tuple, "Hub"] = {}  # (event loop, channel layer) -> its running hub
+
+
+def get_hub() -> "Hub | None":
+    """The hub of the running event loop and the current channel layer (None if no layer is
+    configured). A hub removes itself from here when its last subscriber leaves."""
+    layer = get_channel_layer()
+    if layer is None:
+        return None
+    key = (asyncio.get_running_loop(), layer)
+    hub = _hubs.get(key)
+    if hub is None:
+        hub = _hubs[key] = Hub(layer, key)
+    return hub
+
+
+def _retry_delay(failures: int) -> float:
+    return RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1]
+
+
+class Hub:
+    """One event loop's subscriptions: group name -> the local consumers to write its messages to.
+
+    Layer messages are {"type": "relay", "group": <group>, "payload": <dict>} (see
+    realtime.send_group_messages); each payload is sent as one JSON text frame.
+    """
+
+    def __init__(self, layer, key: tuple):
+        self.layer = layer
+        self.members: dict[str, set] = {}  # group -> consumers of this loop
+        self.joined: set[str] = set()  # groups the hub's channel is in on the layer
+        self.channel: str | None = None
+        self._key = key
+        self._dirty: set[str] = set()  # groups whose layer membership may need changing
+        self._lock = asyncio.Lock()  # one membership change on the layer at a time
+        self._wake = asyncio.Event()
+        self._receiver: asyncio.Task | None = None
+        self._keeper: asyncio.Task | None = None
+
+    async def subscribe(self, consumer, groups: Iterable[str]) -> None:
+        """Write the messages of `groups` to `consumer` (anything with an ASGI `base_send`).
+        Returns once the hub is in those groups on the layer; never raises on a layer error."""
+        for group in groups:
+            members = self.members.setdefault(group, set())
+            if not members:
+                self._dirty.add(group)
+            members.add(consumer)
+        await self._sync(may_stop=False)
+
+    async def unsubscribe(self, consumer, groups: Iterable[str]) -> None:
+        """Stop writing `groups` to `consumer`. The last subscriber of a group makes the hub leave
+        it on the layer; the last subscriber of all stops the hub."""
+        for group in groups:
+            members = self.members.get(group)
+            if members is not None and consumer in members:
+                members.discard(consumer)
+                if not members:
+                    del self.members[group]
+                    self._dirty.add(group)
+        await self._sync(may_stop=True)
+
+    async def _sync(self, *, may_stop: bool) -> bool:
+        """Bring the layer's group membership in line with `members`; start the hub's tasks when
+        it has subscribers, stop them when it has none. Returns False after a layer error."""
+        async with self._lock:
+            ok = True
+            if self.members and self._keeper is None:
+                self._keeper = asyncio.create_task(self._keep())
+            try:
+                if self.members and self.channel is None:
+                    self.channel = await self.layer.new_channel()
+                    self._receiver = asyncio.create_task(self._receive())
+                while self._dirty:
+                    group = self._dirty.pop()
+                    try:
+                        if group in self.members:
+                            await self.layer.group_add(group, self.channel)
+                            self.joined.add(group)
+                        elif group in self.joined:
+                            await self.layer.group_discard(group, self.channel)
+                            self.joined.discard(group)
+                    except BaseException:
+                        self._dirty.add(group)
+                        raise
+            except Exception:  # noqa: BLE001 - Redis down, timeouts: retried by _keep, never raised
+                logger.exception("Live stock: the channel layer failed; retrying in the background")
+                self._wake.set()
+                ok = False
+            if may_stop and not self.members:
+                await self._stop()
+            return ok
+
+    async def _stop(self) -> None:
+        if _hubs.get(self._key) is self:
+            del _hubs[self._key]
+        tasks = [task for task in (self._receiver, self._keeper) if task is not None]
+        self._receiver = self._keeper = self.channel = None
+        self.joined.clear()
+        self._dirty.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _keep(self) -> None:
+        """Retry failed membership changes with back-off; re-add every group each REJOIN_INTERVAL."""
+        failures = 0
+        while True:
+            if failures:
+                await asyncio.sleep(_retry_delay(failures))
+            else:
+                try:
+                    async with asyncio.timeout(REJOIN_INTERVAL):
+                        await self._wake.wait()
+                except TimeoutError:
+                    self._dirty |= self.joined
+            self._wake.clear()
+            failures = 0 if await self._sync(may_stop=False) else failures + 1
+
+    async def _receive(self) -> None:
+        """The hub's one receive loop: each message is encoded once and written to every local
+        subscriber of its group."""
+        failures = 0
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except Exception:  # noqa: BLE001
+                failures += 1
+                logger.exception("Live stock: receiving from the channel layer failed (attempt %d)", failures)
+                self._dirty |= self.joined  # the layer may have lost our groups (a Redis restart)
+                self._wake.set()
+                await asyncio.sleep(_retry_delay(failures))
+                continue
+            failures = 0
+            consumers = self.members.get(message.get("group"))
+            if not consumers:
+                continue
+            text = json.dumps(message["payload"])
+            for consumer in list(consumers):
+                try:
+                    await consumer.base_send({"type": "websocket.send", "text": text})
+                except Exception:  # noqa: BLE001 - one broken socket must not cost the others their update
+                    logger.warning("Live stock: writing to one socket failed", exc_info=True)
