@@ -7,8 +7,6 @@
 - `browser_problems`: console errors, uncaught exceptions and failed requests of every page above.
 - `luma_slice`: a real slice of the Luma catalogue (the Chaz Kangeroo Hoodie and a bag).
 """
-import csv
-import io
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -17,9 +15,10 @@ import pytest
 from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.management import call_command
 from django.db import connection, connections
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, expect, sync_playwright
+
+from catalog.tests.luma import import_luma_slice
 
 CHROMIUM = Path("/usr/bin/chromium")
 LUMA_START_STOCK = 100  # what products.csv gives every Luma variant
@@ -63,19 +62,8 @@ def luma_slice(luma_dir, tmp_path, transactional_db) -> None:
     with their images."""
     from catalog.models import Variant
 
-    with open(luma_dir / "products.csv", newline="", encoding="utf-8") as source:
-        reader = csv.DictReader(source)
-        rows = [row for row in reader if row["sku"] in {"MH01", "24-MB01"} or row["sku"].startswith("MH01-")]
-        fieldnames = reader.fieldnames
-    assert len(rows) == 17, f"expected MH01, its 15 variants and 24-MB01 in products.csv, found {len(rows)} rows"
-    slice_csv = tmp_path / "luma-slice.csv"
-    with open(slice_csv, "w", newline="", encoding="utf-8") as target:
-        writer = csv.DictWriter(target, fieldnames=fieldnames)
-        writer.writeheader()
-        writer.writerows(rows)
-    output = io.StringIO()
-    call_command("import_catalog", str(slice_csv), "--images", str(luma_dir / "images"), stdout=output)
-    assert "errors:      0" in output.getvalue(), output.getvalue()
+    summary = import_luma_slice(luma_dir, tmp_path, {"MH01", "24-MB01"})
+    assert "variants:    16 created" in summary, summary
     assert set(Variant.objects.values_list("stock", flat=True)) == {LUMA_START_STOCK}
 
 

@@ -1,7 +1,6 @@
 """`manage.py process_images`: after an import of a real slice of the Luma catalogue, `--missing`
 leaves nothing pending; re-running makes nothing new; failures are listed with their reasons;
 `--workers N` runs N processes."""
-import csv
 import io
 import re
 from pathlib import Path
@@ -12,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from catalog.models import ProductImage, Rendition
+from catalog.tests import luma
 
 from .factories import ProductFactory
 
@@ -20,19 +20,7 @@ SLICE_SKUS = {"MH01", "MH02", "24-MB01"}  # two hoodies with their variants, and
 
 def import_luma_slice(luma_dir: Path, tmp_path: Path) -> str:
     """Import the Luma products in SLICE_SKUS (parents and their variants) with their images."""
-    with open(luma_dir / "products.csv", newline="", encoding="utf-8") as source:
-        reader = csv.DictReader(source)
-        rows = [row for row in reader if row["sku"] in SLICE_SKUS or row["sku"].split("-")[0] in SLICE_SKUS]
-        fieldnames = reader.fieldnames
-    slice_csv = tmp_path / "luma-slice.csv"
-    with open(slice_csv, "w", newline="", encoding="utf-8") as target:
-        writer = csv.DictWriter(target, fieldnames=fieldnames)
-        writer.writeheader()
-        writer.writerows(rows)
-    output = io.StringIO()
-    call_command("import_catalog", str(slice_csv), "--images", str(luma_dir / "images"), stdout=output)
-    assert "errors:      0" in output.getvalue(), output.getvalue()
-    return output.getvalue()
+    return luma.import_luma_slice(luma_dir, tmp_path, set(SLICE_SKUS))
 
 
 def process_images(*args: str) -> tuple[str, dict[str, int]]:
