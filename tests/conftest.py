@@ -163,3 +163,14 @@ def staff_page(open_page, staff_user) -> Page:
     staff.get_by_role("button", name="Log in").click()
     expect(staff.get_by_role("heading", name="Site administration")).to_be_visible()
     return staff
+
+
+def fill_checkout_address(page: Page, *, email: str, name: str, line1: str, city: str, postcode: str,
+                          country: str) -> None:
+    """Type a guest's contact and shipping address into the checkout details form."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Address line 1").fill(line1)
+    page.get_by_label("City").fill(city)
+    page.get_by_label("Postcode / ZIP").fill(postcode)
+    page.get_by_label("Country").select_option(label=country)

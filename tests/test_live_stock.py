@@ -18,6 +18,8 @@ from playwright.sync_api import Page, expect
 from catalog.models import Category, Product, Variant
 from orders.models import Order
 
+from tests.conftest import fill_checkout_address
+
 HOODIE = "Chaz Kangeroo Hoodie"
 HOODIE_SKU = "MH01"
 VARIANT_SKU = "MH01-M-Gray"  # size M, colour Gray
@@ -120,12 +122,8 @@ def buy_as_guest(shopper: Page, *, product_url: str, size: str, colour: str) -> 
     shopper.get_by_role("button", name="Add to cart").click()
     expect(shopper).to_have_url(re.compile(r"/cart/$"))
     shopper.get_by_role("link", name="Checkout").click()
-    shopper.get_by_label("Email").fill("grace@example.com")
-    shopper.get_by_label("Full name").fill("Grace Hopper")
-    shopper.get_by_label("Address line 1").fill("1 Navy Yard")
-    shopper.get_by_label("City").fill("Arlington")
-    shopper.get_by_label("Postcode / ZIP").fill("22202")
-    shopper.get_by_label("Country").select_option(label="United States")
+    fill_checkout_address(shopper, email="grace@example.com", name="Grace Hopper", line1="1 Navy Yard",
+                          city="Arlington", postcode="22202", country="United States")
     shopper.get_by_role("button", name="Continue to review").click()
     shopper.get_by_label("Card number").fill("4242 4242 4242 4242")
     clicked = time.time()

@@ -12,6 +12,8 @@ from playwright.sync_api import Page, expect
 from catalog.models import Variant
 from orders.models import Order
 
+from tests.conftest import fill_checkout_address
+
 PRODUCT = "Chaz Kangeroo Hoodie"
 SKU = "MH01-M-Gray"
 QUANTITY = 2
@@ -73,12 +75,8 @@ def test_guest_buys_a_hoodie_from_the_home_page(luma_slice, page: Page, browser_
     # Checkout details as a guest.
     expect(page.get_by_role("heading", level=1, name="Checkout")).to_be_visible()
     expect(page.get_by_text("Checking out as a guest.")).to_be_visible()
-    page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Full name").fill("Ada Lovelace")
-    page.get_by_label("Address line 1").fill("12 St James's Square")
-    page.get_by_label("City").fill("London")
-    page.get_by_label("Postcode / ZIP").fill("SW1Y 4JH")
-    page.get_by_label("Country").select_option(label="United Kingdom")
+    fill_checkout_address(page, email="ada@example.com", name="Ada Lovelace", line1="12 St James's Square",
+                          city="London", postcode="SW1Y 4JH", country="United Kingdom")
     page.get_by_role("radio", name=re.compile(r"^Express delivery")).check()
     page.get_by_role("button", name="Continue to review").click()
 
