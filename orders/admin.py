@@ -18,7 +18,7 @@ class OrderLineInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    """Orders are records of what was sold: totals and lines are read-only; status is editable."""
+    """Orders are records of what was sold: totals, lines and status are read-only; status moves only by actions."""
 
     list_display = ["number", "created_at", "customer_or_email", "status", "item_total", "total", "currency",
                     "shipping_method_name", "shipping_country"]
@@ -26,11 +26,11 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "email", "shipping_name", "customer__email", "lines__sku"]
     date_hierarchy = "created_at"
     list_select_related = ["customer"]
-    readonly_fields = ["number", "customer", "email", "currency", "subtotal", "shipping_price", "total",
+    readonly_fields = ["number", "status", "tracking_number", "customer", "email", "currency", "subtotal", "shipping_price", "total",
                        "payment_provider", "payment_reference", "idempotency_key", "created_at",
                        "shipping_method", "shipping_method_name"]
     fieldsets = [
-        (None, {"fields": ["number", "status", "created_at", "customer", "email", "phone"]}),
+        (None, {"fields": ["number", "status", "tracking_number", "created_at", "customer", "email", "phone"]}),
         ("Shipping", {"fields": ["shipping_name", "shipping_line1", "shipping_line2", "shipping_city",
                                  "shipping_postcode", "shipping_country", "shipping_method",
                                  "shipping_method_name"]}),
@@ -45,7 +45,7 @@ class OrderAdmin(admin.ModelAdmin):
         cancelled = 0
         for order in queryset:
             try:
-                services.cancel_order(order=order)
+                services.cancel_order(order=order, by=request.user)
                 cancelled += 1
             except services.IllegalTransition as error:
                 self.message_user(request, str(error), messages.ERROR)

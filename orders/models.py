@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.db.models import Q
 from django.urls import reverse
 
@@ -79,6 +80,7 @@ class Order(models.Model):
 
     payment_provider = models.CharField(max_length=32)
     payment_reference = models.CharField(max_length=64, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True, help_text="Carrier tracking number, set when shipped.")
     idempotency_key = models.CharField(
         max_length=64, unique=True, help_text="One key per checkout attempt; a repeat returns the same order."
     )
@@ -99,6 +101,25 @@ class Order(models.Model):
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines.all())
+
+
+class OrderStatusChange(models.Model):
+    """One step of an order's timeline: who moved it from one status to another, and when."""
+
+    order = models.ForeignKey(Order, related_name="status_changes", on_delete=models.CASCADE)
+    from_status = models.CharField(max_length=20, choices=Order.Status.choices, blank=True,
+                                   help_text="Blank for the order's first status.")
+    to_status = models.CharField(max_length=20, choices=Order.Status.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+",
+                                   on_delete=models.SET_NULL, help_text="Blank when the shop itself made the change.")
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["order_id", "changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
 
 
 class OrderLine(models.Model):

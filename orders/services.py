@@ -13,7 +13,7 @@ from catalog.models import Variant
 from catalog import realtime
 from catalog.services import InsufficientStock, allocate_stock, broadcast_stock, lock_variants, release_stock
 
-from .models import Cart, CartLine, Order, OrderLine
+from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
 from .payments import PaymentDeclined, get_provider
 from .pricing import UnknownShippingMethod, get_shipping_rate, price_lines
 
@@ -21,7 +21,7 @@ SESSION_CART_KEY = "cart_id"
 
 __all__ = [
     "CheckoutDetails", "CheckoutError", "EmptyCart", "InsufficientStock", "InvalidQuantity",
-    "PaymentDeclined", "SHOPPER_ERRORS", "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
+    "PaymentDeclined", "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order", "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
     "get_or_create_cart", "merge_guest_cart_into_customer_cart", "place_order", "set_line_quantity",
 ]
 
@@ -238,6 +238,8 @@ def _place_order(*, cart, customer, details, payment_provider, card_number, idem
         payment_reference=payment.reference,
         idempotency_key=idempotency_key,
     )
+    OrderStatusChange.objects.create(order=order, to_status=order.status, changed_at=order.created_at,
+                                     note=f"Payment {payment.reference} accepted.")
     OrderLine.objects.bulk_create(
         OrderLine(order=order, variant=line.variant, product_name=line.variant.product.name, sku=line.variant.sku,
                   options=line.variant.options, unit_price=line.unit_price, quantity=line.quantity,
@@ -252,25 +254,71 @@ def _place_order(*, cart, customer, details, payment_provider, card_number, idem
     return order
 
 
-CANCELLABLE = {Order.Status.PENDING_PAYMENT, Order.Status.PAID}
+# The order lifecycle: every legal move, and nothing else. Shipping needs a tracking number.
+# Cancelling or refunding puts the order's stock back (the goods were never sent, or came back).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Order.Status.PENDING_PAYMENT: frozenset({Order.Status.PAID, Order.Status.CANCELLED}),
+    Order.Status.PAID: frozenset({Order.Status.FULFILLED, Order.Status.CANCELLED, Order.Status.REFUNDED}),
+    Order.Status.FULFILLED: frozenset({Order.Status.DELIVERED, Order.Status.REFUNDED}),
+    Order.Status.DELIVERED: frozenset({Order.Status.REFUNDED}),
+    Order.Status.CANCELLED: frozenset(),
+    Order.Status.REFUNDED: frozenset(),
+}
+RESTOCKING_STATUSES = frozenset({Order.Status.CANCELLED, Order.Status.REFUNDED})
+
+
+def allowed_transitions(order: Order) -> list[str]:
+    """The statuses `order` may move to next, in the order of Order.Status."""
+    allowed = TRANSITIONS[order.status]
+    return [status for status in Order.Status.values if status in allowed]
 
 
 @transaction.atomic
-def cancel_order(*, order: Order) -> Order:
-    """Cancel an order that has not shipped and put its stock back, in one transaction.
+def transition_order(*, order: Order, to_status: str, by=None, tracking_number: str = "", note: str = "") -> Order:
+    """Move `order` to `to_status` if the lifecycle allows it, and record who did it and when.
 
-    Variants are locked in primary-key order, as at checkout. The stock broadcast goes out after
-    commit. Raises IllegalTransition for an order that is shipped, delivered, cancelled or refunded.
+    `by` is the user making the change (None for the shop itself). Moving to `fulfilled` (shipped)
+    needs a `tracking_number`. Moving to `cancelled` or `refunded` puts the stock of every line back
+    in the same transaction, with variants locked in primary-key order as at checkout; the stock
+    broadcast goes out after commit. Returns the updated order.
+
+    Raises IllegalTransition when the move is not in TRANSITIONS, when `to_status` is unknown, or
+    when shipping without a tracking number.
     """
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if order.status not in CANCELLABLE:
-        raise IllegalTransition(f"Order {order.number} is {order.get_status_display().lower()} and cannot be cancelled.")
-    lines = list(order.lines.exclude(variant=None))
-    variants = lock_variants(line.variant_id for line in lines)
-    for line in lines:
-        if variant := variants.get(line.variant_id):
-            release_stock(variant=variant, quantity=line.quantity)
-    order.status = Order.Status.CANCELLED
-    order.save(update_fields=["status"])
-    broadcast_stock(variant_ids=variants)
+    if to_status not in Order.Status.values:
+        raise IllegalTransition(f"Unknown order status {to_status!r}.")
+    if to_status not in TRANSITIONS[order.status]:
+        label = Order.Status(to_status).label.lower()
+        raise IllegalTransition(
+            f"Order {order.number} is {order.get_status_display().lower()} and cannot be {label}."
+            if to_status in (Order.Status.CANCELLED, Order.Status.REFUNDED)
+            else f"Order {order.number} cannot move from {order.get_status_display().lower()} to {label}.")
+    tracking_number = tracking_number.strip()
+    if to_status == Order.Status.FULFILLED and not tracking_number:
+        raise IllegalTransition(f"Order {order.number} needs a tracking number to be marked as shipped.")
+    if to_status in RESTOCKING_STATUSES:
+        lines = list(order.lines.exclude(variant=None))
+        variants = lock_variants(line.variant_id for line in lines)
+        for line in lines:
+            if variant := variants.get(line.variant_id):
+                release_stock(variant=variant, quantity=line.quantity)
+        broadcast_stock(variant_ids=variants)
+    from_status = order.status
+    order.status = to_status
+    update_fields = ["status"]
+    if tracking_number:
+        order.tracking_number = tracking_number
+        update_fields.append("tracking_number")
+    order.save(update_fields=update_fields)
+    OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
+                                     changed_by=by if by is not None and by.is_authenticated else None, note=note)
     return order
+
+
+def cancel_order(*, order: Order, by=None) -> Order:
+    """Cancel an order that has not shipped and put its stock back (see transition_order).
+
+    Raises IllegalTransition for an order that is shipped, delivered, cancelled or refunded.
+    """
+    return transition_order(order=order, to_status=Order.Status.CANCELLED, by=by)
