@@ -38,6 +38,7 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code, when known.")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

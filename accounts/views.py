@@ -4,6 +4,7 @@ from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from . import services
 from .forms import SignUpForm
 
 
@@ -11,7 +12,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     """Create an account and log the new customer in (their guest cart comes along)."""
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = services.register_customer(
+            email=form.cleaned_data["email"], password=form.cleaned_data["password1"],
+            first_name=form.cleaned_data["first_name"], last_name=form.cleaned_data["last_name"], request=request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your account is ready.")
         return redirect("home")
