@@ -116,6 +116,7 @@ class InventoryConsumer(StreamConsumer):
 
     async def connect(self) -> None:
         self.subscribed = set()
+        self.frame_send = fanout.frame_sender(self.base_send)
         await super().connect()
 
     async def handle(self, message: dict) -> None:

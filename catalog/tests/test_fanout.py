@@ -197,3 +197,18 @@ def test_each_event_loop_has_its_own_hub(layer):
     first, second = async_to_sync(hub_of_this_loop)(), async_to_sync(hub_of_this_loop)()
     assert first is not second and first.layer is second.layer is layer
     fanout._hubs.clear()  # never subscribed to, so never started: nothing else to clean up
+
+
+def test_stock_frames_skip_only_the_session_wrapper():
+    """The hub writes text frames past AuthMiddlewareStack's session wrapper, which passes such
+    frames through untouched anyway; the wrapper stays in place for everything else."""
+    from channels.sessions import InstanceSessionWrapper
+
+    async def raw_send(message):
+        """The server's own send."""
+
+    inner = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, raw_send)
+    outer = InstanceSessionWrapper({"type": "websocket", "cookies": {}, "session": None}, inner.send)
+    assert fanout.frame_sender(outer.send) is raw_send
+    assert fanout.frame_sender(raw_send) is raw_send
+    assert "websocket.send" not in InstanceSessionWrapper.save_message_types
