@@ -98,6 +98,7 @@ def address_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def address_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete one of the customer's addresses (anyone else's is a 404)."""
     try:
         services.delete_address(user=request.user, address_id=pk)
     except services.AccountError as error:
@@ -153,6 +154,7 @@ def wishlist_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def wishlist_remove(request: HttpRequest) -> HttpResponse:
+    """Take a product (or one variant of it) off the wishlist."""
     form = WishlistForm(request.POST)
     if form.is_valid():
         services.remove_from_wishlist(user=request.user, session=request.session,

@@ -3,7 +3,7 @@ address book, through the client, with the emails checked in mail.outbox."""
 import re
 
 import pytest
-from django.core import mail, signing
+from django.core import mail
 from django.urls import reverse
 
 from accounts import services

@@ -14,7 +14,7 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from catalog.models import Variant
 from catalog.tests.factories import VariantFactory
-from orders import emails, services, tasks
+from orders import emails, tasks
 from orders.models import Order
 from orders.tests.test_views import add, checkout
 
