@@ -109,8 +109,8 @@ def test_cancel_and_refund_emails_and_illegal_moves_are_explained(client, admin_
     with django_capture_on_commit_callbacks(execute=True):
         act(admin_client_, "cancel_orders", first)
         act(admin_client_, "refund_orders", second)
-    subjects = sorted(m.subject for m in mail.outbox)
-    assert subjects == [f"Your iShop order {first.number} is cancelled", f"Your iShop order {second.number} is refunded"]
+    subjects = {m.subject for m in mail.outbox}
+    assert subjects == {f"Your iShop order {first.number} is cancelled", f"Your iShop order {second.number} is refunded"}
     assert Variant.objects.get(pk=variant.pk).stock == 5
     page = act(admin_client_, "refund_orders", first).content.decode()
     assert f"Order {first.number} is cancelled and cannot be refunded." in page
