@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import WishlistItem
@@ -116,3 +117,24 @@ def test_back_in_stock_email_once_per_restock_by_any_stock_path(tee, django_capt
         orders.cancel_order(order=order)
     assert sorted(m.to[0] for m in mail.outbox if m.subject.startswith("Back in stock")) == [
         "ann@example.com", "bob@example.com"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (make test uses it)")
+def test_concurrent_restocks_email_each_customer_once():
+    """Eight staff restock the same sold-out variant at the same instant (real threads, each
+    committing on PostgreSQL): every waiting customer gets exactly one email."""
+    from orders.tests.test_concurrency import run_concurrently
+
+    variant = VariantFactory(stock=0)
+    users = [UserFactory() for _ in range(3)]
+    for user in users:
+        WishlistItem.objects.create(user=user, product=variant.product, variant=variant, awaiting_restock=True)
+
+    outcomes = run_concurrently([lambda: catalog.adjust_stock(variant=Variant.objects.get(pk=variant.pk), delta=1)
+                                 for _ in range(8)])
+
+    assert [error for _, error in outcomes if error] == []
+    assert Variant.objects.get(pk=variant.pk).stock == 8
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(user.email for user in users)
+    assert not WishlistItem.objects.filter(awaiting_restock=True).exists()

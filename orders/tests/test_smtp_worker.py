@@ -44,3 +44,35 @@ def test_signup_and_order_emails_go_through_the_worker_to_smtp(client, email_wor
     assert "1 x Aero Daily Tank" in parts(confirmation)["text/plain"]
     assert "<table" in parts(confirmation)["text/html"]
     assert "Task orders.tasks.send_order_email" in email_worker.log()  # the worker, not this process, sent it
+
+
+def test_shipped_password_reset_and_back_in_stock_emails_over_smtp(client, email_worker, smtp_sink):
+    from accounts.models import WishlistItem
+    from accounts.tests.factories import UserFactory
+    from catalog import services as catalog
+    from orders import services
+
+    smtp_sink.messages.clear()
+    customer = UserFactory(email="ann@example.com")
+    client.force_login(customer)
+    variant = VariantFactory(product__name="Layla Tee", stock=1)
+    add(client, variant, 1)
+    checkout(client, email="ann@example.com")
+    delivered(smtp_sink, 1, email_worker)  # the confirmation
+    services.transition_order(order=Order.objects.get(), to_status=Order.Status.FULFILLED, tracking_number="TRK-77")
+    rcpt, shipped = delivered(smtp_sink, 2, email_worker)[1]
+    assert "has shipped" in shipped["Subject"] and "TRK-77" in parts(shipped)["text/plain"]
+
+    WishlistItem.objects.create(user=customer, product=variant.product, variant=variant, awaiting_restock=True)
+    catalog.set_stock(variant=variant, stock=4)
+    rcpt, back = delivered(smtp_sink, 3, email_worker)[2]
+    assert (rcpt, back["Subject"]) == (["ann@example.com"], "Back in stock: Layla Tee")
+
+    client.logout()
+    client.post(reverse("password_reset"), {"email": "ann@example.com"})
+    rcpt, reset = delivered(smtp_sink, 4, email_worker)[3]
+    assert reset["Subject"] == "Reset your iShop password"
+    link = re.search(r"http://127\.0\.0\.1:8000(/accounts/reset/\S+/)", parts(reset)["text/plain"]).group(1)
+    form = client.get(link, follow=True)
+    client.post(form.redirect_chain[-1][0], {"new_password1": "fresh-start-pass-7", "new_password2": "fresh-start-pass-7"})
+    assert client.login(username="ann@example.com", password="fresh-start-pass-7")
