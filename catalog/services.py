@@ -226,11 +226,12 @@ def moderate_reviews(*, review_ids: Iterable[int], action: str) -> int:
     return changed
 
 
-def mark_verified_buyer(*, user_id: int, product_ids: Iterable[int]) -> int:
-    """Mark `user_id`'s reviews of these products as by a verified buyer (orders calls this when
-    an order is delivered). Returns how many reviews changed."""
+def mark_verified_buyer(*, user_id: int, product_ids: Iterable[int], verified: bool = True) -> int:
+    """Mark `user_id`'s reviews of these products as by a verified buyer, or (verified=False) no
+    longer. Orders calls this when an order is delivered, or refunded with no other delivered
+    line of the product left. Returns how many reviews changed."""
     return Review.objects.filter(user_id=user_id, product_id__in=set(product_ids),
-                                 is_verified_buyer=False).update(is_verified_buyer=True)
+                                 is_verified_buyer=not verified).update(is_verified_buyer=verified)
 
 
 # --- Product images: upload, rendition jobs, processing --------------------------------------

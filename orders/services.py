@@ -325,10 +325,22 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
                                      changed_by=by if by is not None and by.is_authenticated else None, note=note)
     if to_status in (Order.Status.FULFILLED, Order.Status.CANCELLED, Order.Status.REFUNDED):
         _send_order_email(order, to_status)  # shipped (with tracking), cancelled, refunded
-    if to_status == Order.Status.DELIVERED and order.customer_id:
-        mark_verified_buyer(user_id=order.customer_id,
-                            product_ids=order.lines.exclude(variant=None).values_list("variant__product_id", flat=True))
+    if order.customer_id and Order.Status.DELIVERED in (from_status, to_status):
+        _update_verified_buyer(order)
     return order
+
+
+def _update_verified_buyer(order: Order) -> None:
+    """Keep the "verified buyer" mark of the customer's reviews in step with their delivered
+    order lines: set on delivery; taken off at a refund when no other delivered order has the product."""
+    product_ids = set(order.lines.exclude(variant=None).values_list("variant__product_id", flat=True))
+    if order.status == Order.Status.DELIVERED:
+        mark_verified_buyer(user_id=order.customer_id, product_ids=product_ids)
+        return
+    still_delivered = set(OrderLine.objects.filter(
+        order__customer_id=order.customer_id, order__status=Order.Status.DELIVERED,
+        variant__product_id__in=product_ids).values_list("variant__product_id", flat=True))
+    mark_verified_buyer(user_id=order.customer_id, product_ids=product_ids - still_delivered, verified=False)
 
 
 def cancel_order(*, order: Order, by=None) -> Order:

@@ -109,6 +109,8 @@ def test_verified_buyer_mark_needs_a_delivered_order_line(client, product, moder
              for title in ("Before delivery", "Never bought it")}
     assert marks == {"Before delivery": True, "Never bought it": False}
     assert Review.objects.get(user=buyer).is_verified_buyer and not Review.objects.get(user=browser).is_verified_buyer
+    orders.transition_order(order=order, to_status=Order.Status.REFUNDED)  # no delivered line any more
+    assert not Review.objects.get(user=buyer).is_verified_buyer
 
 
 def test_sort_by_rating_uses_the_kept_average(client, product, moderator):
