@@ -193,26 +193,36 @@ class VariantAdmin(admin.ModelAdmin):
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
-    list_display = ["title", "product", "rating", "reviewer_name", "status", "created_at"]
-    list_filter = ["status", "rating", "created_at"]
+    """Moderation: approve, reject or feature reviews; only approved ones count in the rating."""
+
+    list_display = ["title", "product", "rating", "reviewer_name", "status", "is_featured", "is_verified_buyer",
+                    "created_at"]
+    list_filter = ["status", "is_featured", "is_verified_buyer", "rating", "created_at"]
     search_fields = ["title", "body", "reviewer_name", "product__name", "product__sku"]
     list_select_related = ["product"]
     autocomplete_fields = ["product", "user"]
-    actions = ["approve", "reject"]
+    readonly_fields = ["is_verified_buyer"]
+    actions = ["approve", "reject", "feature", "unfeature"]
 
-    def _set_status(self, request, queryset, status):
-        product_ids = set(queryset.values_list("product_id", flat=True))
-        updated = queryset.update(status=status)
-        services.refresh_product_rating(product_ids=product_ids)
-        self.message_user(request, f"{updated} reviews marked {status}.")
+    def _moderate(self, request, queryset, action: str, done: str) -> None:
+        changed = services.moderate_reviews(review_ids=queryset.values_list("pk", flat=True), action=action)
+        self.message_user(request, f"{changed} review(s) {done}.")
 
-    @admin.action(description="Approve selected reviews")
+    @admin.action(description="Approve selected reviews", permissions=["change"])
     def approve(self, request, queryset):
-        self._set_status(request, queryset, Review.Status.APPROVED)
+        self._moderate(request, queryset, "approve", "approved")
 
-    @admin.action(description="Reject selected reviews")
+    @admin.action(description="Reject selected reviews", permissions=["change"])
     def reject(self, request, queryset):
-        self._set_status(request, queryset, Review.Status.REJECTED)
+        self._moderate(request, queryset, "reject", "rejected")
+
+    @admin.action(description="Feature selected reviews (approves them)", permissions=["change"])
+    def feature(self, request, queryset):
+        self._moderate(request, queryset, "feature", "featured")
+
+    @admin.action(description="Stop featuring selected reviews", permissions=["change"])
+    def unfeature(self, request, queryset):
+        self._moderate(request, queryset, "unfeature", "no longer featured")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -357,6 +357,10 @@ class Review(models.Model):
     reviewer_name = models.CharField(max_length=100)
     email = models.EmailField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    is_featured = models.BooleanField("featured", default=False, help_text="Shown first on the product page.")
+    is_verified_buyer = models.BooleanField(
+        "verified buyer", default=False,
+        help_text="The reviewer has a delivered order line for this product (kept by catalog.services).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ReviewQuerySet.as_manager()
@@ -368,6 +372,9 @@ class Review(models.Model):
             models.UniqueConstraint(
                 fields=["product", "reviewer_name", "title"], name="review_unique_per_reviewer_title"
             ),
+            # A customer reviews a product once (imported reviews have no user).
+            models.UniqueConstraint(fields=["product", "user"], condition=Q(user__isnull=False),
+                                    name="review_one_per_customer"),
         ]
 
     def __str__(self) -> str:

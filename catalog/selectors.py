@@ -133,7 +133,7 @@ def product_detail(slug: str) -> Product:
             Prefetch("variants", queryset=Variant.objects.active().order_by("position", "pk")),
             Prefetch("images", queryset=ProductImage.objects.with_renditions().order_by("position", "pk")),
             Prefetch("categories", queryset=Category.objects.order_by("-depth", "path")),
-            Prefetch("reviews", queryset=Review.objects.approved().order_by("-created_at", "-pk")[:50],
+            Prefetch("reviews", queryset=Review.objects.approved().order_by("-is_featured", "-created_at", "-pk")[:50],
                      to_attr="approved_reviews"),
         )
         .get(slug=slug)

@@ -17,8 +17,9 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -26,6 +27,10 @@ from . import images, realtime
 from .models import Product, ProductImage, Rendition, Review, Variant
 
 logger = logging.getLogger(__name__)
+
+# Sent after commit with `variant_ids` (a sorted list) whenever broadcast_stock announces a stock
+# change; accounts listens to email customers whose wishlisted variant is back in stock.
+stock_changed = Signal()
 
 
 class InsufficientStock(Exception):
@@ -131,6 +136,7 @@ def broadcast_stock(*, variant_ids: Iterable[int]) -> None:
     ids = sorted(set(variant_ids))
     if ids:
         transaction.on_commit(lambda: _send_stock(ids), robust=True)
+        transaction.on_commit(lambda: stock_changed.send_robust(sender=Variant, variant_ids=ids), robust=True)
 
 
 def _send_stock(variant_ids: list[int]) -> None:
@@ -167,6 +173,65 @@ def refresh_product_rating(*, product_ids: Iterable[int]) -> None:
             Decimal(str(row["average"])).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if row else None
         )
     Product.objects.bulk_update(products, ["rating_average", "rating_count"])
+
+
+# --- Reviews: written by customers, moderated by staff ------------------------------------------
+
+class ReviewError(Exception):
+    """A review the shop refuses (a second review of the same product...); the message is safe to show."""
+
+
+def submit_review(*, product: Product, user, rating: int, title: str, body: str,
+                  verified_buyer: bool = False) -> Review:
+    """Save a customer's review of `product` as pending (it counts once staff approve it).
+
+    `rating` is a whole number 1-5; `verified_buyer` says the customer has a delivered order line
+    for the product (the caller asks orders). Raises ReviewError when the customer already
+    reviewed the product, or another review of it has the same reviewer name and title.
+    """
+    if not 1 <= int(rating) <= 5:
+        raise ReviewError("Choose a rating from 1 to 5 stars.")
+    if Review.objects.filter(product=product, user=user).exists():
+        raise ReviewError("You have already reviewed this product.")
+    try:
+        with transaction.atomic():
+            return Review.objects.create(
+                product=product, user=user, rating=rating, title=title.strip(), body=body.strip(),
+                reviewer_name=(user.get_short_name() or user.email.split("@")[0])[:100], email=user.email,
+                is_verified_buyer=verified_buyer)
+    except IntegrityError:
+        raise ReviewError("You have already reviewed this product, or a review with this title exists: "
+                          "choose another title.") from None
+
+
+REVIEW_ACTIONS = {
+    "approve": {"status": Review.Status.APPROVED},
+    "reject": {"status": Review.Status.REJECTED, "is_featured": False},
+    "feature": {"status": Review.Status.APPROVED, "is_featured": True},
+    "unfeature": {"is_featured": False},
+}
+
+
+@transaction.atomic
+def moderate_reviews(*, review_ids: Iterable[int], action: str) -> int:
+    """Apply a staff decision to reviews: "approve", "reject", "feature" (approves too) or
+    "unfeature"; then refresh the affected products' rating. Returns how many reviews changed.
+    Raises ValueError for an unknown action."""
+    if action not in REVIEW_ACTIONS:
+        raise ValueError(f"unknown review action {action!r}")
+    reviews = Review.objects.filter(pk__in=list(review_ids))
+    product_ids = set(reviews.values_list("product_id", flat=True))
+    changed = reviews.update(**REVIEW_ACTIONS[action])
+    refresh_product_rating(product_ids=product_ids)
+    return changed
+
+
+def mark_verified_buyer(*, user_id: int, product_ids: Iterable[int], verified: bool = True) -> int:
+    """Mark `user_id`'s reviews of these products as by a verified buyer, or (verified=False) no
+    longer. Orders calls this when an order is delivered, or refunded with no other delivered
+    line of the product left. Returns how many reviews changed."""
+    return Review.objects.filter(user_id=user_id, product_id__in=set(product_ids),
+                                 is_verified_buyer=not verified).update(is_verified_buyer=verified)
 
 
 # --- Product images: upload, rendition jobs, processing --------------------------------------

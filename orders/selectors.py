@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from catalog.selectors import primary_image_subquery
 
-from .models import Cart, CartLine, Order
+from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
 from .pricing import PricedCart, price_lines
 from .services import find_cart
 
@@ -37,3 +37,18 @@ def priced_cart(cart: Cart | None, *, shipping_method: str | None = None) -> tup
 def customer_orders(customer) -> QuerySet[Order]:
     """A customer's orders, newest first, with their lines for item counts."""
     return Order.objects.filter(customer=customer).prefetch_related(Prefetch("lines"))
+
+
+def has_delivered_line(*, customer, product_id: int) -> bool:
+    """Whether `customer` has a delivered order with a line of product `product_id` (the
+    "verified buyer" mark on reviews; refunded orders do not count). One query."""
+    return OrderLine.objects.filter(order__customer=customer, order__status=Order.Status.DELIVERED,
+                                    variant__product_id=product_id).exists()
+
+
+def order_with_timeline(queryset: QuerySet[Order], **filters) -> Order | None:
+    """One order from `queryset` with its lines and status history (who and when), or None."""
+    return (queryset.filter(**filters)
+            .prefetch_related("lines", Prefetch("status_changes",
+                                                queryset=OrderStatusChange.objects.order_by("changed_at", "pk")))
+            .first())

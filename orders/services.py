@@ -11,7 +11,9 @@ from django.db import IntegrityError, transaction
 
 from catalog.models import Variant
 from catalog import realtime
-from catalog.services import InsufficientStock, allocate_stock, broadcast_stock, lock_variants, release_stock
+from catalog.services import (InsufficientStock, allocate_stock, broadcast_stock, lock_variants, mark_verified_buyer,
+                              release_stock)
+from shop.mail import send_after_commit
 
 from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
 from .payments import PaymentDeclined, get_provider
@@ -251,7 +253,15 @@ def _place_order(*, cart, customer, details, payment_provider, card_number, idem
     event = {"type": "order_placed", "number": order.number, "total": str(order.total), "currency": order.currency,
              "items": priced.item_count, "email": order.email, "ts": order.created_at.isoformat()}
     transaction.on_commit(lambda: realtime.send_to_staff(event), robust=True)
+    _send_order_email(order, "confirmation")
     return order
+
+
+def _send_order_email(order: Order, kind: str) -> None:
+    """Enqueue the order's `kind` email (orders.emails.ORDER_EMAILS) after commit."""
+    from . import tasks
+
+    send_after_commit(tasks.send_order_email, order.pk, kind)
 
 
 # The order lifecycle: every legal move, and nothing else. Shipping needs a tracking number.
@@ -313,7 +323,24 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
     order.save(update_fields=update_fields)
     OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
                                      changed_by=by if by is not None and by.is_authenticated else None, note=note)
+    if to_status in (Order.Status.FULFILLED, Order.Status.CANCELLED, Order.Status.REFUNDED):
+        _send_order_email(order, to_status)  # shipped (with tracking), cancelled, refunded
+    if order.customer_id and Order.Status.DELIVERED in (from_status, to_status):
+        _update_verified_buyer(order)
     return order
+
+
+def _update_verified_buyer(order: Order) -> None:
+    """Keep the "verified buyer" mark of the customer's reviews in step with their delivered
+    order lines: set on delivery; taken off at a refund when no other delivered order has the product."""
+    product_ids = set(order.lines.exclude(variant=None).values_list("variant__product_id", flat=True))
+    if order.status == Order.Status.DELIVERED:
+        mark_verified_buyer(user_id=order.customer_id, product_ids=product_ids)
+        return
+    still_delivered = set(OrderLine.objects.filter(
+        order__customer_id=order.customer_id, order__status=Order.Status.DELIVERED,
+        variant__product_id__in=product_ids).values_list("variant__product_id", flat=True))
+    mark_verified_buyer(user_id=order.customer_id, product_ids=product_ids - still_delivered, verified=False)
 
 
 def cancel_order(*, order: Order, by=None) -> Order:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("checkout/confirmation/<str:number>/", views.checkout_confirmation, name="confirmation"),
     path("account/orders/", views.OrderListView.as_view(), name="order_list"),
     path("account/orders/<str:number>/", views.OrderDetailView.as_view(), name="order_detail"),
+    path("orders/track/<str:token>/", views.guest_order, name="guest_order"),
 ]

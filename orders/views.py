@@ -13,7 +13,7 @@ from django.views.generic import DetailView, ListView
 
 from catalog.selectors import VariantChoiceError, choose_variant
 
-from . import selectors, services
+from . import emails, selectors, services
 from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm
 from .models import Order
 from .pricing import shipping_rates
@@ -84,11 +84,19 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
         return redirect("orders:cart")
     initial = request.session.get(CHECKOUT_SESSION_KEY) or {
         "email": getattr(request.user, "email", ""), "shipping_method": shipping_rates()[0].code}
+    # Saved addresses (issue 7): the default fills the form; ?address=<id> picks another one.
+    addresses = list(request.user.addresses.all()) if request.user.is_authenticated else []
+    chosen = next((a for a in addresses if str(a.pk) == request.GET.get("address")), None)
+    if chosen is None and not request.session.get(CHECKOUT_SESSION_KEY):
+        chosen = next((a for a in addresses if a.is_default_shipping), None)
+    if chosen is not None:
+        initial = {**initial, **chosen.as_checkout_initial()}
     form = CheckoutDetailsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         request.session[CHECKOUT_SESSION_KEY] = form.cleaned_data
         return redirect("orders:checkout_review")
-    return render(request, "orders/checkout_details.html", {"form": form, "priced": priced})
+    return render(request, "orders/checkout_details.html",
+                  {"form": form, "priced": priced, "addresses": addresses, "chosen_address": chosen})
 
 
 def checkout_review(request: HttpRequest) -> HttpResponse:
@@ -158,7 +166,18 @@ class OrderDetailView(LoginRequiredMixin, DetailView):
     context_object_name = "order"
 
     def get_object(self, queryset=None):
-        order = selectors.customer_orders(self.request.user).filter(number=self.kwargs["number"]).first()
+        order = selectors.order_with_timeline(Order.objects.filter(customer=self.request.user),
+                                              number=self.kwargs["number"])
         if order is None:
             raise Http404("No such order")
         return order
+
+
+def guest_order(request: HttpRequest, token: str) -> HttpResponse:
+    """/orders/track/<token>/: the signed link in a guest's order emails shows the order and its
+    timeline without an account. A bad or expired link is a 404."""
+    number = emails.order_from_guest_token(token)
+    order = selectors.order_with_timeline(Order.objects.all(), number=number) if number else None
+    if order is None:
+        raise Http404("This order link is not valid or has expired.")
+    return render(request, "orders/order_detail.html", {"order": order, "guest_view": True})

@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "shop.context_processors.shop",
                 "orders.context_processors.cart",
+                "accounts.context_processors.account",  # issue 7: verification reminder, wishlist
             ],
         },
     },
@@ -160,9 +161,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id (argon2-cffi) hashes new passwords; PBKDF2 hashes still verify and are upgraded at login.
 PASSWORD_HASHERS = env.list(
     "DJANGO_PASSWORD_HASHERS",
     default=[
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     ],
@@ -171,6 +174,12 @@ PASSWORD_HASHERS = env.list(
 # --- Email -------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="iShop <shop@localhost>")
+# --- Accounts and shop emails (issue 7) ---
+# Links in emails are built on this URL (never on the request's Host header).
+SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SHOP_EMAIL_VERIFICATION_MAX_AGE = env.int("SHOP_EMAIL_VERIFICATION_MAX_AGE", default=3 * 24 * 3600)  # seconds
+SHOP_GUEST_ORDER_LINK_MAX_AGE = env.int("SHOP_GUEST_ORDER_LINK_MAX_AGE", default=180 * 24 * 3600)  # seconds
+PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=24 * 3600)  # seconds
 
 # --- I18N --------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
