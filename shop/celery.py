@@ -1,10 +1,41 @@
-"""The Celery application. Settings come from Django's settings under the CELERY_ prefix."""
+"""The Celery application. Settings come from Django's settings under the CELERY_ prefix.
+
+Worker-side wiring (issue 8): django-structlog's boot step (task logs carry the request id of the
+request that sent them), the task-outcome metrics, and the recovery of pending work when a worker
+becomes ready (shop.recovery).
+"""
 import os
 
-from celery import Celery
+from celery import Celery, signals
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
 
 app = Celery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@signals.worker_init.connect
+def _worker_init(**kwargs) -> None:
+    from shop.observability import connect_celery_metrics
+
+    connect_celery_metrics()
+
+
+@signals.worker_ready.connect
+def _worker_ready(sender=None, **kwargs) -> None:
+    from shop.recovery import on_worker_ready
+
+    on_worker_ready(sender=sender)
+
+
+@signals.setup_logging.connect
+def _use_django_logging(**kwargs) -> None:
+    """Keep Django's LOGGING (JSON lines in production) instead of Celery's own log format."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
