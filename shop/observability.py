@@ -145,18 +145,30 @@ class _ProcessRegistry:
         yield from prometheus_client.REGISTRY.collect()
 
 
+TRUSTED_PROXY_ADDRESSES = {"", "127.0.0.1", "::1"}  # a Unix socket ("") or the loopback: our nginx
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's IP address: REMOTE_ADDR, or nginx's X-Real-IP when the peer is our own proxy
+    (gunicorn on a Unix socket or the loopback; nginx always overwrites X-Real-IP)."""
+    peer = request.META.get("REMOTE_ADDR", "") or ""
+    if peer in TRUSTED_PROXY_ADDRESSES and request.META.get("HTTP_X_REAL_IP"):
+        return request.META["HTTP_X_REAL_IP"].strip()
+    return peer
+
+
 def metrics_access_allowed(request: HttpRequest) -> bool:
     """True if the caller's address is in METRICS_ALLOWED_IPS (addresses or networks) or it sends
     `Authorization: Bearer <METRICS_BEARER_TOKEN>` (when a token is set).
 
-    The address is REMOTE_ADDR, the TCP peer: behind nginx that is nginx itself, so nginx refuses
-    /metrics from outside (deploy/nginx.conf.template) and Django sees only local scrapes."""
+    The address is client_address(request). nginx also refuses /metrics from outside
+    (deploy/nginx.conf.template)."""
     token = settings.METRICS_BEARER_TOKEN
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
         return True
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        address = ipaddress.ip_address(client_address(request))
     except ValueError:
         return False
     return any(address in ipaddress.ip_network(allowed, strict=False) for allowed in settings.METRICS_ALLOWED_IPS)

@@ -1,0 +1,28 @@
+"""gunicorn settings for the `web` process (Procfile, docker-compose.yml): HTML and the API over WSGI.
+
+Sync workers: on this machine Django pages measured several times faster under gunicorn's sync
+workers than under ASGI, so HTML goes through WSGI and daphne serves only /ws/.
+WEB_CONCURRENCY sets the number of workers (default 2: one per core of the reference machine;
+gunicorn's docs suggest 2-4 per core for I/O-bound apps).
+"""
+import os
+
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))  # seconds before a stuck worker is restarted
+graceful_timeout = 20  # seconds a worker gets to finish its request on shutdown
+keepalive = 5  # seconds, behind nginx's keep-alive upstream pool
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "5000"))  # recycle workers (slow leaks)
+max_requests_jitter = 500
+accesslog = None  # nginx writes the access log (with the request id); Django logs each request as JSON
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proxy_allow_ips = forwarded_allow_ips
+
+
+def child_exit(server, worker):
+    """prometheus_client multiprocess mode: drop the live gauges of a worker that exited."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
