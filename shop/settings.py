@@ -333,3 +333,5 @@ structlog.configure(
     logger_factory=structlog.stdlib.LoggerFactory(),
     cache_logger_on_first_use=True,
 )
+# `manage.py backup` writes here unless given --dir/--output (issue 8).
+BACKUP_DIR = env.path("ISHOP_BACKUP_DIR", default=BASE_DIR / "backups")
