@@ -288,6 +288,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 # Sent once (per minute, whichever worker is first) when a worker becomes ready, so that a
 # restarted worker picks up work left pending: (task name, kwargs). Apps append theirs.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_WORKER_READY_TASKS = [
     ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
 ]
