@@ -17,7 +17,7 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-RECOVERY_LOCK_SECONDS = 60  # at most one recovery round per minute, whichever worker is first
+RECOVERY_LOCK_SECONDS = 10  # seconds: one recovery round for workers of a queue starting together
 RECOVERY_LOCK_KEY = "ishop:worker-ready-recovery"
 
 

@@ -285,8 +285,14 @@ if REDIS_URL:
 # worker killed leaves it unacknowledged, and Redis hands it to another worker after this many
 # seconds. Keep it above the longest task and the longest retry countdown (600 s).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
-# Sent once (per minute, whichever worker is first) when a worker becomes ready, so that a
+# Each worker looks for such jobs every CELERY_UNACKED_RESTORE_INTERVAL seconds (kombu's default
+# look is every 10 x 10 s; one ZRANGE every 10 s is cheap).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),  # seconds
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),  # seconds
+    "unacked_restore_throttle": 1,
+}
+# Sent once (whichever worker of a queue is first within 10 s) when a worker becomes ready, so that a
 # restarted worker picks up work left pending: (task name, kwargs). Apps append theirs.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_WORKER_READY_TASKS = [
