@@ -18,6 +18,13 @@ accesslog = None  # nginx writes the access log (with the request id); Django lo
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proxy_allow_ips = forwarded_allow_ips
+# gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): two stacks
+# on one machine would fight over it. Keep it beside the run's other sockets, or off.
+_run_dir = os.environ.get("ISHOP_RUN_DIR")
+if _run_dir:
+    control_socket = os.path.join(_run_dir, "gunicorn.ctl")
+else:
+    control_socket_disable = True
 
 
 def child_exit(server, worker):

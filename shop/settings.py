@@ -281,6 +281,10 @@ if REDIS_URL:
     # Redis errors become cache misses (logged): pages and orders go on with Redis down.
     CACHES["default"]["BACKEND"] = "shop.cache.DegradingRedisCache"
     CACHES["default"]["OPTIONS"] = {"SOCKET_TIMEOUT": env.float("CACHE_REDIS_TIMEOUT", default=1.0)}  # seconds
+    # Several shops (or test stacks) on one Redis: keys and pub/sub channels (which ignore the
+    # Redis database number) apart by prefix.
+    CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="")
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env("CHANNEL_LAYER_PREFIX", default="asgi")
 # A worker child killed mid-task (SIGKILL, OOM) gives its job back to the queue at once; a whole
 # worker killed leaves it unacknowledged, and Redis hands it to another worker after this many
 # seconds. Keep it above the longest task and the longest retry countdown (600 s).
