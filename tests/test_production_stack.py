@@ -184,6 +184,8 @@ def test_a_guest_buys_through_nginx_and_sees_live_stock_and_the_metrics_count_it
     with connect(ws_url, origin=stack.url, open_timeout=10) as socket_:
         socket_.send(json.dumps({"type": "subscribe", "variants": [variant.pk]}))
         assert json.loads(socket_.recv(timeout=10)) == {"type": "subscribed", "variants": [variant.pk]}
+        open_sockets = requests.get(stack.url + "/metrics", timeout=10).text
+        assert 'ishop_websocket_connections_open{stream="inventory"} 1.0' in open_sockets
 
         token = form_value(page.text, "csrfmiddlewaretoken")
         added = guest.post(stack.url + "/cart/add/", data={"csrfmiddlewaretoken": token, "product": product.pk,
@@ -223,6 +225,13 @@ def test_a_guest_buys_through_nginx_and_sees_live_stock_and_the_metrics_count_it
     assert metric(metrics.text, "ishop_orders_placed_total") == 1
     assert metric(metrics.text, "django_http_requests_latency_seconds_by_view_method_count") >= 5
     assert metric(metrics.text, "django_db_execute_total") > 0
+    # The worker's task outcomes are in the same scrape (it ran the start-up recovery task).
+    recovery = 'ishop_celery_tasks_total{outcome="success",task="catalog.tasks.requeue_stale_images"}'
+    deadline = time.monotonic() + 30
+    while recovery not in metrics.text and time.monotonic() < deadline:
+        time.sleep(0.5)
+        metrics = requests.get(stack.url + "/metrics", timeout=10)
+    assert metric(metrics.text, "ishop_celery_tasks_total") >= 1, metrics.text
     # nginx overwrites a client's X-Real-IP with the real peer, so it cannot be used to pose as an
     # outsider or an insider (shop/tests/test_operations.py checks Django's side of the rule).
     assert requests.get(stack.url + "/metrics", headers={"X-Real-IP": "203.0.113.9"}, timeout=10).status_code == 200

@@ -13,6 +13,7 @@ The workers are real `celery -A shop worker` processes on the test database and 
 each consuming a queue of its own, in their own process group (so SIGKILL takes the whole worker).
 """
 import io
+import json
 import logging
 import os
 import re
@@ -244,3 +245,36 @@ def test_a_restarted_worker_completes_the_renditions_left_pending(workers, luma_
     assert set(ProductImage.objects.values_list("status", flat=True)) == {ProductImage.Status.READY}
     assert Rendition.objects.filter(image__in=images).count() == 12
     assert "sent recovery tasks" in worker.log()
+
+
+def test_the_request_id_follows_an_upload_to_the_worker(workers, client):
+    """One request can be followed to the worker: the id sent in X-Request-ID is echoed, and the
+    worker's JSON log lines for the rendition job it caused carry it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.tests.factories import UserFactory
+    from catalog.tests.factories import jpeg_file
+
+    worker = workers()
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    product = ProductFactory()
+    request_id = f"trace-{uuid.uuid4().hex}"
+    response = client.post(reverse("product-image-upload", args=[product.pk]),
+                           {"image": SimpleUploadedFile("bag.jpg", jpeg_file(size=(400, 500)).read(), "image/jpeg")},
+                           HTTP_X_REQUEST_ID=request_id)
+    assert response.status_code == 201, response.content
+    assert response["X-Request-ID"] == request_id
+
+    def logged() -> list[dict]:
+        lines = []
+        for line in worker.log().splitlines():
+            if line.startswith("{") and request_id in line:
+                lines.append(json.loads(line))
+        return lines
+
+    wait_for(lambda: {"task_started", "task_succeeded"} <= {line["event"] for line in logged()}, timeout=60,
+             message=lambda: f"no worker log line carries {request_id}:\n{worker.log()}")
+    started = next(line for line in logged() if line["event"] == "task_started")
+    assert started["task"] == "catalog.tasks.make_renditions" and started["request_id"] == request_id
+    assert ProductImage.objects.get(pk=response.json()["id"]).status == ProductImage.Status.READY
