@@ -16,6 +16,23 @@ max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "5000"))  # recycle worker
 max_requests_jitter = 500
 accesslog = None  # nginx writes the access log (with the request id); Django logs each request as JSON
 errorlog = "-"
+if os.environ.get("DJANGO_LOG_FORMAT", "json" if os.environ.get("DJANGO_DEBUG", "").lower() == "false" else "") == "json":
+    # gunicorn's own lines (boot, worker exits, timeouts) as JSON too, like the app's (shop/settings.py).
+    import structlog
+
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                           structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
+            "foreign_pre_chain": [structlog.stdlib.add_logger_name, structlog.stdlib.add_log_level,
+                                  structlog.processors.TimeStamper(fmt="iso", utc=True)],
+        }},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    }
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proxy_allow_ips = forwarded_allow_ips
 # gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): two stacks

@@ -19,9 +19,17 @@ app.steps["worker"].add(DjangoStructLogInitStep)
 
 @signals.worker_init.connect
 def _worker_init(**kwargs) -> None:
+    from django.apps import apps
+
     from shop.observability import connect_celery_metrics
 
     connect_celery_metrics()
+    # DjangoStructLogInitStep connects the publish receivers again (the django_structlog app did
+    # already): keep one pair, or every task a task sends is logged twice.
+    receiver = getattr(apps.get_app_config("django_structlog"), "_celery_receiver", None)
+    if receiver is not None:
+        signals.before_task_publish.disconnect(receiver.receiver_before_task_publish)
+        signals.after_task_publish.disconnect(receiver.receiver_after_task_publish)
 
 
 @signals.worker_ready.connect

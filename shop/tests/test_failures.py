@@ -42,7 +42,7 @@ from catalog.images import rendition_widths
 from catalog.models import ProductImage, Rendition, Variant
 from catalog.tests.conftest import _database_url, wait_for
 from catalog.tests.factories import ProductFactory, VariantFactory
-from catalog.tests.test_consumers import ThrowawayRedis
+from catalog.tests.test_consumers import throwaway_redis  # noqa: F401 - the fixture (a redis-server child)
 from orders.models import Order
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -57,9 +57,9 @@ ADDRESS = {"email": "gale@example.com", "shipping_name": "Gale Guest", "shipping
 
 
 @pytest.fixture
-def redis_that_dies(tmp_path, settings):
+def redis_that_dies(throwaway_redis, settings):
     """The shop's cache, channel layer and readiness check on a throwaway Redis (returned)."""
-    server = ThrowawayRedis(tmp_path)
+    server = throwaway_redis
     settings.REDIS_URL = server.url
     settings.CACHES = {"default": {"BACKEND": "shop.cache.DegradingRedisCache", "LOCATION": server.url,
                                    "KEY_PREFIX": f"failure-{uuid.uuid4().hex[:8]}",
@@ -67,12 +67,7 @@ def redis_that_dies(tmp_path, settings):
     settings.CHANNEL_LAYERS = {"default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [{"address": server.url, "socket_timeout": 2, "socket_connect_timeout": 2}]}}}
-    try:
-        yield server
-    finally:
-        if server.process.poll() is None:
-            server.process.kill()
-        server.process.wait(timeout=10)
+    return server
 
 
 def test_with_redis_stopped_pages_are_served_and_orders_taken(client, redis_that_dies, caplog):
