@@ -181,9 +181,9 @@ def workers(tmp_path, settings, monkeypatch):
 
 @pytest.fixture(scope="module")
 def slow_png() -> bytes:
-    """A 25-megapixel PNG: its six renditions take a worker several seconds, long enough to kill it
+    """A 36-megapixel PNG (the limit is 40): its renditions take a worker a few seconds, long enough to kill it
     in the middle."""
-    image = Image.linear_gradient("L").resize((5000, 5000)).convert("RGB")
+    image = Image.linear_gradient("L").resize((6000, 6000)).convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
@@ -220,7 +220,7 @@ def test_a_worker_killed_mid_task_leaves_it_to_the_next_worker_and_it_happens_on
     image = ProductImage.objects.get(pk=image.pk)
     assert image.status == ProductImage.Status.READY and image.attempts == 0
     renditions = list(Rendition.objects.filter(image=image))
-    expected = sorted((fmt, width) for fmt in ("jpeg", "webp") for width in rendition_widths(5000))
+    expected = sorted((fmt, width) for fmt in ("jpeg", "webp") for width in rendition_widths(6000))
     assert sorted((r.format, r.width) for r in renditions) == expected  # each exactly once
     files = default_storage.listdir(f"renditions/{image.pk}")[1]
     assert sorted(files) == sorted(Path(r.file.name).name for r in renditions)  # no stray half-written copy
