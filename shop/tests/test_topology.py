@@ -104,6 +104,8 @@ def test_the_dockerfile_is_multi_stage_slim_non_root_with_static_and_a_healthche
     assert re.search(r"^USER shop$", app_stage, re.MULTILINE)
     assert "build-essential" not in app_stage  # compilers stay in the build stage
     assert compose()["services"]["nginx"]["build"]["target"] == "nginx"
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".prod", ".env", "media", "backups"} <= set(ignored)  # no local state or secrets
 
 
 def test_the_docker_nginx_config_is_the_rendered_template():
