@@ -7,4 +7,6 @@ class ShopConfig(AppConfig):
     verbose_name = "Shop"
 
     def ready(self) -> None:
-        from . import observability  # noqa: F401 - connects the orders-placed counter
+        from . import observability  # the orders-placed counter connects on import
+
+        observability.connect_celery_metrics()

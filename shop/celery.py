@@ -1,8 +1,8 @@
 """The Celery application. Settings come from Django's settings under the CELERY_ prefix.
 
 Worker-side wiring (issue 8): django-structlog's boot step (task logs carry the request id of the
-request that sent them), the task-outcome metrics, and the recovery of pending work when a worker
-becomes ready (shop.recovery).
+request that sent them) and the recovery of pending work when a worker becomes ready
+(shop.recovery). Task-outcome metrics are connected by ShopConfig.ready.
 """
 import os
 
@@ -21,9 +21,6 @@ app.steps["worker"].add(DjangoStructLogInitStep)
 def _worker_init(**kwargs) -> None:
     from django.apps import apps
 
-    from shop.observability import connect_celery_metrics
-
-    connect_celery_metrics()
     # DjangoStructLogInitStep connects the publish receivers again (the django_structlog app did
     # already): keep one pair, or every task a task sends is logged twice.
     receiver = getattr(apps.get_app_config("django_structlog"), "_celery_receiver", None)

@@ -90,21 +90,26 @@ def _task_name(sender) -> str:
     return getattr(sender, "name", None) or str(sender)
 
 
+def _on_task_success(sender=None, **kwargs) -> None:
+    CELERY_TASKS.labels(task=_task_name(sender), outcome="success").inc()
+
+
+def _on_task_failure(sender=None, **kwargs) -> None:
+    CELERY_TASKS.labels(task=_task_name(sender), outcome="failure").inc()
+
+
+def _on_task_retry(sender=None, **kwargs) -> None:
+    CELERY_TASKS.labels(task=_task_name(sender), outcome="retry").inc()
+
+
 def connect_celery_metrics() -> None:
-    """Count every task outcome in the worker (called from shop.celery)."""
+    """Count every task outcome where the task runs: in a worker, or in-process when eager
+    (called from ShopConfig.ready; connecting twice is harmless)."""
     from celery import signals
 
-    @signals.task_success.connect(weak=False)
-    def on_success(sender=None, **kwargs):
-        CELERY_TASKS.labels(task=_task_name(sender), outcome="success").inc()
-
-    @signals.task_failure.connect(weak=False)
-    def on_failure(sender=None, **kwargs):
-        CELERY_TASKS.labels(task=_task_name(sender), outcome="failure").inc()
-
-    @signals.task_retry.connect(weak=False)
-    def on_retry(sender=None, **kwargs):
-        CELERY_TASKS.labels(task=_task_name(sender), outcome="retry").inc()
+    signals.task_success.connect(_on_task_success, dispatch_uid="ishop-metrics-success")
+    signals.task_failure.connect(_on_task_failure, dispatch_uid="ishop-metrics-failure")
+    signals.task_retry.connect(_on_task_retry, dispatch_uid="ishop-metrics-retry")
 
 
 class WebSocketCollector:

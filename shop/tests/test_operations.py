@@ -108,3 +108,18 @@ def test_logs_are_json_lines_carrying_the_request_id(client, json_log_lines):
     assert {"request_started", "request_finished"} <= events, lines
     finished = next(line for line in mine if line["event"] == "request_finished")
     assert finished["code"] == 404 and finished["level"] == "warning" and "timestamp" in finished
+
+
+@pytest.mark.django_db
+def test_celery_task_outcomes_are_counted(client, settings):
+    """Counted where the task runs (here eagerly; in the worker in production, see
+    tests/test_production_stack.py)."""
+    from catalog.tasks import requeue_stale_images
+
+    def succeeded(text: str) -> float:
+        return metric_value(text, "ishop_celery_tasks_total", outcome="success",
+                            task="catalog.tasks.requeue_stale_images")
+
+    before = succeeded(client.get("/metrics").content.decode())
+    requeue_stale_images.apply()
+    assert succeeded(client.get("/metrics").content.decode()) == before + 1
