@@ -156,6 +156,9 @@ def metric(text: str, name: str) -> float:
 
 def test_a_guest_buys_through_nginx_and_sees_live_stock_and_the_metrics_count_it(production_stack):
     stack = production_stack
+    for process in ("web", "ws", "worker", "beat", "nginx"):  # the whole topology runs
+        assert re.search(rf"system \| {process} started \(pid=\d+\)", stack.log()), process
+    assert any(re.match(r"^\S+ beat\s+\|.*django_celery_beat", line) for line in stack.log().splitlines())
     variant = VariantFactory(sku="MH01-M-Gray", size="M", colour="Gray", stock=5, price=Decimal("52.00"),
                              product__name="Chaz Kangeroo Hoodie")
     product = variant.product

@@ -226,6 +226,28 @@ def test_a_worker_killed_mid_task_leaves_it_to_the_next_worker_and_it_happens_on
     assert sorted(files) == sorted(Path(r.file.name).name for r in renditions)  # no stray half-written copy
 
 
+def test_a_pool_process_killed_mid_task_gives_the_job_back_at_once(workers, slow_png):
+    """SIGKILL (an OOM kill, say) to the worker's pool process only: the worker sees it lost and
+    puts the job back (task_reject_on_worker_lost), so it reruns without waiting for the
+    visibility timeout (an hour here)."""
+    worker = workers(visibility_timeout=3600)
+    image = upload(slow_png, "slow.png")
+    wait_for(lambda: ProductImage.objects.filter(pk=image.pk, attempts__gte=1).exists(), timeout=60,
+             message=lambda: f"the job never started:\n{worker.log()}")
+    children = Path(f"/proc/{worker.process.pid}/task/{worker.process.pid}/children").read_text().split()
+    assert len(children) == 1, children  # --concurrency 1
+    os.kill(int(children[0]), signal.SIGKILL)
+    assert ProductImage.objects.get(pk=image.pk).status == ProductImage.Status.PENDING
+
+    wait_for(lambda: ProductImage.objects.get(pk=image.pk).status != ProductImage.Status.PENDING, timeout=90,
+             message=lambda: f"the job was not redone:\n{worker.log()}")
+    image = ProductImage.objects.get(pk=image.pk)
+    assert image.status == ProductImage.Status.READY
+    [first, again] = received_ids(worker.log())
+    assert first == again  # the same task, redelivered to the same worker's new pool process
+    assert Rendition.objects.filter(image=image).count() == 2 * len(rendition_widths(6000))
+
+
 def test_a_restarted_worker_completes_the_renditions_left_pending(workers, luma_dir):
     # Jobs sent while no worker runs, then lost (a Redis without persistence restarted, say).
     photos = sorted((luma_dir / "images").glob("m/h/mh0*.jpg"))[:2]
