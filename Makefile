@@ -9,7 +9,7 @@ ISHOP_DEMO_DATA ?= ../shared/data
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ishop)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: install browser run demo test bench clean
+.PHONY: install browser run demo test bench clean nginx prod prod-stop
 
 install: $(VENV)/.installed
 
@@ -44,13 +44,32 @@ run: demo
 	@echo "iShop is at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
 	$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) shop.asgi:application
 
-test: install browser
+test: install browser nginx
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) db.sqlite3* media staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3* media staticfiles .pytest_cache .prod
 
 # Benchmarks print their figures against a reference measured in the same run (ws_fanout needs Redis).
 bench: install
 	$(PY) benchmarks/ws_fanout.py
 	$(PY) benchmarks/images.py
+
+# --- Production topology on this machine (issue 8) --------------------------------------------------
+# `make prod`: nginx on 127.0.0.1:$(PROD_PORT) in front of gunicorn (HTML, API), daphne (/ws/), a Celery
+# worker and beat, with DJANGO_DEBUG=false and PostgreSQL/Redis from DATABASE_URL/REDIS_URL (defaults:
+# the local ishop database and Redis db 0). Foreground; Ctrl-C or `make prod-stop` stops everything.
+PROD_PORT ?= 8080
+PROD_RUN_DIR ?= .prod
+
+# Debian's nginx (the light build: static files, proxying, gzip_static, realip).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing Debian's nginx for make prod..."; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
+
+prod: install nginx
+	ISHOP_PROD_PORT=$(PROD_PORT) ISHOP_RUN_DIR=$(PROD_RUN_DIR) $(PY) deploy/prod.py
+
+prod-stop:
+	ISHOP_RUN_DIR=$(PROD_RUN_DIR) $(PY) deploy/prod.py --stop

@@ -6,6 +6,7 @@
   job of images left PENDING for more than 10 minutes (a lost message, a dead worker).
 """
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -62,9 +63,11 @@ def make_renditions(self, image_id: int) -> str:
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
-def requeue_stale_images() -> int:
-    """Re-send the rendition job of images PENDING for more than 10 minutes. Returns how many."""
-    count = services.requeue_stale_images()
+def requeue_stale_images(older_than_seconds: float | None = None) -> int:
+    """Re-send the rendition job of images PENDING for more than 10 minutes (or `older_than_seconds`:
+    0 when a worker starts, see shop.recovery). Returns how many."""
+    kwargs = {} if older_than_seconds is None else {"older_than": timedelta(seconds=older_than_seconds)}
+    count = services.requeue_stale_images(**kwargs)
     if count:
         logger.info("Re-sent %s stale image rendition jobs", count)
     return count

@@ -265,3 +265,93 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "celery.app.trace": {"level": "WARNING"}},
 }
+
+# --- Production stack (issue 8): probes, metrics, JSON logs, Celery under failure -------------
+# django-prometheus wraps requests (latency histograms) and the database (query counters);
+# shop.observability adds orders placed, Celery task outcomes and open WebSocket connections.
+INSTALLED_APPS += ["django_prometheus", "django_structlog"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "shop.observability.RequestIdMiddleware",  # X-Request-ID in, cleaned, echoed out
+    "django_structlog.middlewares.RequestMiddleware",  # binds request_id to every log line
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+_PROMETHEUS_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+DATABASES["default"]["ENGINE"] = _PROMETHEUS_ENGINES.get(DATABASES["default"]["ENGINE"],
+                                                         DATABASES["default"]["ENGINE"])
+# /metrics: from these addresses (or networks), or with "Authorization: Bearer <token>".
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
+if REDIS_URL:
+    # Redis errors become cache misses (logged): pages and orders go on with Redis down.
+    CACHES["default"]["BACKEND"] = "shop.cache.DegradingRedisCache"
+    CACHES["default"]["OPTIONS"] = {"SOCKET_TIMEOUT": env.float("CACHE_REDIS_TIMEOUT", default=1.0)}  # seconds
+    # Several shops (or test stacks) on one Redis: keys and pub/sub channels (which ignore the
+    # Redis database number) apart by prefix.
+    CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="")
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env("CHANNEL_LAYER_PREFIX", default="asgi")
+# A worker child killed mid-task (SIGKILL, OOM) gives its job back to the queue at once; a whole
+# worker killed leaves it unacknowledged, and Redis hands it to another worker after this many
+# seconds. Keep it above the longest task and the longest retry countdown (600 s).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Each worker looks for such jobs every CELERY_UNACKED_RESTORE_INTERVAL seconds (kombu's default
+# look is every 10 x 10 s; one ZRANGE every 10 s is cheap).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),  # seconds
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),  # seconds
+    "unacked_restore_throttle": 1,
+}
+# Sent once (whichever worker of a queue is first within 10 s) when a worker becomes ready, so that a
+# restarted worker picks up work left pending: (task name, kwargs). Apps append theirs.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_WORKER_READY_TASKS = [
+    ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
+]
+
+# Structured logs: one JSON object per line (DJANGO_LOG_FORMAT=json, the default with
+# DJANGO_DEBUG=false) or readable lines (console, the default in development). django-structlog
+# binds request_id (accepted from X-Request-ID) to every line and passes it to Celery tasks.
+import structlog  # noqa: E402
+
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="console" if DEBUG else "json")
+_shared_log_processors = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                           structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
+            "foreign_pre_chain": _shared_log_processors,
+        },
+        "console": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processor": structlog.dev.ConsoleRenderer(colors=False),
+            "foreign_pre_chain": _shared_log_processors,
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "celery.app.trace": {"level": "WARNING"}},
+}
+structlog.configure(
+    processors=[structlog.stdlib.filter_by_level, *_shared_log_processors,
+                structlog.processors.StackInfoRenderer(),
+                structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    cache_logger_on_first_use=True,
+)
+# `manage.py backup` writes here unless given --dir/--output (issue 8).
+BACKUP_DIR = env.path("ISHOP_BACKUP_DIR", default=BASE_DIR / "backups")

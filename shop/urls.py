@@ -3,11 +3,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from . import views
+from . import observability, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    # Operations (issue 8): readiness probe and Prometheus metrics (restricted, see observability).
+    path("ready/", views.ready, name="ready"),
+    path("metrics", observability.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("shop.api")),
     path("ws/stats/", views.websocket_stats, name="ws-stats"),

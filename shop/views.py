@@ -46,3 +46,14 @@ def websocket_stats(request: HttpRequest) -> JsonResponse:
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers. Touches no database."""
     return JsonResponse({"status": "ok"})
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database, Redis and the channel layer answer. 200 {"status": "ready"}, or
+    503 {"status": "unavailable", "failed": ["redis", ...], "detail": {name: error}}."""
+    from .observability import readiness_problems
+
+    problems = readiness_problems()
+    if problems:
+        return JsonResponse({"status": "unavailable", "failed": sorted(problems), "detail": problems}, status=503)
+    return JsonResponse({"status": "ready"})

@@ -32,10 +32,11 @@ def test_embedded_default_and_real_services_come_from_the_environment():
     run = lambda **extra: subprocess.run(  # noqa: E731
         [sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, env={**env, **extra},
         capture_output=True, text=True, timeout=120).stdout.split()
-    assert run() == ["django.db.backends.sqlite3", "django.core.cache.backends.locmem.LocMemCache",
+    # The database backends are django-prometheus's wrappers (query counters) of Django's own.
+    assert run() == ["django_prometheus.db.backends.sqlite3", "django.core.cache.backends.locmem.LocMemCache",
                      "channels.layers.InMemoryChannelLayer", "True"]
     assert run(DATABASE_URL="postgres://postgres@127.0.0.1:5432/ishop", REDIS_URL="redis://127.0.0.1:6379/0") == [
-        "django.db.backends.postgresql", "django.core.cache.backends.redis.RedisCache",
+        "django_prometheus.db.backends.postgresql", "shop.cache.DegradingRedisCache",
         "channels_redis.pubsub.RedisPubSubChannelLayer", "False"]
 
 

@@ -1,0 +1,58 @@
+"""Pending work is picked up again when a worker (re)starts.
+
+Work the shop owes in the background (renditions today, analytics rollups next) is recorded in
+the database as pending, so a lost job is never lost work: each app has a Celery task that finds
+its pending rows and sends their jobs again (catalog.tasks.requeue_stale_images). Beat runs them
+periodically; in addition, settings.CELERY_WORKER_READY_TASKS lists them with the arguments for
+"right now" and `on_worker_ready` sends each once when a worker comes up, so a restarted worker
+completes what was pending without waiting for beat. An app adds its own with
+`CELERY_WORKER_READY_TASKS += [("app.tasks.name", {...})]`.
+
+With several workers of one queue starting together, a Redis key (SET NX, RECOVERY_LOCK_SECONDS)
+lets the first one send them; the tasks themselves must be idempotent (they are: they look at pending rows).
+"""
+import logging
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+RECOVERY_LOCK_SECONDS = 10  # seconds: one recovery round for workers of a queue starting together
+RECOVERY_LOCK_KEY = "ishop:worker-ready-recovery"
+
+
+def _first_to_recover(queue: str | None) -> bool:
+    if not settings.REDIS_URL:
+        return True
+    import redis
+
+    try:
+        with redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2) as client:
+            return bool(client.set(f"{RECOVERY_LOCK_KEY}:{queue or 'default'}", "1", nx=True, ex=RECOVERY_LOCK_SECONDS))
+    except redis.RedisError:
+        logger.warning("Recovery lock unavailable; sending the recovery tasks anyway", exc_info=True)
+        return True
+
+
+def send_recovery_tasks(app, *, queue: str | None = None, force: bool = False) -> list[str]:
+    """Send every task of CELERY_WORKER_READY_TASKS through `app` to `queue` (default: the default
+    queue), unless another worker did in the last RECOVERY_LOCK_SECONDS and not `force`.
+    Returns the names of the tasks sent."""
+    if not force and not _first_to_recover(queue):
+        return []
+    sent = []
+    for name, kwargs in settings.CELERY_WORKER_READY_TASKS:
+        app.send_task(name, kwargs=kwargs, queue=queue)
+        sent.append(name)
+    logger.info("Worker ready: sent recovery tasks %s", sent)
+    return sent
+
+
+def on_worker_ready(sender=None, **kwargs) -> None:
+    """celery.signals.worker_ready receiver: the worker's consumer is up. The tasks go to the first
+    queue this worker consumes, so that it (or its peers on that queue) runs them."""
+    try:
+        consumed = list(sender.app.amqp.queues.consume_from or sender.app.amqp.queues)
+        send_recovery_tasks(sender.app, queue=consumed[0] if consumed else None)
+    except Exception:  # noqa: BLE001 - a worker must start even if the broker hiccups here
+        logger.exception("Could not send the recovery tasks")
