@@ -149,6 +149,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Analytics (issue 6): event buffer flush, today's rollups, closing yesterday; event middleware ---
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update({
+    "analytics-flush-events": {"task": "analytics.tasks.flush_events", "schedule": 10.0},  # seconds
+    "analytics-refresh-today": {"task": "analytics.tasks.refresh_today", "schedule": 300.0},  # seconds
+    "analytics-close-yesterday": {"task": "analytics.tasks.close_day", "schedule": crontab(minute=15)},  # hourly
+})
+MIDDLEWARE += ["analytics.middleware.EventMiddleware"]
+ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=5.0)  # end-of-request flush, at most this often
+
 # --- Auth --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
