@@ -19,7 +19,7 @@ What becomes what (every line is accounted for in `ImportSummary`):
   any malformed line (with its line number).
 Unit prices with more than two decimals (0.001) are rounded half-up to the penny, line totals too.
 
-Orders, lines and status history go in with PostgreSQL COPY (bulk_create elsewhere), in one
+Orders, lines and status history go in with PostgreSQL COPY (executemany elsewhere), in one
 transaction. Invoices whose number is already an order are left alone, so re-running imports nothing
 twice. It never touches stock and broadcasts nothing: this is history, not checkout.
 """
@@ -346,8 +346,8 @@ def _orders(invoices: list[_Invoice], customers: dict[str, int], variants: dict[
 
 
 def _write(model, rows, progress: bool, label: str, total: int | None = None) -> None:
-    """Insert `rows` (dicts of column attnames -> values) into `model`'s table: COPY on PostgreSQL,
-    bulk_create in batches elsewhere, under a progress bar."""
+    """Insert `rows` (dicts of field attnames -> values) into `model`'s table as given, under a
+    progress bar: COPY on PostgreSQL, executemany in batches elsewhere."""
     rows = iter(rows)
     bar = tqdm(desc=label, unit=" rows", disable=not progress, total=total, mininterval=0.5)
     if connection.vendor == "postgresql":
@@ -370,15 +370,26 @@ def _write(model, rows, progress: bool, label: str, total: int | None = None) ->
                     bar.update(BATCH)
             bar.update(n % BATCH)
     else:
-        batch = []
+        # executemany of plain INSERTs (bulk_create would overwrite created_at: auto_now_add).
+        batch, names, sql, prep = [], None, "", []
         for row in rows:
-            batch.append(model(**row))
+            if names is None:
+                names = list(row)
+                fields = [model._meta.get_field(n[:-3] if n.endswith("_id") else n) for n in names]
+                prep = [field.get_db_prep_save for field in fields]
+                sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} "
+                       f"({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
+                       f"VALUES ({', '.join(['%s'] * len(fields))})")
+            batch.append([convert(row[n], connection) for convert, n in zip(prep, names)])
             if len(batch) == BATCH:
-                model.objects.bulk_create(batch)
+                with connection.cursor() as cursor:
+                    cursor.executemany(sql, batch)
                 bar.update(len(batch))
                 batch = []
-        model.objects.bulk_create(batch)
-        bar.update(len(batch))
+        if batch:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, batch)
+            bar.update(len(batch))
     bar.close()
 
 
