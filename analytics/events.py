@@ -38,11 +38,12 @@ _redis_down_until = 0.0  # after a failure, skip Redis for a while rather than w
 
 def _redis():
     global _redis_client
-    if _redis_client is None:
+    if _redis_client is None or _redis_client[0] != settings.REDIS_URL:
         import redis
 
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return _redis_client
+        _redis_client = (settings.REDIS_URL, redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5,
+                                                                   socket_connect_timeout=0.5))
+    return _redis_client[1]
 
 
 def _uses_redis() -> bool:
