@@ -132,6 +132,11 @@ def change(current, previous) -> Decimal | None:
     return ((Decimal(current) - Decimal(previous)) * 100 / abs(Decimal(previous))).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
+def _pennies(row: dict, fields) -> dict:
+    """`row` with its money `fields` as Decimals with two places (SQLite's SUM drops them)."""
+    return {**row, **{f: Decimal(row[f] or 0).quantize(PENNY) for f in fields}}
+
+
 def _in(period: Period) -> Q:
     return Q(day__gte=period.start, day__lte=period.end)
 
@@ -206,7 +211,7 @@ def top_products(period: Period, currency: str, limit: int | None = 10) -> list[
                       units=Sum("units"), returned_units=Sum("returned_units"), orders=Sum("orders"),
                       views=Sum("views"), add_to_carts=Sum("add_to_carts"))
             .order_by("-net_revenue", "sku"))
-    return list(rows[:limit] if limit else rows)
+    return [_pennies(row, ("net_revenue", "revenue", "returned_value")) for row in (rows[:limit] if limit else rows)]
 
 
 def countries(period: Period, currency: str) -> list[dict]:
@@ -215,7 +220,8 @@ def countries(period: Period, currency: str) -> list[dict]:
             .annotate(orders=Sum("orders"), gross_revenue=Sum("gross_revenue"), returned_value=Sum("returned_value"),
                       net_revenue=Sum("net_revenue"))
             .order_by("-net_revenue", "country"))
-    return [{**row, "name": country_name(row["country"])} for row in rows]
+    return [{**_pennies(row, ("gross_revenue", "returned_value", "net_revenue")), "name": country_name(row["country"])}
+            for row in rows]
 
 
 def funnel_days(period: Period) -> list[dict]:
@@ -291,6 +297,7 @@ def _query_time(period: Period, currency: str, metrics: list[str], group_by: str
             elif m in ("customers", "conversion_rate"):
                 out[m] = r.get(m, 0 if m == "customers" else None)
             else:
-                out[m] = r.get(SALES_METRICS[m]) or 0
+                value = r.get(SALES_METRICS[m]) or 0
+                out[m] = value.quantize(PENNY) if isinstance(value, Decimal) else value
         result.append(out)
     return result
