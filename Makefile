@@ -44,6 +44,10 @@ demo: install
 	  echo "No demo data at $(ISHOP_DEMO_DATA)/luma: starting an empty shop."; \
 	  echo "Import a catalogue with: $(PY) manage.py import_catalog PRODUCTS.csv --images IMAGES_DIR"; \
 	fi
+	@# The real order history for /staff/analytics/ (analytics issue): once, then never again.
+	@if [ -f "$(ISHOP_DEMO_DATA)/online-retail/online_retail.csv.gz" ]; then \
+	  $(PY) manage.py import_orders "$(ISHOP_DEMO_DATA)/online-retail/online_retail.csv.gz" --once --rebuild; \
+	fi
 	$(PY) manage.py local_admin
 
 run: demo

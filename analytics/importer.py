@@ -30,13 +30,14 @@ import gzip
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.utils import timezone as django_timezone
 from django.utils.text import slugify
 from tqdm import tqdm
 
@@ -88,6 +89,8 @@ class ImportSummary:
     malformed_lines: int = 0
     unknown_countries: Counter = field(default_factory=Counter)
     anomalies_recorded: int = 0
+    first_day: date | None = None  # the first and last day (shop TIME_ZONE) of the invoices read
+    last_day: date | None = None
 
     def report(self) -> list[str]:
         """Human-readable lines, one per count."""
@@ -155,6 +158,9 @@ def import_orders(path: str | Path, *, currency: str = "GBP", timezone: str = "E
     summary = ImportSummary()
     zone = ZoneInfo(timezone)
     invoices, anomalies, descriptions, prices = _read(path, zone, summary, progress)
+    if invoices:
+        days = [django_timezone.localdate(invoice.created_at) for invoice in invoices.values()]
+        summary.first_day, summary.last_day = min(days), max(days)
     with transaction.atomic():
         existing = set(Order.objects.filter(number__in=list(invoices)).values_list("number", flat=True))
         summary.already_imported = len(existing)

@@ -132,3 +132,17 @@ def test_files_it_cannot_read_give_clear_errors(tmp_path):
     assert Order.objects.get(number="536365").lines.count() == 1
     assert Order.objects.get(number="536366").shipping_country == "ZZ"
     assert "Unknown country names (imported as ZZ): {'Atlantis': 1}" in output
+
+
+@pytest.mark.django_db
+def test_make_demo_imports_the_history_once_and_rolls_it_up(retail_slice):
+    path = retail_slice(lambda row: row["InvoiceNo"] in FIRST_INVOICES)
+    out = io.StringIO()
+    call_command("import_orders", str(path), "--no-progress", "--once", "--rebuild", stdout=out)
+    assert "Analytics rebuilt for 2010-12-01 to 2010-12-01." in out.getvalue()
+    from analytics.models import DailySales
+
+    assert DailySales.objects.get(day="2010-12-01").orders == 3
+    out = io.StringIO()
+    call_command("import_orders", str(path), "--no-progress", "--once", stdout=out)
+    assert "already imported: nothing to do" in out.getvalue()
