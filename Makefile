@@ -64,6 +64,7 @@ clean:
 bench: install
 	$(PY) benchmarks/ws_fanout.py
 	$(PY) benchmarks/images.py
+	$(PY) benchmarks/analytics.py
 
 $(CHARTJS):
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to fetch Chart.js: apt-get install npm"; exit 1; }

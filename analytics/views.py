@@ -1,5 +1,6 @@
 """Staff pages: /staff/ (live orders and stock) and /staff/analytics/ (rollups, charts, CSV)."""
 import csv
+from datetime import date
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -57,6 +58,10 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
     period, preset, error = _period(request)
     extent = selectors.data_extent()
     currency = selectors.choose_currency(request.GET.get("currency", ""), extent)
+    if "range" not in request.GET and currency in extent and extent[currency][1] < period.start:
+        # Nothing recent (an imported history): open on the latest year that has sales.
+        last = extent[currency][1]
+        period, preset = selectors.Period(max(extent[currency][0], date(last.year, 1, 1)), last), "custom"
     trend = selectors.trend(period, currency)
     funnel = selectors.funnel(period)
     products = selectors.top_products(period, currency)

@@ -176,3 +176,11 @@ def test_the_api_reads_the_same_rollups(staff_client):
     unknown = query(start_date=start, end_date=end, metrics=["conversion_rate"], group_by="product")
     assert unknown.status_code == 400 and unknown.json()["code"] == "invalid"
     assert query(start_date=start, end_date=end, metrics=[], group_by="decade").status_code == 400
+
+
+def test_with_only_an_old_history_the_page_opens_on_its_latest_year(staff_client):
+    fill_days(date(2011, 11, 28), 12, [ProductFactory()])  # 2011-11-28 .. 2011-12-09
+    page = staff_client.get(URL)
+    assert (page.context["period"].start, page.context["period"].end) == (date(2011, 11, 28), date(2011, 12, 9))
+    assert page.context["preset"] == "custom"
+    assert staff_client.get(URL, {"range": "30"}).context["period"].end == date.today()
