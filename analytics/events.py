@@ -3,8 +3,8 @@
 `record(...)` serialises the event and pushes it onto a buffer: a Redis list when REDIS_URL is set
 (one RPUSH, with a 0.5 s socket timeout), else a list in this process (the embedded laptop mode).
 `flush()` moves up to `max_events` buffered events into the `Event` table with one bulk insert; the
-beat runs it every few seconds (analytics.tasks.flush_events), and the end of a request runs it at
-most every ANALYTICS_FLUSH_SECONDS, after the response has gone out. A buffer that is down costs
+beat runs it every few seconds (analytics.tasks.flush_events); without Redis (no beat) the end of a
+request runs it at most every ANALYTICS_FLUSH_SECONDS, after the response has gone out. A buffer that is down costs
 page-view events only, and is logged: order events never pass through it
 (`record_now`, called from signals inside the order's own transaction).
 """
@@ -133,9 +133,10 @@ def clear_buffer() -> None:
 
 
 def flush_if_due() -> None:
-    """Flush when the last flush is older than ANALYTICS_FLUSH_SECONDS (called after a response
-    has been sent). Errors are logged, never raised."""
-    if time.monotonic() - _last_flush < settings.ANALYTICS_FLUSH_SECONDS:
+    """In the embedded mode (no Redis, so no beat): flush when the last flush is older than
+    ANALYTICS_FLUSH_SECONDS. Called after a response has been sent. With Redis the beat's
+    flush_events does it instead, and this does nothing. Errors are logged, never raised."""
+    if _uses_redis() or time.monotonic() - _last_flush < settings.ANALYTICS_FLUSH_SECONDS:
         return
     try:
         flush()

@@ -158,7 +158,8 @@ CELERY_BEAT_SCHEDULE.update({
     "analytics-close-yesterday": {"task": "analytics.tasks.close_day", "schedule": crontab(minute=15)},  # hourly
 })
 MIDDLEWARE += ["analytics.middleware.EventMiddleware"]
-ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=5.0)  # end-of-request flush, at most this often
+# Without Redis (no beat): buffered events are written at the end of a request at most this often.
+ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=5.0)  # seconds
 
 # --- Auth --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

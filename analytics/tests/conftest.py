@@ -2,8 +2,8 @@
 
 - `retail_csv`: the real UCI Online Retail file in ../shared/data (fails loudly if missing).
 - `retail_slice`: writes chosen lines of the real file to a small CSV (same header), at run time.
-- `clean_buffer` (autouse): an empty event buffer and no end-of-request flush, so that each test
-  sees exactly the events it caused and decides itself when they are flushed.
+- `clean_buffer` (autouse): an empty event buffer, so that each test sees exactly the events it
+  caused (the root conftest stops the end-of-request flush: tests flush themselves).
 - `analytics_worker`: the real `celery -A shop worker` of catalog's tests (its own queue, the
   real Redis and the test database), with the analytics tasks routed to its queue.
 """
@@ -56,8 +56,7 @@ def retail_slice(tmp_path, retail_rows):
 
 
 @pytest.fixture(autouse=True)
-def clean_buffer(settings):
-    settings.ANALYTICS_FLUSH_SECONDS = 10**9
+def clean_buffer():
     events.clear_buffer()
     yield
     events.clear_buffer()

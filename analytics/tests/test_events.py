@@ -126,3 +126,13 @@ def test_a_dead_buffer_costs_page_events_only_never_the_page_or_the_order(client
 def test_unknown_event_types_are_a_programming_error():
     with pytest.raises(ValueError, match="Unknown event type"):
         events.record("page_exploded")
+
+
+def test_without_redis_the_end_of_a_request_flushes_when_due(client, tee, settings):
+    settings.REDIS_URL = ""
+    settings.ANALYTICS_FLUSH_SECONDS = 0
+    client.get(reverse("catalog:product", kwargs={"slug": tee.product.slug}))
+    assert Event.objects.filter(event_type="product_viewed").count() == 1  # written after the response
+    settings.ANALYTICS_FLUSH_SECONDS = 3600
+    client.get(reverse("catalog:product", kwargs={"slug": tee.product.slug}))
+    assert Event.objects.filter(event_type="product_viewed").count() == 1 and events.pending() == 1
