@@ -1,6 +1,6 @@
 """Staff pages: /staff/ (live orders and stock) and /staff/analytics/ (rollups, charts, CSV)."""
 import csv
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,21 +29,50 @@ def _period(request: HttpRequest):
 CARDS = [("net_revenue", "Net revenue", "money"), ("orders", "Orders", "count"),
          ("average_order_value", "Average order value", "money"), ("units", "Units sold", "count"),
          ("customers", "Customers", "count"), ("new_customers", "New customers", "count"),
-         ("refunded_value", "Refunded", "money"), ("conversion_rate", "Conversion rate", "percent")]
+         ("refunded_value", "Refunded", "money-down"), ("conversion_rate", "Conversion rate", "percent")]
 
 
 def _cards(kpis: dict) -> list[dict]:
-    return [{"key": key, "label": label, "kind": kind, **kpis[key]} for key, label, kind in CARDS]
+    """Card dicts: key, label, kind ("money", "count", "percent"), value, previous, change, and
+    good (True/False/None: whether the change is good news; fewer refunds are)."""
+    cards = []
+    for key, label, kind in CARDS:
+        figure = kpis[key]
+        lower_is_better = kind.endswith("-down")
+        change = figure["change"]
+        good = None if not change else (change > 0) != lower_is_better
+        cards.append({"key": key, "label": label, "kind": kind.removesuffix("-down"), "good": good, **figure})
+    return cards
+
+
+WEEKLY_AFTER_DAYS = 120  # longer periods are charted by week (Monday), so the shape shows
+
+
+def _buckets(trend: list[dict], weekly: bool) -> list[dict]:
+    """The daily trend, or its sums per week (keyed by the week's Monday) when `weekly`."""
+    if not weekly:
+        return trend
+    weeks: dict = {}
+    for row in trend:
+        monday = row["date"] - timedelta(days=row["date"].weekday())
+        week = weeks.setdefault(monday, {"date": monday, "net_revenue": 0, "orders": 0, "new_customers": 0,
+                                         "returning_customers": 0})
+        for key in ("net_revenue", "orders", "new_customers", "returning_customers"):
+            week[key] += row[key]
+    return list(weeks.values())
 
 
 def _chart_data(period, currency, trend, funnel, products, countries) -> dict:
+    weekly = period.days > WEEKLY_AFTER_DAYS
+    points = _buckets(trend, weekly)
     return {
         "currency": currency,
-        "days": [row["date"].isoformat() for row in trend],
-        "revenue": [str(row["net_revenue"]) for row in trend],
-        "orders": [row["orders"] for row in trend],
-        "new_customers": [row["new_customers"] for row in trend],
-        "returning_customers": [row["returning_customers"] for row in trend],
+        "step": "week" if weekly else "day",
+        "days": [row["date"].isoformat() for row in points],
+        "revenue": [str(row["net_revenue"]) for row in points],
+        "orders": [row["orders"] for row in points],
+        "new_customers": [row["new_customers"] for row in points],
+        "returning_customers": [row["returning_customers"] for row in points],
         "funnel": [funnel["sessions"], funnel["viewed"], funnel["carted"], funnel["checkout"], funnel["ordered"]],
         "products": {"labels": [f'{p["sku"]} {p["name"]}'[:40] for p in products],
                      "values": [str(p["net_revenue"]) for p in products]},

@@ -184,3 +184,17 @@ def test_with_only_an_old_history_the_page_opens_on_its_latest_year(staff_client
     assert (page.context["period"].start, page.context["period"].end) == (date(2011, 11, 28), date(2011, 12, 9))
     assert page.context["preset"] == "custom"
     assert staff_client.get(URL, {"range": "30"}).context["period"].end == date.today()
+
+
+def test_long_periods_are_charted_by_week_and_more_refunds_are_bad_news(staff_client):
+    fill_days(date(2011, 1, 3), 14, [ProductFactory()])  # two weeks, Monday to Sunday
+    DailySales.objects.filter(day__gte=date(2011, 1, 10)).update(refunded_value=Decimal("300.00"))
+    page = staff_client.get(URL, {"range": "custom", "start": "2011-01-03", "end": "2011-06-30"})
+    data = page.context["chart_data"]
+    assert data["step"] == "week" and data["days"][:2] == ["2011-01-03", "2011-01-10"]
+    assert data["orders"][:2] == [70, 70] and data["revenue"][:2] == ["6300.00", "6300.00"]
+    assert "Revenue and orders per week" in page.content.decode()
+    week = staff_client.get(URL, {"range": "custom", "start": "2011-01-10", "end": "2011-01-16"})
+    cards = {card["key"]: card for card in week.context["cards"]}
+    assert cards["refunded_value"]["change"] == Decimal("200.0") and cards["refunded_value"]["good"] is False
+    assert week.context["chart_data"]["step"] == "day"
