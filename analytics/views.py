@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from . import selectors
 
@@ -43,6 +44,18 @@ def _cards(kpis: dict) -> list[dict]:
         good = None if not change else (change > 0) != lower_is_better
         cards.append({"key": key, "label": label, "kind": kind.removesuffix("-down"), "good": good, **figure})
     return cards
+
+
+CHART_JS = "vendor/chartjs/chart.umd.js"  # fetched by `make install` from npm (Makefile), never a CDN
+
+
+def _static_url(path: str) -> str | None:
+    """The URL of a static file, or None when the manifest storage does not have it (Chart.js not
+    fetched at build time): the page then works without charts instead of failing."""
+    try:
+        return static(path)
+    except ValueError:
+        return None
 
 
 WEEKLY_AFTER_DAYS = 120  # longer periods are charted by week (Monday), so the shape shows
@@ -102,7 +115,7 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
         "cards": _cards(selectors.kpis(period, currency)), "trend": trend, "funnel": funnel,
         "products": products, "countries": countries,
         "chart_data": _chart_data(period, currency, trend, funnel, products, countries),
-        "query": request.GET.urlencode(),
+        "query": request.GET.urlencode(), "chart_js": _static_url(CHART_JS),
     })
 
 
