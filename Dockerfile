@@ -1,10 +1,21 @@
 # iShop production image (issue 8). Multi-stage:
+#   chartjs fetches Chart.js from the npm registry, checked against the Makefile's pinned sha256
 #   build   compiles wheels for requirements.txt (build tools stay in this stage)
 #   app     python:3.11-slim + the wheels + the code, static files collected at build time, runs as
 #           the unprivileged user "shop"; the web, ws, worker and beat services run it with their
 #           own command (docker-compose.yml, the same commands as the Procfile)
 #   nginx   nginx with the collected static files and deploy/nginx.docker.conf
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM node:20-bookworm-slim AS chartjs
+# The same pin and checksum as the Makefile's $(CHARTJS) target (one place: the Makefile).
+COPY Makefile /tmp/Makefile
+RUN set -e; cd /tmp; \
+    version=$(sed -n 's/^CHARTJS_VERSION := //p' Makefile); sha=$(sed -n 's/^CHARTJS_SHA256 := //p' Makefile); \
+    npm pack --silent "chart.js@${version}" >/dev/null; \
+    echo "${sha}  chart.js-${version}.tgz" | sha256sum -c --quiet; \
+    mkdir -p /chartjs && tar -xzf "chart.js-${version}.tgz" package/dist/chart.umd.js package/LICENSE.md; \
+    cp package/dist/chart.umd.js package/LICENSE.md /chartjs/
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
@@ -24,6 +35,7 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/* && rm -rf /wheels
 WORKDIR /app
 COPY --chown=shop:shop . .
+COPY --from=chartjs --chown=shop:shop /chartjs/ /app/static/vendor/chartjs/
 # Static files are collected (hashed, compressed by whitenoise's manifest storage) into the image;
 # the settings need a key and hosts to load with DJANGO_DEBUG=false, not the real ones.
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only-not-a-real-secret-key-000 \

@@ -11,7 +11,13 @@ TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
 .PHONY: install browser run demo test bench clean nginx prod prod-stop
 
-install: $(VENV)/.installed
+# --- Chart.js for /staff/analytics/ (analytics issue): fetched from the npm registry at build time,
+# checked against its sha256, never from a CDN and never committed (static/vendor/chartjs/ is ignored).
+CHARTJS_VERSION := 4.4.9
+CHARTJS_SHA256 := 2af62960ba6c9a8b459be41e7911a030eb68f4375ea6a3e0f513ef5dbb0f0aca
+CHARTJS := static/vendor/chartjs/chart.umd.js
+
+install: $(VENV)/.installed $(CHARTJS)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +44,10 @@ demo: install
 	  echo "No demo data at $(ISHOP_DEMO_DATA)/luma: starting an empty shop."; \
 	  echo "Import a catalogue with: $(PY) manage.py import_catalog PRODUCTS.csv --images IMAGES_DIR"; \
 	fi
+	@# The real order history for /staff/analytics/ (analytics issue): once, then never again.
+	@if [ -f "$(ISHOP_DEMO_DATA)/online-retail/online_retail.csv.gz" ]; then \
+	  $(PY) manage.py import_orders "$(ISHOP_DEMO_DATA)/online-retail/online_retail.csv.gz" --once --rebuild; \
+	fi
 	$(PY) manage.py local_admin
 
 run: demo
@@ -54,6 +64,7 @@ clean:
 bench: install
 	$(PY) benchmarks/ws_fanout.py
 	$(PY) benchmarks/images.py
+	$(PY) benchmarks/analytics.py
 
 # --- Production topology on this machine (issue 8) --------------------------------------------------
 # `make prod`: nginx on 127.0.0.1:$(PROD_PORT) in front of gunicorn (HTML, API), daphne (/ws/), a Celery
@@ -73,3 +84,13 @@ prod: install nginx
 
 prod-stop:
 	ISHOP_RUN_DIR=$(PROD_RUN_DIR) $(PY) deploy/prod.py --stop
+
+$(CHARTJS):
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to fetch Chart.js: apt-get install npm"; exit 1; }
+	rm -rf .chartjs && mkdir -p .chartjs static/vendor/chartjs
+	cd .chartjs && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null
+	echo "$(CHARTJS_SHA256)  .chartjs/chart.js-$(CHARTJS_VERSION).tgz" | sha256sum -c --quiet
+	tar -xzf .chartjs/chart.js-$(CHARTJS_VERSION).tgz -C .chartjs package/dist/chart.umd.js package/LICENSE.md
+	cp .chartjs/package/LICENSE.md static/vendor/chartjs/LICENSE.md
+	cp .chartjs/package/dist/chart.umd.js $@
+	rm -rf .chartjs

@@ -20,3 +20,11 @@ def luma_dir() -> Path:
     """The real Luma catalogue in ../shared/data/luma (fails loudly if it is missing)."""
     assert (LUMA / "products.csv").is_file(), f"Luma demo data not found at {LUMA}; set ISHOP_DEMO_DATA"
     return LUMA
+
+
+@pytest.fixture(autouse=True)
+def no_event_flush_at_request_end(settings):
+    """Analytics: buffered shopper events are flushed by the tests that want them
+    (analytics.events.flush), never at the end of a request, which would add a query to pages
+    whose query count is pinned (only the embedded mode without Redis flushes there)."""
+    settings.ANALYTICS_FLUSH_SECONDS = float("inf")

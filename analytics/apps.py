@@ -2,6 +2,9 @@ from django.apps import AppConfig
 
 
 class AnalyticsConfig(AppConfig):
-    """Events, rollups and the staff dashboard (filled in by the analytics issue)."""
+    """Events, the order-history import, daily rollups, and the staff dashboards."""
 
     name = "analytics"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the event receivers

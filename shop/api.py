@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("catalog.api.urls")),
+    path("analytics/", include("analytics.api.urls")),
 ]
 
 

@@ -150,6 +150,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Analytics (issue 6): event buffer flush, today's rollups, closing yesterday; event middleware ---
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update({
+    "analytics-flush-events": {"task": "analytics.tasks.flush_events", "schedule": 10.0},  # seconds
+    "analytics-refresh-today": {"task": "analytics.tasks.refresh_today", "schedule": 300.0},  # seconds
+    "analytics-close-yesterday": {"task": "analytics.tasks.close_day", "schedule": crontab(minute=15)},  # hourly
+})
+MIDDLEWARE += ["analytics.middleware.EventMiddleware"]
+# Without Redis (no beat): buffered events are written at the end of a request at most this often.
+ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=5.0)  # seconds
+
 # --- Auth --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

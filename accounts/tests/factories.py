@@ -20,3 +20,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     def saved(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class AnalystFactory(UserFactory):
+    """A member of staff who may see the staff and analytics dashboards (accounts.view_dashboard),
+    as the "Analysts" group grants; nothing else."""
+
+    email = factory.Sequence(lambda n: f"analyst{n}@example.com")
+    is_staff = True
+
+    @factory.post_generation
+    def dashboard_permission(obj, create, extracted, **kwargs):
+        if create:
+            from django.contrib.auth.models import Permission
+
+            obj.user_permissions.add(Permission.objects.get(content_type__app_label="accounts",
+                                                            codename="view_dashboard"))

@@ -1,0 +1,76 @@
+"""The rollup tasks: a real `celery -A shop worker` on the real Redis and the test database flushes
+the buffered events and refreshes today's rollups; closing a day; the beat schedule."""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from analytics import events, tasks
+from analytics.models import DailyFunnel, DailyProduct, DailySales, Event
+from catalog.tests.conftest import wait_for
+from catalog.tests.factories import VariantFactory
+from orders import services
+from orders.models import Order, OrderStatusChange
+from orders.tests.factories import cart_with, checkout_details
+
+
+def place(variant, quantity: int, key: str) -> Order:
+    return services.place_order(cart=cart_with((variant, quantity)), customer=None, details=checkout_details(),
+                                payment_provider="dummy", card_number="4242424242424242", idempotency_key=key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_flushes_events_and_refreshes_today(analytics_worker):
+    variant = VariantFactory(price=Decimal("12.50"), stock=10)
+    order = place(variant, 2, "worker-1")
+    events.record("product_viewed", session_id="f" * 32, data={"product_id": variant.product_id})
+    events.record("cart_updated", session_id="f" * 32, data={"action": "add", "product_id": variant.product_id})
+    assert events.pending() == 2
+
+    tasks.refresh_today.delay()
+    today = timezone.localdate()
+    wait_for(lambda: DailySales.objects.filter(day=today).exists(), timeout=90,
+             message=lambda: f"no rollup for today\n{analytics_worker.log()[-3000:]}")
+    sales = DailySales.objects.get(day=today)
+    assert (sales.orders, sales.units, sales.gross_revenue, sales.currency) == (1, 2, order.total, order.currency)
+    assert events.pending() == 0 and Event.objects.filter(event_type="product_viewed").count() == 1
+    product = DailyProduct.objects.get(day=today, product=variant.product)
+    assert (product.views, product.add_to_carts, product.units) == (1, 1, 2)
+    funnel = DailyFunnel.objects.get(day=today)
+    assert (funnel.sessions, funnel.viewed, funnel.carted) == (1, 1, 1)
+    assert "analytics.tasks.refresh_today[" in analytics_worker.log()
+
+    # A second refresh (a redelivery, the next beat) leaves the same figures.
+    first = list(DailySales.objects.values_list("day", "orders", "gross_revenue", "net_revenue"))
+    again = tasks.refresh_today.delay().get(timeout=90)  # the worker's answer, through the result backend
+    assert again["rows"]["DailySales"] == 1
+    assert list(DailySales.objects.values_list("day", "orders", "gross_revenue", "net_revenue")) == first
+
+
+@pytest.mark.django_db
+def test_closing_yesterday_counts_its_late_changes():
+    variant = VariantFactory(price=Decimal("10.00"), stock=10)
+    order = place(variant, 1, "close-1")
+    yesterday = timezone.now() - timedelta(days=1)
+    Order.objects.filter(pk=order.pk).update(created_at=yesterday)
+    OrderStatusChange.objects.filter(order=order).update(changed_at=yesterday)
+    result = tasks.close_day.apply().get()
+    assert result["start"] == result["end"] == str(timezone.localdate() - timedelta(days=1))
+    assert DailySales.objects.get(day=timezone.localdate() - timedelta(days=1)).orders == 1
+    assert not DailySales.objects.filter(day=timezone.localdate()).exists()
+
+
+def test_the_beat_schedule_refreshes_today_often_and_closes_yesterday():
+    from shop.celery import app
+
+    app.loader.import_default_modules()
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["analytics-refresh-today"]["task"] == "analytics.tasks.refresh_today"
+    assert schedule["analytics-refresh-today"]["schedule"] <= 600  # seconds
+    assert schedule["analytics-close-yesterday"]["task"] == "analytics.tasks.close_day"
+    assert schedule["analytics-flush-events"]["schedule"] <= 60
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks
+    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
