@@ -98,9 +98,9 @@ def test_the_page_costs_the_same_queries_for_a_week_or_ten_years_of_history(staf
     fill_days(today - timedelta(days=40), 30, products, currency="USD")
     with CaptureQueriesContext(connection) as large:
         assert staff_client.get(URL, {"range": "year"}).status_code == 200
-    # session, user, the header's cart and categories; extent, trend, funnel, top 10 (2), countries,
-    # the KPIs (3): 13, whatever the history.
-    assert len(large) == len(small) == 13
+    # session, user, the Analysts permission (user's and groups'), the header's cart and categories;
+    # extent, trend, funnel, top 10 (2), countries, the KPIs (3): 15, whatever the history.
+    assert len(large) == len(small) == 15
     for query in large:
         assert "orders_order" not in query["sql"] and "analytics_event" not in query["sql"]  # rollups only
 

@@ -97,12 +97,13 @@ def test_every_service_has_a_healthcheck_and_waits_on_conditions():
 def test_the_dockerfile_is_multi_stage_slim_non_root_with_static_and_a_healthcheck():
     dockerfile = (ROOT / "Dockerfile").read_text()
     stages = re.findall(r"^FROM (\S+) AS (\w+)", dockerfile, re.MULTILINE)
-    assert [name for _, name in stages] == ["build", "app", "nginx"]
+    assert [name for _, name in stages] == ["chartjs", "build", "app", "nginx"]
     assert "slim" in re.search(r"ARG PYTHON_IMAGE=(\S+)", dockerfile).group(1)
     app_stage = dockerfile.split("AS app", 1)[1].split("AS nginx", 1)[0]
     assert "collectstatic" in app_stage and "HEALTHCHECK" in app_stage
     assert re.search(r"^USER shop$", app_stage, re.MULTILINE)
     assert "build-essential" not in app_stage  # compilers stay in the build stage
+    assert "COPY --from=chartjs" in app_stage and "sha256sum -c" in dockerfile  # checked Chart.js, no CDN
     assert compose()["services"]["nginx"]["build"]["target"] == "nginx"
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".prod", ".env", "media", "backups"} <= set(ignored)  # no local state or secrets
