@@ -15,6 +15,15 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def page_cache_namespace(settings):
+    """Each test gets its own page-cache namespace (catalog.pagecache): pages and facets cached in
+    Redis by an earlier test or run, for other rows under the same URLs, are never served."""
+    import uuid
+
+    settings.SHOP_PAGE_CACHE_NAMESPACE = f"test-{uuid.uuid4().hex}"
+
+
 @pytest.fixture
 def luma_dir() -> Path:
     """The real Luma catalogue in ../shared/data/luma (fails loudly if it is missing)."""

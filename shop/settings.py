@@ -286,6 +286,12 @@ SHOP_PRODUCTS_PER_PAGE = env.int("SHOP_PRODUCTS_PER_PAGE", default=24)
 SHOP_CART_MAX_QUANTITY = env.int("SHOP_CART_MAX_QUANTITY", default=99)  # per line
 # Images: uploads larger than this are refused (bytes); the proxy fetches only from these hosts.
 SHOP_IMAGE_MAX_BYTES = env.int("SHOP_IMAGE_MAX_BYTES", default=15 * 1024 * 1024)
+# Page cache for category and product pages (catalog.pagecache), invalidated by stock and price
+# changes. Seconds; 0 turns it off. Off by default without Redis: a process-local cache would not
+# see another process's invalidation. Change the namespace to drop every cached page (a release).
+SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+SHOP_PAGE_CACHE_NAMESPACE = env("SHOP_PAGE_CACHE_NAMESPACE", default="1")
+SHOP_FACETS_CACHE_SECONDS = env.int("SHOP_FACETS_CACHE_SECONDS", default=600)  # listing filter choices
 # Whole request bodies above this are refused with 413 (shop.security.RequestSizeLimitMiddleware).
 SHOP_MAX_REQUEST_BYTES = env.int("SHOP_MAX_REQUEST_BYTES", default=SHOP_IMAGE_MAX_BYTES + 1024 * 1024)
 SHOP_IMAGE_PROXY_ALLOWED_HOSTS = env.list("SHOP_IMAGE_PROXY_ALLOWED_HOSTS", default=[])
