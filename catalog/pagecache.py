@@ -147,15 +147,17 @@ def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], Ht
     keys = [catalog_version_key(), *version_keys]
     page_key = f"{_ns()}:html:{request.get_full_path()}"
     try:
-        entry = cache.get(page_key)
+        found = cache.get_many([page_key, *keys])  # one round trip on a hit
     except Exception:
         logger.exception("Page cache unavailable; rendering without it")
         return render()
+    entry = found.get(page_key)
+    versions = [found.get(key) for key in keys]
+    if entry is not None and None not in versions and entry["versions"] == versions:
+        return _response(request, entry, hit=True)
     versions = _current_versions(keys)
     if versions is None:
         return render()
-    if entry is not None and entry["versions"] == versions:
-        return _response(request, entry, hit=True)
     response = render()
     if hasattr(response, "render"):
         response = response.render()
