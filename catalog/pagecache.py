@@ -13,14 +13,18 @@ header, cart badge and messages are the anonymous ones. The CSRF token in a cach
 placeholder that each response replaces with the shopper's own token. A page whose HTML uses a
 CSP nonce is not cached (the nonce is per response).
 
-Cache errors (Redis down) are logged and the page is rendered as if there were no cache.
+Each process also keeps its most recent pages (`_LocalPages`), so that a hit reads only the
+versions from Redis. Cache errors (Redis down) are logged and the page is rendered as if there were no cache.
 Settings: SHOP_PAGE_CACHE_SECONDS (0 turns it off; off by default without Redis, since a
 process-local cache cannot see another process's invalidation), SHOP_PAGE_CACHE_NAMESPACE (change
 it to drop every cached page, e.g. on a release).
 """
 import logging
 import re
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -146,15 +150,24 @@ def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], Ht
         return render()
     keys = [catalog_version_key(), *version_keys]
     page_key = f"{_ns()}:html:{request.get_full_path()}"
+    local = _local.get(page_key)
     try:
-        found = cache.get_many([page_key, *keys])  # one round trip on a hit
+        # A hit costs one round trip: the (small) versions, and the page too unless this process
+        # already holds it at those versions.
+        found = cache.get_many(keys if local else [page_key, *keys])
     except Exception:
         logger.exception("Page cache unavailable; rendering without it")
         return render()
-    entry = found.get(page_key)
     versions = [found.get(key) for key in keys]
-    if entry is not None and None not in versions and entry["versions"] == versions:
-        return _response(request, entry, hit=True)
+    if None not in versions:
+        if local is not None and local["versions"] == versions:
+            return _response(request, local, hit=True)
+        entry = found.get(page_key)
+        if entry is None and local is not None:
+            entry = cache.get(page_key)
+        if entry is not None and entry["versions"] == versions:
+            _local.put(page_key, entry)
+            return _response(request, entry, hit=True)
     versions = _current_versions(keys)
     if versions is None:
         return render()
@@ -168,11 +181,46 @@ def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], Ht
              "content_type": response["Content-Type"]}
     try:
         cache.set(page_key, entry, timeout=settings.SHOP_PAGE_CACHE_SECONDS)
+        _local.put(page_key, entry)
     except Exception:
         logger.exception("Could not store a page in the cache")
     response[CACHE_HEADER] = "MISS"
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+class _LocalPages:
+    """The most recently served pages of this process (at most SIZE), so that a hit fetches only
+    the versions from the shared cache, not the page. An entry here is only ever served after its
+    versions were checked against the shared cache's, in the same round trip; it also expires with
+    SHOP_PAGE_CACHE_SECONDS like the shared entry."""
+
+    SIZE = 256
+
+    def __init__(self):
+        self._pages: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict | None:
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None:
+                return None
+            if found[0] < time.monotonic():
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return found[1]
+
+    def put(self, key: str, entry: dict) -> None:
+        with self._lock:
+            self._pages[key] = (time.monotonic() + settings.SHOP_PAGE_CACHE_SECONDS, entry)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.SIZE:
+                self._pages.popitem(last=False)
+
+
+_local = _LocalPages()
 
 
 def _response(request: HttpRequest, entry: dict, *, hit: bool) -> HttpResponse:
