@@ -25,7 +25,8 @@ What it does:
 5. Starts gunicorn on each database with the cache off and measures the category page's first page,
    a page in the middle (a keyset cursor at product N/2) and the last page (?last=1): 100k against 2k.
 
-For each URL it prints requests per second, latency p50/p95/p99 (wrk's own histogram, from a Lua
+Every URL is measured --rounds times, interleaved with the others of its table, and the median run
+is kept. For each URL it prints requests per second, latency p50/p95/p99 (wrk's own histogram, from a Lua
 done() hook), server CPU milliseconds per request (utime + stime of the gunicorn master and workers
 from /proc, before and after the run) and the ratio of requests per second to the bare view's
 measured in the same gunicorn. Any non-2xx answer fails the run: a fast error page is not a result.
@@ -274,13 +275,34 @@ def measure(wrk: str, lua: str, label: str, url: str, *, pids: list[int], args) 
     return result
 
 
+def median_result(results: list[Result]) -> Result:
+    """The run with the median requests per second (its latencies and CPU come with it)."""
+    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
+
+
+def measure_rounds(wrk: str, lua: str, targets: list[tuple[str, str, list[int]]], args) -> list[Result]:
+    """Measure every (label, url, pids) once per round, interleaved (A B C, A B C, ...), so that a
+    burst of load from elsewhere hits all of them alike; keep each one's median run."""
+    runs: dict[str, list[Result]] = {label: [] for label, _, _ in targets}
+    for round_number in range(args.rounds):
+        print(f"  round {round_number + 1}/{args.rounds}", flush=True)
+        for label, url, pids in targets:
+            runs[label].append(measure(wrk, lua, label, url, pids=pids, args=args))
+    return [median_result(runs[label]) for label, _, _ in targets]
+
+
 def table(title: str, results: list[Result], reference: Result, *, target: float | None = None) -> str:
-    lines = [title, f"{'':<34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'x ref':>7}"]
+    """Rows of figures; `x ref` is requests per second over the reference's, `x ref CPU` the
+    reference's CPU per request over this one's (less sensitive to load from elsewhere)."""
+    lines = [title, f"{'':<34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} "
+                    f"{'x ref':>6} {'x ref CPU':>9}"]
     for r in results:
         cpu = f"{r.cpu_ms:11.2f}" if r.cpu_ms is not None else f"{'n/a':>11}"
         ratio = r.rps / reference.rps
-        mark = "" if target is None or r is reference else ("  ok" if ratio >= target else "  BELOW TARGET")
-        lines.append(f"{r.label:<34} {r.rps:8.1f} {r.p50:8.2f} {r.p95:8.2f} {r.p99:8.2f} {cpu} {ratio:7.2f}{mark}")
+        cpu_ratio = f"{reference.cpu_ms / r.cpu_ms:9.2f}" if r.cpu_ms and reference.cpu_ms else f"{'n/a':>9}"
+        mark = "" if target is None or r is reference else ("  ok" if ratio >= target else "  below target")
+        lines.append(f"{r.label:<34} {r.rps:8.1f} {r.p50:8.2f} {r.p95:8.2f} {r.p99:8.2f} {cpu} {ratio:6.2f} "
+                     f"{cpu_ratio}{mark}")
     return "\n".join(lines)
 
 
@@ -290,7 +312,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--populate", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--describe", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run (default 8)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per URL; the median is kept")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2: the cores here)")
@@ -348,9 +371,10 @@ def main() -> None:
                 servers.append(server)
                 base, pids = server.url, server.pids()
             print(f"{title}: {base}", flush=True)
-            bare = measure(wrk, str(lua), "bare view /health/", base + "/health/", pids=pids, args=args)
-            results = [bare] + [measure(wrk, str(lua), label, url, pids=pids, args=args)
-                                for label, url in pages(base, small)]
+            targets = [("bare view /health/", base + "/health/", pids)] + [
+                (label, url, pids) for label, url in pages(base, small)]
+            results = measure_rounds(wrk, str(lua), targets, args)
+            bare = results[0]
             target = 0.25 if cache_seconds == 0 else 0.75
             report.append(table(f"{args.small} products, page cache {title} (target: category and product "
                                 f"pages >= {target}x bare)", results, bare, target=target))
@@ -362,25 +386,27 @@ def main() -> None:
 
         if not args.skip_scale:
             large_url, large = prepare_database(f"{args.db_prefix}_100k", args.large)
-            rows = {}
+            targets = []
             for name, url, facts in (("2k", small_url, small), ("100k", large_url, large)):
                 server = start_gunicorn(url, workers=args.workers, cache_seconds=0, static_root=static_root,
                                         redis_url=args.redis_url, log=log)
                 servers.append(server)
-                print(f"category pages, cache off, {name}: {server.url}", flush=True)
                 category = server.url + f"/c/{CATEGORY}/"
-                rows[name] = [measure(wrk, str(lua), f"{name} page 1", category, pids=server.pids(), args=args),
-                              measure(wrk, str(lua), f"{name} middle page (cursor)",
-                                      f"{category}?after={facts['MIDDLE']}", pids=server.pids(), args=args),
-                              measure(wrk, str(lua), f"{name} last page", f"{category}?last=1",
-                                      pids=server.pids(), args=args)]
-                server.stop()
+                targets.append([(f"{name} page 1", category, server.pids()),
+                                (f"{name} middle page (cursor)", f"{category}?after={facts['MIDDLE']}", server.pids()),
+                                (f"{name} last page", f"{category}?last=1", server.pids())])
+            print("category pages, cache off, 2k and 100k side by side", flush=True)
+            # Both servers run at once and are measured in turns, page by page.
+            measured = measure_rounds(wrk, str(lua), [t for pair in zip(*targets) for t in pair], args)
+            rows = {"2k": measured[0::2], "100k": measured[1::2]}
             lines = [f"category page, {args.large} against {args.small} products, page cache off (target >= 0.9)",
-                     f"{'':<22} {'2k req/s':>9} {'100k req/s':>11} {'ratio':>6}"]
+                     f"{'':<14} {'2k req/s':>9} {'100k req/s':>11} {'ratio':>6} {'2k CPU ms':>10} {'100k CPU ms':>12} "
+                     f"{'CPU ratio':>9}"]
             for small_row, large_row, label in zip(rows["2k"], rows["100k"], ["page 1", "middle page", "last page"]):
                 ratio = large_row.rps / small_row.rps
-                lines.append(f"{label:<22} {small_row.rps:9.1f} {large_row.rps:11.1f} {ratio:6.2f}"
-                             f"{'  ok' if ratio >= 0.9 else '  BELOW TARGET'}")
+                lines.append(f"{label:<14} {small_row.rps:9.1f} {large_row.rps:11.1f} {ratio:6.2f} "
+                             f"{small_row.cpu_ms:10.2f} {large_row.cpu_ms:12.2f} "
+                             f"{small_row.cpu_ms / large_row.cpu_ms:9.2f}{'  ok' if ratio >= 0.9 else '  below target'}")
             report.append("\n".join(lines))
     finally:
         for server in servers:

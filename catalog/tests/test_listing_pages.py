@@ -24,7 +24,8 @@ def shelf(settings):
         product = ProductFactory(name=f"Item {i % 7}", rating_average=None if i % 4 == 0 else Decimal(i % 5),
                                  rating_count=i % 3)
         product.categories.add(category)
-        VariantFactory(product=product, price=Decimal(10 + i % 6), stock=i % 2)
+        VariantFactory(product=product, price=Decimal(10 + i % 6), stock=i % 2, size="SML"[i % 3],
+                       colour=("Red", "Blue")[i % 2])
     return category
 
 
@@ -83,6 +84,14 @@ def test_a_bad_cursor_shows_the_first_page(client, shelf):
         assert response.status_code == 200
         assert response.context["page"].items == first
 
+
+def test_listing_facets_are_cached_so_a_page_does_not_read_every_variant(client, shelf, settings):
+    settings.SHOP_FACETS_CACHE_SECONDS = 600
+    one, first = get(client, shelf.get_absolute_url())
+    two, second = get(client, shelf.get_absolute_url() + "?sort=price")
+    assert second == first - 2  # the sizes and colours on offer come from the cache
+    offered = lambda response: [list(response.context["filter"].form.fields[f].choices) for f in ("size", "colour")]  # noqa: E731
+    assert offered(two) == offered(one) and offered(one)[1]
 
 def test_cursor_round_trip_keeps_types():
     keys = SORT_KEYS["rating"]

@@ -32,7 +32,7 @@ def count_queries(client, url):
 
 
 def test_category_page_query_count_does_not_grow_with_products(client, settings):
-    settings.SHOP_PAGE_CACHE_SECONDS = settings.SHOP_FACETS_CACHE_SECONDS = 0  # count every query
+    settings.SHOP_PAGE_CACHE_SECONDS = settings.SHOP_FACETS_CACHE_SECONDS = 0  # count every query (conftest)
     jackets = CategoryFactory(name="Jackets", path="men/jackets", slug="jackets", depth=2,
                               parent=CategoryFactory(name="Men", path="men", slug="men", depth=1))
     make_products(jackets, 1)
