@@ -19,6 +19,7 @@ Settings: SHOP_PAGE_CACHE_SECONDS (0 turns it off; off by default without Redis,
 process-local cache cannot see another process's invalidation), SHOP_PAGE_CACHE_NAMESPACE (change
 it to drop every cached page, e.g. on a release).
 """
+import hashlib
 import logging
 import re
 import threading
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 CSRF_PLACEHOLDER = "__CSRF_TOKEN_PLACEHOLDER__"
 CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 CACHEABLE_COOKIES = {"csrftoken"}
+CACHEABLE_PARAMS = {"sort", "size", "colour", "min_price", "max_price", "in_stock", "after", "before", "last"}
 CACHE_HEADER = "X-Page-Cache"  # HIT or MISS, for benchmarks and debugging
 
 
@@ -157,9 +159,11 @@ def _current_versions(keys: list[str]) -> list[str] | None:
 
 
 def cacheable_request(request: HttpRequest) -> bool:
-    """GET/HEAD without a session, messages or htmx: the page is the same for every such shopper."""
+    """GET/HEAD without a session, messages or htmx: the page is the same for every such shopper.
+    Only the listing's own parameters may be in the query string, so that made-up ones cannot fill
+    the cache with copies of a page."""
     return (enabled() and request.method in ("GET", "HEAD") and set(request.COOKIES) <= CACHEABLE_COOKIES
-            and "HTTP_HX_REQUEST" not in request.META)
+            and "HTTP_HX_REQUEST" not in request.META and set(request.GET) <= CACHEABLE_PARAMS)
 
 
 def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], HttpResponse]) -> HttpResponse:
@@ -168,7 +172,7 @@ def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], Ht
     if not cacheable_request(request):
         return render()
     keys = [catalog_version_key(), *version_keys]
-    page_key = f"{_ns()}:html:{request.get_full_path()}"
+    page_key = f"{_ns()}:html:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
     local = _local.get(page_key)
     try:
         # A hit costs one round trip: the (small) versions, and the page too unless this process

@@ -206,6 +206,14 @@ def test_shoppers_with_a_session_get_their_own_page_and_cached_pages_carry_a_fre
     assert 'data-cart-count' in with_cart.content.decode()
 
 
+def test_made_up_query_parameters_are_not_cached(client, cached, hoodie):
+    url = hoodie.product.get_absolute_url()
+    for _ in range(2):
+        assert pagecache.CACHE_HEADER not in get(client, url + "?utm=1")[0]
+    get(client, "/c/men/?sort=price")
+    assert get(client, "/c/men/?sort=price")[0][pagecache.CACHE_HEADER] == "HIT"
+
+
 def test_pages_are_not_cached_when_turned_off(client, settings, hoodie):
     settings.SHOP_PAGE_CACHE_SECONDS = 0
     url = hoodie.product.get_absolute_url()
