@@ -15,6 +15,19 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def page_cache_namespace(settings):
+    """Each test gets its own page-cache namespace (catalog.pagecache): pages and facets cached in
+    Redis by an earlier test or run, for other rows under the same URLs, are never served. The page
+    cache is off; catalog/tests/test_listing_pages.py turns it on with real commits."""
+    import uuid
+
+    settings.SHOP_PAGE_CACHE_NAMESPACE = f"test-{uuid.uuid4().hex}"
+    # Off unless a test turns it on: most tests write inside a transaction that never commits, so
+    # the after-commit invalidation (what production relies on) would never run for them.
+    settings.SHOP_PAGE_CACHE_SECONDS = settings.SHOP_FACETS_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def luma_dir() -> Path:
     """The real Luma catalogue in ../shared/data/luma (fails loudly if it is missing)."""

@@ -6,7 +6,8 @@ expressions below must stay identical to the indexed ones.
 """
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, FloatField, Q, QuerySet
+from django.db.models.functions import Cast
 
 from .models import Product
 
@@ -38,8 +39,10 @@ def search_products(queryset: QuerySet[Product], text: str) -> QuerySet[Product]
         return (
             queryset.annotate(
                 search=product_search_vector(),
-                rank=SearchRank(product_search_vector(), query),
-                similarity=TrigramWordSimilarity(text, "name"),
+                # As double precision: a keyset cursor (catalog.pagination) carries the values through
+                # Python floats, which round-trip float8 exactly but not PostgreSQL's float4 (real).
+                rank=Cast(SearchRank(product_search_vector(), query), FloatField()),
+                similarity=Cast(TrigramWordSimilarity(text, "name"), FloatField()),
             )
             .filter(Q(search=query) | Q(similarity__gte=TYPO_SIMILARITY))
             .order_by(F("rank").desc(), F("similarity").desc(), "name", "pk")

@@ -1,12 +1,22 @@
 """Catalogue reads for the storefront, each with a fixed number of queries whatever the page size."""
+import hashlib
+import logging
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     Case, CharField, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
 )
 from django.db.models.functions import Coalesce, Least
 
 from .models import Category, Product, ProductImage, Rendition, Review, Variant
+from .pagination import Key, KeysetPage, keyset_page
+
+logger = logging.getLogger(__name__)
 
 # Size order used by the Luma catalogue; anything else (waist sizes "28", "32"...) sorts after it.
 SIZE_ORDER = {size: index for index, size in enumerate(["XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL"])}
@@ -68,7 +78,7 @@ def product_cards(queryset: QuerySet[Product]) -> QuerySet[Product]:
                  to_attr="live_variants"),
         primary_image_prefetch(),
     ).annotate(
-        price_from=Min(Least(Coalesce("variants__sale_price", "variants__price"), "variants__price"), filter=active),
+        price_from=lowest_selling_price(),
         regular_price_from=Min("variants__price", filter=active),
         stock_total=Coalesce(Sum("variants__stock", filter=active), 0),
     )
@@ -84,11 +94,60 @@ SORTS = {
 DEFAULT_SORT = "name"
 RELEVANCE = "relevance"  # search pages: keep the order the search produced
 
+# The same orders as keyset columns (catalog.pagination): each ends with the unique pk.
+SORT_KEYS = {
+    "name": [Key("name"), Key("pk", int)],
+    "price": [Key("price_from", Decimal), Key("name"), Key("pk", int)],
+    "-price": [Key("price_from", Decimal, desc=True), Key("name"), Key("pk", int)],
+    "newest": [Key("created_at", datetime, desc=True), Key("pk", int, desc=True)],
+    "rating": [Key("rating_average", Decimal, desc=True, nullable=True), Key("rating_count", int, desc=True),
+               Key("pk", int)],
+}
+RELEVANCE_KEYS = {  # catalog.search's order per database
+    "postgresql": [Key("rank", float, desc=True), Key("similarity", float, desc=True), Key("name"), Key("pk", int)],
+    "other": [Key("name"), Key("pk", int)],
+}
+
 
 def sort_products(queryset: QuerySet[Product], sort: str) -> QuerySet[Product]:
-    """Order annotated product cards by one of SORTS (unknown values fall back to DEFAULT_SORT)."""
+    """Order products by one of SORTS (unknown values fall back to DEFAULT_SORT). The price sorts
+    annotate `price_from` when the queryset does not have it yet."""
     _, ordering = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    if sort in ("price", "-price") and "price_from" not in queryset.query.annotations:
+        queryset = with_price_from(queryset)
     return queryset.order_by(*ordering)
+
+
+def with_price_from(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """Annotate `price_from`: the lowest current selling price of the active variants (Decimal)."""
+    return queryset.annotate(price_from=lowest_selling_price())
+
+
+def lowest_selling_price() -> Min:
+    """The lowest current selling price (sale price when lower, else price) of a product's
+    active variants, as an aggregate over `variants`."""
+    return Min(Least(Coalesce("variants__sale_price", "variants__price"), "variants__price"),
+               filter=Q(variants__is_active=True))
+
+
+def sort_keys(sort: str) -> list[Key]:
+    """The keyset columns of a listing sorted by `sort` (a SORTS key or RELEVANCE)."""
+    if sort == RELEVANCE:
+        return RELEVANCE_KEYS["postgresql" if connection.vendor == "postgresql" else "other"]
+    return SORT_KEYS.get(sort, SORT_KEYS[DEFAULT_SORT])
+
+
+def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, after: str = "", before: str = "",
+                       last: bool = False) -> KeysetPage:
+    """One keyset page (catalog.pagination) of a filtered, sorted listing, as product cards.
+
+    Two steps, so that the cost does not grow with the listing: the page's primary keys are picked
+    from `queryset` alone (an index scan from the cursor), then only those products are loaded with
+    product_cards' annotations. Queries: 2 (keys, capped count) + product_cards' (4)."""
+    ids, page = keyset_page(queryset, sort_keys(sort), size=size, after=after, before=before, last=last)
+    cards = {product.pk: product for product in product_cards(Product.objects.filter(pk__in=ids))} if ids else {}
+    page.items = [cards[pk] for pk in ids if pk in cards]
+    return page
 
 
 @dataclass(frozen=True)
@@ -105,6 +164,30 @@ def facets_for(products: QuerySet[Product]) -> Facets:
     sizes = set(variants.exclude(size="").values_list("size", flat=True).distinct())
     colours = set(variants.exclude(colour="").values_list("colour", flat=True).distinct())
     return Facets(sizes=sorted(sizes, key=size_sort_key), colours=sorted(colours))
+
+
+def cached_facets(products: QuerySet[Product], key: str | None) -> Facets:
+    """facets_for(products), kept in the cache under `key` for SHOP_FACETS_CACHE_SECONDS: reading every variant of a large listing on each page
+    view would make the page's cost grow with the listing. A stale facet only offers a filter that
+    finds nothing. Without a key, or with the cache down, computes them (two queries)."""
+    seconds = settings.SHOP_FACETS_CACHE_SECONDS
+    if not key or seconds <= 0:
+        return facets_for(products)
+    from . import pagecache
+
+    full_key = f"{pagecache.catalog_facets_prefix()}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+    try:
+        found = cache.get(full_key)
+    except Exception:
+        logger.exception("Cache unavailable; computing facets")
+        return facets_for(products)
+    if found is None:
+        found = facets_for(products)
+        try:
+            cache.set(full_key, found, timeout=seconds)
+        except Exception:
+            logger.exception("Could not cache facets")
+    return found
 
 
 def breadcrumbs(category: Category) -> list[Category]:

@@ -1,52 +1,65 @@
-"""Storefront pages: category listing, product page and search. Thin: a selector, then render."""
+"""Storefront pages: category listing, product page and search. Thin: a selector, then render.
+Category and product pages go through the page cache (catalog.pagecache)."""
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView, TemplateView
 
-from . import selectors
+from . import pagecache, selectors
 from .filters import ProductFilter
 from .models import Category, Product
 from .search import search_products
 
 
-class ProductListingView(ListView):
-    """Shared by category and search pages: filters, sorting and 24 cards a page."""
+class ProductListingView(TemplateView):
+    """Shared by category and search pages: filters, sorting and keyset pages of 24 cards
+    (catalog.pagination: ?after=, ?before= and ?last=1 instead of ?page=)."""
 
     template_name = "catalog/product_list.html"
-    context_object_name = "products"
     default_sort = selectors.DEFAULT_SORT
-
-    def get_paginate_by(self, queryset) -> int:
-        return settings.SHOP_PRODUCTS_PER_PAGE
 
     def base_queryset(self):
         return Product.objects.visible()
 
-    def get_queryset(self):
-        base = self.base_queryset()
-        self.filterset = ProductFilter(self.request.GET, queryset=selectors.product_cards(base),
-                                       facets=selectors.facets_for(base), default_sort=self.default_sort)
-        return self.filterset.qs
+    def facets_cache_key(self) -> str | None:
+        return None
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(filter=self.filterset, **kwargs)
+        base = self.base_queryset()
+        facets = selectors.cached_facets(base, self.facets_cache_key())
+        self.filterset = ProductFilter(self.request.GET, queryset=base, facets=facets, default_sort=self.default_sort)
+        queryset = self.filterset.qs
+        sort = self.filterset.form.cleaned_data.get("sort") or self.default_sort
+        params = self.request.GET
+        page = selectors.product_cards_page(
+            queryset, sort, size=settings.SHOP_PRODUCTS_PER_PAGE, after=params.get("after", "")[:2000],
+            before=params.get("before", "")[:2000], last=params.get("last") == "1")
+        return super().get_context_data(filter=self.filterset, products=page.items, page=page, **kwargs)
 
 
 class CategoryView(ProductListingView):
     """/c/<path>/: products in a category and everything below it, with breadcrumbs."""
 
+    def get(self, request, *args, **kwargs):
+        path = self.kwargs["path"]
+        return pagecache.serve(request, [pagecache.category_version_key(path)],
+                               lambda: super(CategoryView, self).get(request, *args, **kwargs))
+
     def base_queryset(self):
         self.category = get_object_or_404(Category, path=self.kwargs["path"], is_visible=True)
         return super().base_queryset().in_category(self.category)
 
+    def facets_cache_key(self) -> str:
+        return f"c:{self.category.path}"
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
+        context = super().get_context_data(**kwargs)  # sets self.category
+        context.update(
             category=self.category,
             breadcrumbs=selectors.breadcrumbs(self.category),
             subcategories=self.category.children.filter(is_visible=True).order_by("position", "name"),
-            **kwargs,
         )
+        return context
 
 
 class SearchView(ProductListingView):
@@ -59,8 +72,13 @@ class SearchView(ProductListingView):
         self.query = self.request.GET.get("q", "").strip()[:200]
         return search_products(super().base_queryset(), self.query)
 
+    def facets_cache_key(self) -> str:
+        return f"s:{self.query.lower()}"
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(query=self.query, **kwargs)
+        context = super().get_context_data(**kwargs)  # sets self.query
+        context["query"] = self.query
+        return context
 
 
 class ProductDetailView(DetailView):
@@ -68,6 +86,10 @@ class ProductDetailView(DetailView):
 
     template_name = "catalog/product_detail.html"
     context_object_name = "product"
+
+    def get(self, request, *args, **kwargs):
+        return pagecache.serve(request, [pagecache.product_version_key(self.kwargs["slug"])],
+                               lambda: super(ProductDetailView, self).get(request, *args, **kwargs))
 
     def get_object(self, queryset=None):
         try:

@@ -79,9 +79,10 @@ def production_environment(run_dir: Path, port: int) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",
         # nginx listens on plain HTTP on the loopback here: no TLS to redirect to or to mark
-        # cookies Secure for. Behind a TLS terminator, set both to true.
+        # cookies Secure for, and no HSTS to promise. Behind a TLS terminator, drop these three.
         "DJANGO_SECURE_COOKIES": "false",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
         "DJANGO_SERVE_MEDIA": "false",
         "DJANGO_LOG_FORMAT": "json",
         "WEB_CONCURRENCY": "2",

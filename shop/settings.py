@@ -240,6 +240,58 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- Security baseline (issue 8): `DJANGO_DEBUG=false manage.py check --deploy --fail-level WARNING`
+# passes on these defaults, which assume TLS ends at the proxy (nginx) in front of gunicorn. The
+# local prod stack serves plain HTTP on 127.0.0.1:8080 and so sets DJANGO_SECURE_SSL_REDIRECT=false,
+# DJANGO_SECURE_COOKIES=false and DJANGO_SECURE_HSTS_SECONDS=0 (see README's env var table).
+# Trust X-Forwarded-Proto only where a proxy that overwrites it is the sole way in.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=not DEBUG) else None
+)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)  # seconds
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CSRF_COOKIE_HTTPONLY = True  # no script reads the token from the cookie; forms carry it
+# Request size limits (bytes): form fields held in memory, and an uploaded file kept in memory
+# before it spills to a temporary file. shop.security.RequestSizeLimitMiddleware answers 413 to any
+# body declared larger than SHOP_MAX_REQUEST_BYTES (default: the image limit plus 1 MB of form).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+MIDDLEWARE.insert(1, "shop.security.RequestSizeLimitMiddleware")  # right after SecurityMiddleware
+MIDDLEWARE.insert(2, "csp.middleware.CSPMiddleware")
+INSTALLED_APPS.append("csp")
+# Content-Security-Policy (django-csp 4): scripts only from this site or carrying the request's
+# nonce (`{{ request.csp_nonce }}`; never on a page served from shop.pagecache), no inline event
+# handlers. Styles allow 'unsafe-inline' for style attributes (the picture placeholder's CSS
+# variables, the admin) and htmx's indicator <style>. Extra image hosts (an S3 or CDN media
+# domain) come from CSP_IMG_SRC; extra WebSocket origins from CSP_CONNECT_SRC.
+from csp.constants import NONCE as CSP_NONCE  # noqa: E402  (django-csp puts the request's nonce here)
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *env.list("CSP_IMG_SRC", default=[])],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", *env.list("CSP_CONNECT_SRC", default=[])],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+if AWS_S3_CUSTOM_DOMAIN:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"https://{AWS_S3_CUSTOM_DOMAIN}")
+elif AWS_S3_ENDPOINT_URL:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(AWS_S3_ENDPOINT_URL.rstrip("/"))
+elif AWS_STORAGE_BUCKET_NAME:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com")
+
 # --- REST framework (the integrator API grows under /api/v1/) ------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -255,6 +307,14 @@ SHOP_PRODUCTS_PER_PAGE = env.int("SHOP_PRODUCTS_PER_PAGE", default=24)
 SHOP_CART_MAX_QUANTITY = env.int("SHOP_CART_MAX_QUANTITY", default=99)  # per line
 # Images: uploads larger than this are refused (bytes); the proxy fetches only from these hosts.
 SHOP_IMAGE_MAX_BYTES = env.int("SHOP_IMAGE_MAX_BYTES", default=15 * 1024 * 1024)
+# Page cache for category and product pages (catalog.pagecache), invalidated by stock and price
+# changes. Seconds; 0 turns it off. Off by default without Redis: a process-local cache would not
+# see another process's invalidation. Change the namespace to drop every cached page (a release).
+SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+SHOP_PAGE_CACHE_NAMESPACE = env("SHOP_PAGE_CACHE_NAMESPACE", default="1")
+SHOP_FACETS_CACHE_SECONDS = env.int("SHOP_FACETS_CACHE_SECONDS", default=600)  # listing filter choices
+# Whole request bodies above this are refused with 413 (shop.security.RequestSizeLimitMiddleware).
+SHOP_MAX_REQUEST_BYTES = env.int("SHOP_MAX_REQUEST_BYTES", default=SHOP_IMAGE_MAX_BYTES + 1024 * 1024)
 SHOP_IMAGE_PROXY_ALLOWED_HOSTS = env.list("SHOP_IMAGE_PROXY_ALLOWED_HOSTS", default=[])
 SHOP_IMAGE_FETCH_TIMEOUT = env.float("SHOP_IMAGE_FETCH_TIMEOUT", default=10.0)  # seconds, whole fetch
 # Flat shipping rates: code -> (label, price in SHOP_CURRENCY). Override with

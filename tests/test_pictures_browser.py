@@ -13,6 +13,9 @@ from catalog import services
 from catalog.models import Product, ProductImage
 
 PLACEHOLDER_PREFIX = "data:image/svg+xml,"
+# Waited for with locator assertions: page.wait_for_function(string) evals, which the CSP refuses.
+IS_LOADED = re.compile(r"(^|\s)is-loaded(\s|$)")
+IS_BROKEN = re.compile(r"(^|\s)is-broken(\s|$)")
 
 # Sum of the page's layout-shift entries (what Core Web Vitals calls CLS), buffered since load.
 LAYOUT_SHIFT = """() => new Promise(resolve => {
@@ -73,7 +76,7 @@ def test_product_page_serves_webp_with_no_layout_shift(luma_slice, page: Page, b
     for route in held:
         route.continue_()
     page.wait_for_load_state("load")
-    page.wait_for_function("document.querySelector('img.main-image').classList.contains('is-loaded')")
+    expect(page.locator("img.main-image")).to_have_class(IS_LOADED)
     after = image_state(page, "img.main-image")
 
     # A 1280 px wide window: the main image is 568 px wide, so the 640 px WebP is the one to take.
@@ -93,7 +96,7 @@ def test_product_page_serves_webp_with_no_layout_shift(luma_slice, page: Page, b
 
     # A thumbnail shows its photo in the main slot, picked from its srcset for the main slot's size.
     page.locator("[data-gallery-thumb]").nth(2).click()
-    page.wait_for_function("document.querySelector('img.main-image').classList.contains('is-loaded')")
+    expect(page.locator("img.main-image")).to_have_class(IS_LOADED)
     shown = image_state(page, "img.main-image")
     assert re.search(rf"/media/renditions/{images[2].pk}/[\w-]+-640w\.[0-9a-f]{{16}}\.webp$", shown["currentSrc"])
     assert browser_problems == []
@@ -109,7 +112,7 @@ def test_an_image_that_fails_to_load_is_replaced_by_the_placeholder(luma_slice, 
     page.goto(f"/p/{hoodie.slug}/")
     page.wait_for_load_state("load")
     broken = ".thumbs a:nth-child(2) img"
-    page.wait_for_function(f"document.querySelector({broken!r}).classList.contains('is-broken')")
+    expect(page.locator(broken)).to_have_class(IS_BROKEN)
     state = image_state(page, broken)
     assert state["currentSrc"].startswith(PLACEHOLDER_PREFIX)
     assert state["naturalWidth"] > 0  # the placeholder drew: no broken-image icon
@@ -125,7 +128,7 @@ def test_an_image_that_fails_to_load_is_replaced_by_the_placeholder(luma_slice, 
         img.src = "/media/products/no-such-photo.jpg";
         document.querySelector("main").append(img);
     }""")
-    page.wait_for_function("document.getElementById('late').classList.contains('is-broken')")
+    expect(page.locator("#late")).to_have_class(IS_BROKEN)
     assert image_state(page, "#late")["currentSrc"].startswith(PLACEHOLDER_PREFIX)
 
     # The only problems are the 404s of the two files that are really missing.

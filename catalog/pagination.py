@@ -1,0 +1,187 @@
+"""Keyset ("seek") pagination for product listings: the cost of a page does not grow with the
+number of products before it or in the whole listing.
+
+`OFFSET n` makes the database produce and throw away n rows, and `COUNT(*)` reads every
+matching row; both grow with the catalogue. A keyset page instead asks for the rows *after* the
+last one shown, in the listing's order, which an index on the sort columns answers directly
+(Markus Winand, "Paging Through Results", use-the-index-luke.com/no-offset). The shopper gets
+First / Previous / Next / Last links; "Last" reads the order backwards, so the deepest page is one
+link away and as cheap as the first. The result count is capped (COUNT over at most
+COUNT_CAP + 1 rows): "1,000+ products".
+
+A cursor is the sort-key values of the row at a page boundary, as URL-safe base64 JSON. A cursor
+that does not decode (edited by hand, or from another sort) is ignored: the first page is shown.
+"""
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+COUNT_CAP = 1000  # listings with more products say "1,000+ products"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One column of a listing's order: the attribute or annotation `name`, its Python type (to
+    decode cursors), direction, and where NULLs go (only `nulls_last` descending is used)."""
+
+    name: str
+    type: type = str
+    desc: bool = False
+    nullable: bool = False
+
+    def order(self, reverse: bool = False):
+        """The ORDER BY term, forwards or backwards (NULLs last forwards, so first backwards)."""
+        desc = self.desc != reverse
+        expression = F(self.name)
+        if self.nullable:
+            nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+            return expression.desc(**nulls) if desc else expression.asc(**nulls)
+        return expression.desc() if desc else expression.asc()
+
+
+@dataclass
+class KeysetPage:
+    """One page of a listing: `items` in display order, cursors for the links, and a capped count.
+
+    `next_cursor`/`previous_cursor` are None when there is nothing in that direction. `is_first`
+    and `is_last` say whether First/Last links are worth showing.
+    """
+
+    items: list
+    count: int
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    is_first: bool = True
+    is_last: bool = True
+    count_capped: bool = field(default=False)
+
+    @property
+    def has_other_pages(self) -> bool:
+        return not (self.is_first and self.is_last)
+
+    @property
+    def count_label(self) -> str:
+        """ "1 product", "24 products", "1,000+ products"."""
+        if self.count_capped:
+            return f"{COUNT_CAP:,}+ products"
+        return f"{self.count} product{'' if self.count == 1 else 's'}"
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """Sort-key values -> URL-safe text. Decimals and datetimes travel as strings."""
+    plain = [str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str, keys: list[Key]) -> list[Any] | None:
+    """URL text -> sort-key values typed per `keys`, or None when it is not a cursor for them."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if not isinstance(raw, list) or len(raw) != len(keys):
+        return None
+    values = []
+    try:
+        for key, value in zip(keys, raw):
+            if value is None:
+                if not key.nullable:
+                    return None
+                values.append(None)
+            elif key.type is Decimal:
+                values.append(Decimal(str(value)))
+            elif key.type is datetime:
+                values.append(datetime.fromisoformat(value))
+            elif key.type is float:
+                values.append(float(value))
+            elif key.type is int:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    return None
+                values.append(value)
+            else:
+                if not isinstance(value, str):
+                    return None
+                values.append(value)
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return values
+
+
+def _beyond(key: Key, value: Any, reverse: bool) -> Q | None:
+    """Rows strictly beyond `value` in the (possibly reversed) order of this one column, or None
+    when nothing can be beyond it."""
+    desc = key.desc != reverse
+    if key.nullable:
+        # Forward order: values (in key direction), then NULLs. Reversed: NULLs, then values.
+        if value is None:
+            return None if not reverse else Q(**{f"{key.name}__isnull": False})
+        strictly = Q(**{f"{key.name}__{'lt' if desc else 'gt'}": value})
+        return strictly if reverse else strictly | Q(**{f"{key.name}__isnull": True})
+    return Q(**{f"{key.name}__{'lt' if desc else 'gt'}": value})
+
+
+def _equal(key: Key, value: Any) -> Q:
+    return Q(**{f"{key.name}__isnull": True}) if value is None else Q(**{key.name: value})
+
+
+def seek(queryset: QuerySet, keys: list[Key], values: list[Any], reverse: bool = False) -> QuerySet:
+    """Rows after `values` in the order `keys` (before them when `reverse`), as
+    (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., plus a plain bound on the first column so that
+    an index on it starts the scan at the cursor instead of at the beginning."""
+    condition = Q(pk__in=[])
+    prefix = Q()
+    for key, value in zip(keys, values):
+        beyond = _beyond(key, value, reverse)
+        if beyond is not None:
+            condition |= prefix & beyond
+        prefix &= _equal(key, value)
+    first, value = keys[0], values[0]
+    if value is not None and not first.nullable:
+        desc = first.desc != reverse
+        queryset = queryset.filter(**{f"{first.name}__{'lte' if desc else 'gte'}": value})
+    return queryset.filter(condition)
+
+
+def key_values(item: Any, keys: list[Key]) -> list[Any]:
+    return [getattr(item, key.name) for key in keys]
+
+
+def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = "", before: str = "",
+                last: bool = False) -> tuple[list[int], KeysetPage]:
+    """Pick one page of `queryset` in the order `keys` (whose last key must be unique, e.g. pk).
+
+    Returns the page's primary keys in display order (the caller loads what it shows for just
+    these) and a KeysetPage whose `items` is that list of primary keys until replaced. Queries:
+    one for the keys of the page (size + 1 rows) and one capped count.
+    """
+    if queryset.query.is_empty():  # .none(): nothing to seek in (and maybe not the sort's annotations)
+        return [], KeysetPage(items=[], count=0)
+    after_values = decode_cursor(after, keys) if after else None
+    before_values = decode_cursor(before, keys) if before and after_values is None else None
+    reverse = bool(before_values) or (last and after_values is None)
+    ordered = queryset.order_by(*[key.order(reverse) for key in keys])
+    if after_values is not None:
+        ordered = seek(ordered, keys, after_values)
+    elif before_values is not None:
+        ordered = seek(ordered, keys, before_values, reverse=True)
+    rows = list(ordered.values_list(*[key.name for key in keys])[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if reverse:
+        rows.reverse()
+    count = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+    page = KeysetPage(items=[row[-1] for row in rows], count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP)
+    if reverse:
+        page.is_first, page.is_last = not more, before_values is None
+    else:
+        page.is_first, page.is_last = after_values is None, not more
+    if rows:
+        page.next_cursor = None if page.is_last else encode_cursor(list(rows[-1]))
+        page.previous_cursor = None if page.is_first else encode_cursor(list(rows[0]))
+    return page.items, page

@@ -1,0 +1,222 @@
+"""Keyset pagination of listings and the page cache of category and product pages."""
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalog import pagecache, services
+from catalog.pagination import decode_cursor, encode_cursor
+from catalog.selectors import SORT_KEYS
+from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shelf(settings):
+    """A category of 23 products, 5 a page; prices, ratings (some none) and names that tie."""
+    settings.SHOP_PRODUCTS_PER_PAGE = 5
+    category = CategoryFactory(name="Shelf", slug="shelf", path="shelf", depth=1)
+    for i in range(23):
+        product = ProductFactory(name=f"Item {i % 7}", rating_average=None if i % 4 == 0 else Decimal(i % 5),
+                                 rating_count=i % 3)
+        product.categories.add(category)
+        VariantFactory(product=product, price=Decimal(10 + i % 6), stock=i % 2, size="SML"[i % 3],
+                       colour=("Red", "Blue")[i % 2])
+    return category
+
+
+def walk(client, url, link="next_cursor", param="after"):
+    """Follow one kind of link from `url` to the end; return every product name seen, in order."""
+    seen, pages = [], 0
+    response = client.get(url)
+    while True:
+        pages += 1
+        assert pages < 50, "the Next links do not come to an end"
+        page = response.context["page"]
+        seen.extend(p.pk for p in page.items)
+        cursor = getattr(page, link)
+        if cursor is None:
+            return seen, pages
+        response = client.get(f"{url}{'&' if '?' in url else '?'}{param}={cursor}")
+
+
+@pytest.mark.parametrize("sort", list(SORT_KEYS))
+def test_next_and_previous_links_walk_every_product_once_in_order(client, shelf, sort):
+    from catalog.models import Product
+    from catalog.selectors import product_cards, sort_products
+
+    expected = [p.pk for p in sort_products(product_cards(Product.objects.visible()), sort)]
+    url = f"{shelf.get_absolute_url()}?sort={sort}"
+    forward, pages = walk(client, url)
+    assert forward == expected and pages == 5
+    # From the Last link backwards through Previous links: the same products, pages in reverse.
+    last = client.get(url + "&last=1")
+    assert [p.pk for p in last.context["page"].items] == expected[-5:]  # the last five, full page
+    backward, pages = [], 0
+    response = last
+    while True:
+        pages += 1
+        assert pages < 50, "the Previous links do not come to an end"
+        backward[:0] = [p.pk for p in response.context["page"].items]
+        cursor = response.context["page"].previous_cursor
+        if cursor is None:
+            break
+        response = client.get(f"{url}&before={cursor}")
+    assert backward == expected and pages == 5
+
+
+def test_the_page_shows_first_previous_next_and_last_links(client, shelf):
+    first = client.get(shelf.get_absolute_url()).content.decode()
+    assert "Next &rarr;" in first and "Last &raquo;" in first and "Previous" not in first
+    assert "23 products" in first
+    last = client.get(shelf.get_absolute_url() + "?last=1").content.decode()
+    assert "&laquo; First" in last and "&larr; Previous" in last and "Next" not in last
+
+
+def test_a_bad_cursor_shows_the_first_page(client, shelf):
+    first = client.get(shelf.get_absolute_url()).context["page"].items
+    for junk in ["nonsense", "W10", encode_cursor(["x"]), encode_cursor([1, 2]), "%00", "A" * 3000]:
+        response = client.get(shelf.get_absolute_url(), {"after": junk})
+        assert response.status_code == 200
+        assert response.context["page"].items == first
+
+
+def test_listing_facets_are_cached_so_a_page_does_not_read_every_variant(client, shelf, settings):
+    settings.SHOP_FACETS_CACHE_SECONDS = 600
+    one, first = get(client, shelf.get_absolute_url())
+    two, second = get(client, shelf.get_absolute_url() + "?sort=price")
+    assert second == first - 2  # the sizes and colours on offer come from the cache
+    offered = lambda response: [list(response.context["filter"].form.fields[f].choices) for f in ("size", "colour")]  # noqa: E731
+    assert offered(two) == offered(one) and offered(one)[1]
+
+def test_cursor_round_trip_keeps_types():
+    keys = SORT_KEYS["rating"]
+    assert decode_cursor(encode_cursor([Decimal("4.50"), 3, 17]), keys) == [Decimal("4.50"), 3, 17]
+    assert decode_cursor(encode_cursor([None, 0, 5]), keys) == [None, 0, 5]
+    assert decode_cursor(encode_cursor(["4.5", "3", 17]), keys) is None  # a count must be a number
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search ranking is PostgreSQL's")
+def test_search_results_page_by_relevance(client, settings):
+    settings.SHOP_PRODUCTS_PER_PAGE = 2
+    for name in ["Hoodie", "Zip Hoodie", "Hoodie Hoodie", "Warm Hoodie", "Jacket"]:
+        VariantFactory(product=ProductFactory(name=name, description="<p>hoodie weather</p>"))
+    url = reverse("catalog:search") + "?q=hoodie"
+    everything = [p.pk for p in client.get(url + "&sort=relevance").context["products"]]
+    seen, pages = walk(client, url)
+    assert len(seen) == len(set(seen)) == 5 and pages == 3
+    assert seen[:2] == everything
+
+
+# --- The page cache -----------------------------------------------------------------------------
+
+@pytest.fixture
+def cached(settings, transactional_db):
+    """The page cache on, and real commits: invalidation runs after the writing transaction commits."""
+    settings.SHOP_PAGE_CACHE_SECONDS = 300
+
+
+@pytest.fixture
+def hoodie():
+    category = CategoryFactory(name="Hoodies", slug="hoodies", path="men/hoodies", depth=2,
+                               parent=CategoryFactory(name="Men", slug="men", path="men", depth=1))
+    product = ProductFactory(name="Chaz Kangeroo Hoodie")
+    product.categories.add(category)
+    variant = VariantFactory(product=product, size="M", colour="Gray", stock=4, price=Decimal("52.00"))
+    return variant
+
+
+def get(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response, len(queries)
+
+
+def test_second_view_is_served_from_the_cache_without_queries(client, cached, hoodie):
+    url = hoodie.product.get_absolute_url()
+    first, _ = get(client, url)
+    assert first[pagecache.CACHE_HEADER] == "MISS"
+    second, queries = get(Client(), url)
+    assert second[pagecache.CACHE_HEADER] == "HIT" and queries == 0
+    assert second.content.decode().count("Chaz Kangeroo Hoodie") == first.content.decode().count("Chaz Kangeroo Hoodie")
+
+
+def test_a_stock_change_shows_at_once_on_cached_product_and_category_pages(client, cached, hoodie):
+    product_url = hoodie.product.get_absolute_url()
+    men, hoodies = "/c/men/", "/c/men/hoodies/"
+    for url in (product_url, men, hoodies):
+        get(client, url)
+        assert get(client, url)[0][pagecache.CACHE_HEADER] == "HIT"
+    assert "Only 4 left" in get(client, product_url)[0].content.decode()
+
+    services.set_stock(variant=hoodie, stock=2)
+    page = get(client, product_url)[0]
+    assert page[pagecache.CACHE_HEADER] == "MISS" and "Only 2 left" in page.content.decode()
+
+    services.set_stock(variant=hoodie, stock=0)  # the category pages, and the parent's, say so too
+    for url in (men, hoodies):
+        page = get(client, url)[0]
+        assert page[pagecache.CACHE_HEADER] == "MISS" and "Sold out" in page.content.decode()
+    assert "Sold out" in get(client, product_url)[0].content.decode()
+
+
+def test_a_price_change_shows_at_once(client, cached, hoodie):
+    url = "/c/men/hoodies/"
+    get(client, url)
+    assert "$52.00" in get(client, url)[0].content.decode()
+    hoodie.sale_price = Decimal("39.00")
+    services.save_variant(variant=hoodie, changed_fields=["sale_price"])
+    page = get(client, url)[0].content.decode()
+    assert "$39.00" in page and "<s>$52.00</s>" in page
+
+
+def test_an_order_updates_the_cached_stock(client, cached, hoodie):
+    url = hoodie.product.get_absolute_url()
+    get(client, url)
+    shopper = Client()
+    shopper.post(reverse("orders:cart_add"), {"product": hoodie.product_id, "size": "M", "colour": "Gray",
+                                              "quantity": 3})
+    shopper.post(reverse("orders:checkout"), {
+        "email": "c@example.com", "shipping_name": "C", "shipping_line1": "1 Main Street", "shipping_city": "X",
+        "shipping_postcode": "12345", "shipping_country": "US", "shipping_method": "standard"})
+    review = shopper.get(reverse("orders:checkout_review"))
+    key = review.context["form"]["idempotency_key"].value()
+    shopper.post(reverse("orders:checkout_review"), {"card_number": "4242 4242 4242 4242", "idempotency_key": key})
+    assert "Only 1 left" in get(client, url)[0].content.decode()
+
+
+def test_shoppers_with_a_session_get_their_own_page_and_cached_pages_carry_a_fresh_csrf_token(cached, hoodie):
+    url = hoodie.product.get_absolute_url()
+    Client().get(url)
+    guest = Client(enforce_csrf_checks=True)
+    page = guest.get(url)
+    assert page[pagecache.CACHE_HEADER] == "HIT"
+    token = page.content.decode().split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert token != pagecache.CSRF_PLACEHOLDER and "csrftoken" in page.cookies
+    added = guest.post(reverse("orders:cart_add"), {"product": hoodie.product_id, "size": "M", "colour": "Gray",
+                                                    "quantity": 1, "csrfmiddlewaretoken": token})
+    assert added.status_code == 302  # the token from the cached page works
+    with_cart = guest.get(url)
+    assert pagecache.CACHE_HEADER not in with_cart  # a session: rendered for this shopper
+    assert 'data-cart-count' in with_cart.content.decode()
+
+
+def test_made_up_query_parameters_are_not_cached(client, cached, hoodie):
+    url = hoodie.product.get_absolute_url()
+    for _ in range(2):
+        assert pagecache.CACHE_HEADER not in get(client, url + "?utm=1")[0]
+    get(client, "/c/men/?sort=price")
+    assert get(client, "/c/men/?sort=price")[0][pagecache.CACHE_HEADER] == "HIT"
+
+
+def test_pages_are_not_cached_when_turned_off(client, settings, hoodie):
+    settings.SHOP_PAGE_CACHE_SECONDS = 0
+    url = hoodie.product.get_absolute_url()
+    get(client, url)
+    response, queries = get(client, url)
+    assert pagecache.CACHE_HEADER not in response and queries > 0
