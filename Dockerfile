@@ -14,8 +14,9 @@ RUN set -e; cd /tmp; \
     version=$(sed -n 's/^CHARTJS_VERSION := //p' Makefile); sha=$(sed -n 's/^CHARTJS_SHA256 := //p' Makefile); \
     npm pack --silent "chart.js@${version}" >/dev/null; \
     echo "${sha}  chart.js-${version}.tgz" | sha256sum -c --quiet; \
-    mkdir -p /chartjs && tar -xzf "chart.js-${version}.tgz" package/dist/chart.umd.js package/LICENSE.md; \
-    cp package/dist/chart.umd.js package/LICENSE.md /chartjs/
+    mkdir -p /chartjs && tar -xzf "chart.js-${version}.tgz" package/dist/chart.umd.js package/dist/chart.umd.js.map \
+      package/LICENSE.md; \
+    cp package/dist/chart.umd.js package/dist/chart.umd.js.map package/LICENSE.md /chartjs/
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1

@@ -90,7 +90,9 @@ $(CHARTJS):
 	rm -rf .chartjs && mkdir -p .chartjs static/vendor/chartjs
 	cd .chartjs && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null
 	echo "$(CHARTJS_SHA256)  .chartjs/chart.js-$(CHARTJS_VERSION).tgz" | sha256sum -c --quiet
-	tar -xzf .chartjs/chart.js-$(CHARTJS_VERSION).tgz -C .chartjs package/dist/chart.umd.js package/LICENSE.md
+	tar -xzf .chartjs/chart.js-$(CHARTJS_VERSION).tgz -C .chartjs package/dist/chart.umd.js package/dist/chart.umd.js.map package/LICENSE.md
 	cp .chartjs/package/LICENSE.md static/vendor/chartjs/LICENSE.md
+	# the source map too: the bundle names it, and collectstatic's manifest storage needs what is named
+	cp .chartjs/package/dist/chart.umd.js.map static/vendor/chartjs/chart.umd.js.map
 	cp .chartjs/package/dist/chart.umd.js $@
 	rm -rf .chartjs

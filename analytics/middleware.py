@@ -16,6 +16,7 @@ import logging
 import re
 import secrets
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -23,7 +24,7 @@ from . import events
 
 logger = logging.getLogger(__name__)
 
-COOKIE = "ishop_vid"
+COOKIE = settings.ANALYTICS_VISITOR_COOKIE
 COOKIE_MAX_AGE = 365 * 24 * 3600  # seconds
 _VALID = re.compile(r"^[0-9a-f]{32}$")
 

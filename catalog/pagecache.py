@@ -8,7 +8,8 @@ An entry whose versions are not the current ones is never served, so no page sho
 The versions are read *before* the page is rendered: a page rendered while a change commits is
 stored under the old version and so is never served after the bump.
 
-Only requests that carry no session (no cookie but `csrftoken`) are served from the cache: their
+Only requests that carry no session (no cookie but the CSRF cookie and the analytics visitor id,
+which change nothing on the page) are served from the cache: their
 header, cart badge and messages are the anonymous ones. The CSRF token in a cached page is a
 placeholder that each response replaces with the shopper's own token. A page whose HTML uses a
 CSP nonce is not cached (the nonce is per response).
@@ -40,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 CSRF_PLACEHOLDER = "__CSRF_TOKEN_PLACEHOLDER__"
 CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-CACHEABLE_COOKIES = {"csrftoken"}
 CACHEABLE_PARAMS = {"sort", "size", "colour", "min_price", "max_price", "in_stock", "after", "before", "last"}
 CACHE_HEADER = "X-Page-Cache"  # HIT or MISS, for benchmarks and debugging
 
@@ -162,7 +162,8 @@ def cacheable_request(request: HttpRequest) -> bool:
     """GET/HEAD without a session, messages or htmx: the page is the same for every such shopper.
     Only the listing's own parameters may be in the query string, so that made-up ones cannot fill
     the cache with copies of a page."""
-    return (enabled() and request.method in ("GET", "HEAD") and set(request.COOKIES) <= CACHEABLE_COOKIES
+    neutral_cookies = {settings.CSRF_COOKIE_NAME, settings.ANALYTICS_VISITOR_COOKIE}
+    return (enabled() and request.method in ("GET", "HEAD") and set(request.COOKIES) <= neutral_cookies
             and "HTTP_HX_REQUEST" not in request.META and set(request.GET) <= CACHEABLE_PARAMS)
 
 

@@ -161,6 +161,9 @@ CELERY_BEAT_SCHEDULE.update({
 MIDDLEWARE += ["analytics.middleware.EventMiddleware"]
 # Without Redis (no beat): buffered events are written at the end of a request at most this often.
 ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=5.0)  # seconds
+# The anonymous visitor id cookie (a year); it never changes what a page shows, so cached pages
+# (catalog.pagecache) are still served to visitors who carry it.
+ANALYTICS_VISITOR_COOKIE = "ishop_vid"
 
 # --- Auth --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
