@@ -20,3 +20,12 @@ def luma_dir() -> Path:
     """The real Luma catalogue in ../shared/data/luma (fails loudly if it is missing)."""
     assert (LUMA / "products.csv").is_file(), f"Luma demo data not found at {LUMA}; set ISHOP_DEMO_DATA"
     return LUMA
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Issue 5: API throttle counters live in the cache (Redis under `make test`), keyed by client
+    IP; start every test with none, so that one test's requests never throttle the next."""
+    from django.core.cache import cache
+
+    cache.clear()

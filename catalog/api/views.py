@@ -1,6 +1,7 @@
 """Catalogue API: the live-stock snapshot and stock changes for integrators."""
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,6 +11,7 @@ from catalog import realtime, services
 from catalog.consumers import MAX_SUBSCRIPTIONS
 from catalog.images import InvalidImage
 from catalog.models import Product, ProductImage, Variant
+from shop.api import error_responses
 
 
 def variant_stock(variant: Variant) -> dict:
@@ -31,6 +33,18 @@ class InventorySnapshotQuery(serializers.Serializer):
         return ids
 
 
+class StockMessage(serializers.Serializer):
+    """A `stock` message, as on the live WebSocket."""
+
+    type = serializers.CharField()
+    variant = serializers.IntegerField()
+    product = serializers.IntegerField()
+    sku = serializers.CharField()
+    stock = serializers.IntegerField(help_text="Units on hand.")
+    in_stock = serializers.BooleanField()
+    ts = serializers.CharField(help_text="ISO 8601 time of the reading.")
+
+
 class InventorySnapshotView(APIView):
     """GET /api/v1/inventory/?variants=1,2,3: current stock of each known variant.
 
@@ -40,6 +54,9 @@ class InventorySnapshotView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(parameters=[InventorySnapshotQuery], operation_id="inventory_snapshot", tags=["catalogue"],
+                   responses={200: inline_serializer("InventorySnapshot", {"variants": StockMessage(many=True)}),
+                              **error_responses(400, 429)})
     def get(self, request: Request) -> Response:
         query = InventorySnapshotQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -65,6 +82,8 @@ class VariantStockView(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
+    @extend_schema(request=StockChange, operation_id="variants_stock", tags=["catalogue"],
+                   responses={200: StockMessage, **error_responses(400, 401, 403, 404, 409, 429)})
     def patch(self, request: Request, pk: int) -> Response:
         change = StockChange(data=request.data)
         change.is_valid(raise_exception=True)
@@ -93,6 +112,14 @@ class ProductImageUploadView(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
+    @extend_schema(request={"multipart/form-data": ProductImageUpload}, operation_id="products_images_upload",
+                   tags=["catalogue"],
+                   responses={201: inline_serializer("UploadedImage", {
+                       "id": serializers.IntegerField(), "product": serializers.IntegerField(),
+                       "status": serializers.CharField(), "url": serializers.CharField(),
+                       "width": serializers.IntegerField(allow_null=True),
+                       "height": serializers.IntegerField(allow_null=True)}),
+                       **error_responses(400, 401, 403, 404, 429)})
     def post(self, request: Request, pk: int) -> Response:
         upload = ProductImageUpload(data=request.data)
         upload.is_valid(raise_exception=True)
