@@ -201,6 +201,7 @@ class CategoryWriteSerializer(serializers.ModelSerializer):
         model = Category
         fields = ["id", "name", "slug", "parent", "path", "depth", "position", "description", "is_visible"]
         read_only_fields = ["id", "path", "depth"]
+        validators: list = []  # (parent, slug) uniqueness is checked through the path in validate()
 
     def get_fields(self):
         fields = super().get_fields()
