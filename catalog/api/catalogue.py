@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.pagination import PageNumberPagination
@@ -40,39 +39,62 @@ class ProductPagination(PageNumberPagination):
         return settings.SHOP_PRODUCTS_PER_PAGE
 
 
+UNKNOWN_CATEGORY = Category(name="(unknown)")
+
+
 class ProductListQuery(serializers.Serializer):
-    """Listing parameters beyond ProductFilter's (size, colour, min_price, max_price, in_stock)."""
+    """Listing parameters. Variant conditions (size, colour, price, in_stock) are applied by the
+    storefront's catalog.filters.ProductFilter, together, to one variant."""
 
-    category = serializers.CharField(required=False, max_length=1000,
-                                     help_text='A category path ("men/tops") or id; includes its subcategories.')
+    category = serializers.CharField(required=False, max_length=1000, allow_blank=True,
+                                     help_text='A category path ("men/tops") or id, with its subcategories. '
+                                               "An unknown category lists nothing.")
     search = serializers.CharField(required=False, max_length=200, allow_blank=True,
-                                   help_text="Full-text search; results come best match first.")
+                                   help_text="Search words (full-text, typo tolerant on PostgreSQL); best match first.")
     ordering = serializers.ChoiceField(choices=list(selectors.SORTS), required=False,
-                                       help_text="Sort order; default name (best match when searching).")
+                                       help_text="Sort order; by name unless searching (then best match).")
+    size = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=50,
+                                 help_text="Variant sizes, e.g. M (repeat the parameter for more).")
+    colour = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=50,
+                                   help_text="Variant colours, e.g. Gray (repeat the parameter for more).")
+    min_price = serializers.FloatField(required=False, min_value=0, max_value=99_999_999,
+                                       help_text="Lowest selling price, in the shop currency.")
+    max_price = serializers.FloatField(required=False, min_value=0, max_value=99_999_999,
+                                       help_text="Highest selling price, in the shop currency.")
+    in_stock = serializers.BooleanField(required=False, help_text="Only products with a matching variant in stock.")
+    page = serializers.IntegerField(required=False, min_value=1, help_text="Page number (24 products a page).")
 
-    def validate_category(self, value: str) -> Category:
-        lookup = {"pk": int(value)} if value.isdigit() and len(value) < 18 else {"path": value.strip("/")}
-        category = Category.objects.filter(is_visible=True, **lookup).first()
-        if category is None:
-            raise serializers.ValidationError("No such category.")
-        return category
+    def validate_category(self, value: str) -> Category | None:
+        value = value.strip().strip("/")
+        if not value:
+            return None
+        lookup = {"pk": int(value)} if value.isdigit() and len(value) < 18 else {"path": value}
+        return Category.objects.filter(is_visible=True, **lookup).first() or UNKNOWN_CATEGORY
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist"):  # repeated query parameters
+            data = {key: data.getlist(key) if key in ("size", "colour") else data.get(key) for key in data}
+        return super().to_internal_value(data)
+
+    def filter_data(self) -> dict:
+        """The validated values as ProductFilter's form data."""
+        params = self.validated_data
+        data = {key: [v for v in params.get(key, []) if v] for key in ("size", "colour")}
+        for key in ("min_price", "max_price"):
+            if key in params:
+                data[key] = str(params[key])
+        if params.get("in_stock"):
+            data["in_stock"] = "true"
+        if "ordering" in params:
+            data["sort"] = params["ordering"]
+        return data
 
 
-LIST_PARAMETERS = [
-    OpenApiParameter("category", str, description="Category path or id (with subcategories)."),
-    OpenApiParameter("search", str, description="Search words (full-text, typo tolerant on PostgreSQL)."),
-    OpenApiParameter("ordering", str, enum=list(selectors.SORTS), description="Sort order."),
-    OpenApiParameter("size", str, many=True, description="Variant size, e.g. M (repeatable)."),
-    OpenApiParameter("colour", str, many=True, description="Variant colour, e.g. Gray (repeatable)."),
-    OpenApiParameter("min_price", OpenApiTypes.DECIMAL, description="Lowest selling price, in the shop currency."),
-    OpenApiParameter("max_price", OpenApiTypes.DECIMAL, description="Highest selling price, in the shop currency."),
-    OpenApiParameter("in_stock", bool, description="Only products with a matching variant in stock."),
-]
 PRODUCT_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="The product's id or slug.")
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=LIST_PARAMETERS, responses={200: ProductCardSerializer(many=True),
+    list=extend_schema(parameters=[ProductListQuery], responses={200: ProductCardSerializer(many=True),
                                                               **error_responses(400, 404, 429)}),
     retrieve=extend_schema(parameters=[PRODUCT_ID], responses={200: ProductDetailSerializer,
                                                                **error_responses(404, 429)}),
@@ -85,7 +107,7 @@ PRODUCT_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="The
 class ProductViewSet(viewsets.ModelViewSet):
     """Products: anyone lists and reads visible ones; staff create, update and delete."""
 
-    permission_classes = [StaffWritesPermission]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, StaffWritesPermission]
     pagination_class = ProductPagination
     filter_backends: list = []
     lookup_value_regex = r"[^/]+"
@@ -103,18 +125,15 @@ class ProductViewSet(viewsets.ModelViewSet):
         params = query.validated_data
         base = Product.objects.visible()
         if category := params.get("category"):
-            base = base.in_category(category)
+            base = base.none() if category is UNKNOWN_CATEGORY else base.in_category(category)
         default_sort = selectors.DEFAULT_SORT
-        if "search" in params:
+        if params.get("search", "").strip():
             base = search_products(base, params["search"])
             default_sort = selectors.RELEVANCE
-        data = self.request.query_params.copy()
-        if "ordering" in params:
-            data["sort"] = params["ordering"]
-        else:
-            data.pop("sort", None)
-        filterset = ProductFilter(data, queryset=selectors.product_cards(base),
-                                  facets=selectors.facets_for(base) if data.get("size") or data.get("colour") else None,
+        data = query.filter_data()
+        # The chosen sizes and colours are the choices: one not in the catalogue matches nothing.
+        facets = selectors.Facets(sizes=data["size"], colours=data["colour"])
+        filterset = ProductFilter(data, queryset=selectors.product_cards(base), facets=facets,
                                   default_sort=default_sort)
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
@@ -219,7 +238,7 @@ class CategoryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Upd
                       mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """The visible category tree (one query); staff create, update and delete categories."""
 
-    permission_classes = [StaffWritesPermission]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, StaffWritesPermission]
     queryset = Category.objects.order_by("depth", "position", "name", "pk")
     serializer_class = CategoryWriteSerializer
     pagination_class = None

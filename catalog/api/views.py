@@ -3,6 +3,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +22,8 @@ def variant_stock(variant: Variant) -> dict:
 
 
 class InventorySnapshotQuery(serializers.Serializer):
-    variants = serializers.CharField(help_text="Comma-separated variant ids, at most 500.")
+    variants = serializers.RegexField(r"^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,499}$", max_length=10_000,
+                                      help_text="Comma-separated variant ids, at most 500.")
 
     def validate_variants(self, value: str) -> list[int]:
         try:
@@ -111,6 +113,7 @@ class ProductImageUploadView(APIView):
     a worker after commit. Answers 201 with the image's id and status ("pending")."""
 
     permission_classes = [permissions.IsAdminUser]
+    parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(request={"multipart/form-data": ProductImageUpload}, operation_id="products_images_upload",
                    tags=["catalogue"],

@@ -34,7 +34,7 @@ class OrderItemSerializer(serializers.Serializer):
 class OrderCreateSerializer(serializers.Serializer):
     """POST /api/v1/orders/ body. Prices and totals come from the catalogue, never from here."""
 
-    items = OrderItemSerializer(many=True, allow_empty=False, max_length=MAX_ITEMS)
+    items = OrderItemSerializer(many=True, allow_empty=False, min_length=1, max_length=MAX_ITEMS)
     email = serializers.EmailField(required=False, help_text="Contact email; the account's when left out.")
     shipping_address = AddressSerializer()
     billing_address = AddressSerializer(required=False,
@@ -90,6 +90,9 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
+    from_status = serializers.CharField(help_text="The status before; empty for the order's first status.")
+    to_status = serializers.CharField(help_text="The status after.")
+
     class Meta:
         model = OrderStatusChange
         fields = ["from_status", "to_status", "changed_at", "note"]

@@ -7,6 +7,7 @@ orders.services.place_order, which prices everything from the database and takes
 """
 import hashlib
 import json
+import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,6 +33,7 @@ from .serializers import (
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+KEY_PATTERN = re.compile(r"[!-~]{1,%d}" % MAX_KEY_LENGTH)  # printable ASCII, no spaces
 
 
 class IdempotencyMismatch(Exception):
@@ -62,7 +64,8 @@ class OrderPagination(PageNumberPagination):
 
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=True,
+    IDEMPOTENCY_HEADER, {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]+$"},
+    OpenApiParameter.HEADER, required=True,
     description="One key per order attempt (1-255 printable characters). Resending the same key and body "
                 "returns the same order; the same key with another body gets 422.")
 NUMBER = OpenApiParameter("number", str, OpenApiParameter.PATH, description='The order number, e.g. "IS-7KQ2M9XD".')
@@ -92,8 +95,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     def create(self, request, *args, **kwargs):
         key = request.headers.get(IDEMPOTENCY_HEADER, "")
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            message = f"Send an {IDEMPOTENCY_HEADER} header of 1 to {MAX_KEY_LENGTH} printable characters."
+        if not KEY_PATTERN.fullmatch(key):
+            message = f"Send an {IDEMPOTENCY_HEADER} header of 1 to {MAX_KEY_LENGTH} printable ASCII characters (no spaces)."
             return error(400, message, "idempotency_key_required", {IDEMPOTENCY_HEADER: [message]})
         data = OrderCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
