@@ -4,9 +4,10 @@ from rest_framework import serializers
 
 from accounts.forms import SignUpForm
 from accounts.models import User
+from shop.api import StrictJSONSerializer
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(StrictJSONSerializer):
     """A new customer: email (the login), password, optional names."""
 
     email = serializers.EmailField(max_length=254)
@@ -35,5 +36,5 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LogoutSerializer(serializers.Serializer):
+class LogoutSerializer(StrictJSONSerializer):
     refresh = serializers.CharField(help_text="The refresh token to revoke.")

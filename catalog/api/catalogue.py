@@ -182,7 +182,7 @@ class ProductViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: VariantSerializer(many=True), **error_responses(401, 403, 429)}),
+    list=extend_schema(responses={200: VariantSerializer(many=True), **error_responses(401, 403, 404, 429)}),
     retrieve=extend_schema(responses={200: VariantSerializer, **error_responses(401, 403, 404, 429)}),
     create=extend_schema(request=VariantWriteSerializer,
                          responses={201: VariantSerializer, **error_responses(400, 401, 403, 429)}),

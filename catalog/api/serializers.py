@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from catalog.importers import sanitise_html
 from catalog.models import Category, Product, ProductImage, Variant
+from shop.api import StrictJSONModelSerializer
 
 MAX_PRICE = Decimal("99999999.99")  # Variant.price: 10 digits, 2 after the point
 
@@ -118,7 +119,7 @@ class ProductDetailSerializer(serializers.ModelSerializer):
         return settings.SHOP_CURRENCY
 
 
-class ProductWriteSerializer(serializers.ModelSerializer):
+class ProductWriteSerializer(StrictJSONModelSerializer):
     """Staff create/update of a product. Descriptions are sanitised HTML; the slug defaults to the
     name's; ratings, stock and images are never written here."""
 
@@ -146,14 +147,22 @@ class ProductWriteSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class VariantWriteSerializer(serializers.ModelSerializer):
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^[0-9]{1,8}(\.[0-9]{1,2})?$",
+                      "example": "52.00"})
+class PriceField(serializers.DecimalField):
+    """A price in the shop currency as a decimal string: 0 to 99999999.99, at most 2 decimals."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=MAX_PRICE, **kwargs)
+
+
+class VariantWriteSerializer(StrictJSONModelSerializer):
     """Staff create/update of a variant. Stock can be given when creating; later it changes only
     through PATCH /variants/{id}/stock/ (which broadcasts and refuses to go below zero)."""
 
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=MAX_PRICE)
-    sale_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"),
-                                          max_value=MAX_PRICE, required=False, allow_null=True)
+    price = PriceField()
+    sale_price = PriceField(required=False, allow_null=True)
     stock = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=0,
                                      help_text="Initial units on hand (create only).")
     low_stock_threshold = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
@@ -189,7 +198,7 @@ class CategoryTreeSerializer(serializers.ModelSerializer):
         return [CategoryTreeSerializer(child, context=self.context).data for child in children]
 
 
-class CategoryWriteSerializer(serializers.ModelSerializer):
+class CategoryWriteSerializer(StrictJSONModelSerializer):
     """Staff create/update of a category. `path` and `depth` follow from `parent` and `slug`, which
     are fixed once created (moving a subtree is an admin job)."""
 

@@ -12,7 +12,7 @@ from catalog import realtime, services
 from catalog.consumers import MAX_SUBSCRIPTIONS
 from catalog.images import InvalidImage
 from catalog.models import Product, ProductImage, Variant
-from shop.api import error_responses
+from shop.api import StrictJSONSerializer, error_responses
 
 
 def variant_stock(variant: Variant) -> dict:
@@ -67,7 +67,7 @@ class InventorySnapshotView(APIView):
         return Response({"variants": [variant_stock(v) for v in variants]})
 
 
-class StockChange(serializers.Serializer):
+class StockChange(StrictJSONSerializer):
     stock = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1,
                                      help_text="New stock on hand, in units.")
     delta = serializers.IntegerField(required=False, min_value=-(2**31 - 1), max_value=2**31 - 1,

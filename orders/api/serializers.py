@@ -9,11 +9,12 @@ from orders.forms import COUNTRIES, CheckoutDetailsForm, PaymentForm
 from orders.models import Order, OrderLine, OrderStatusChange
 from orders.payments import PROVIDERS
 from orders.pricing import shipping_rates
+from shop.api import StrictJSONSerializer
 
 MAX_ITEMS = 100  # lines in one API order
 
 
-class AddressSerializer(serializers.Serializer):
+class AddressSerializer(StrictJSONSerializer):
     """A postal address; `country` is an ISO 3166-1 alpha-2 code the shop ships to."""
 
     name = serializers.CharField(max_length=200)
@@ -25,13 +26,13 @@ class AddressSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
-class OrderItemSerializer(serializers.Serializer):
+class OrderItemSerializer(StrictJSONSerializer):
     variant = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A variant id.")
     quantity = serializers.IntegerField(min_value=1, max_value=settings.SHOP_CART_MAX_QUANTITY,
                                         help_text="Units, 1 to SHOP_CART_MAX_QUANTITY (99 by default).")
 
 
-class OrderCreateSerializer(serializers.Serializer):
+class OrderCreateSerializer(StrictJSONSerializer):
     """POST /api/v1/orders/ body. Prices and totals come from the catalogue, never from here."""
 
     items = OrderItemSerializer(many=True, allow_empty=False, min_length=1, max_length=MAX_ITEMS)
@@ -134,7 +135,7 @@ class OrderSummarySerializer(serializers.Serializer):
     last_order = OrderSerializer(allow_null=True)
 
 
-class StatusChangeRequest(serializers.Serializer):
+class StatusChangeRequest(StrictJSONSerializer):
     """A staff status change. Shipping (`fulfilled`) needs a tracking number."""
 
     status = serializers.ChoiceField(choices=Order.Status.choices)
