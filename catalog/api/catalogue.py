@@ -3,7 +3,7 @@ detail by id or slug, the category tree, and staff create/update/delete of produ
 and categories. Reads reuse catalog.selectors and catalog.filters.ProductFilter, so the API
 lists exactly what the storefront lists, with the same fixed number of queries per page."""
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -18,8 +18,8 @@ from catalog.search import search_products
 from shop.api import error_responses
 
 from .serializers import (
-    CategoryTreeSerializer, CategoryWriteSerializer, ProductCardSerializer, ProductDetailSerializer,
-    ProductWriteSerializer, VariantSerializer, VariantWriteSerializer,
+    CategoryTreeSerializer, CategoryUpdateSerializer, CategoryWriteSerializer, ProductCardSerializer, ProductDetailSerializer,
+    ProductWriteSerializer, VariantSerializer, VariantUpdateSerializer, VariantWriteSerializer,
 )
 
 
@@ -161,14 +161,20 @@ class ProductViewSet(viewsets.ModelViewSet):
                         status=status_code)
 
     def create(self, request, *args, **kwargs):
-        data = ProductWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._detail(data.save(), status.HTTP_201_CREATED)
+        return self._save(ProductWriteSerializer(data=request.data), status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
-        data = ProductWriteSerializer(self.get_object(), data=request.data, partial=True)
+        return self._save(ProductWriteSerializer(self.get_object(), data=request.data, partial=True), status.HTTP_200_OK)
+
+    def _save(self, data: ProductWriteSerializer, status_code: int) -> Response:
         data.is_valid(raise_exception=True)
-        return self._detail(data.save(), status.HTTP_200_OK)
+        try:
+            with transaction.atomic():
+                product = data.save()
+        except IntegrityError:  # a concurrent write took the SKU or slug
+            return Response({"detail": "A product with this SKU or slug already exists.", "code": "invalid",
+                             "fields": {"sku": ["Already taken."]}}, status=400)
+        return self._detail(product, status_code)
 
     def destroy(self, request, *args, **kwargs):
         product = self.get_object()
@@ -186,7 +192,7 @@ class ProductViewSet(viewsets.ModelViewSet):
     retrieve=extend_schema(responses={200: VariantSerializer, **error_responses(401, 403, 404, 429)}),
     create=extend_schema(request=VariantWriteSerializer,
                          responses={201: VariantSerializer, **error_responses(400, 401, 403, 429)}),
-    partial_update=extend_schema(request=VariantWriteSerializer,
+    partial_update=extend_schema(request=VariantUpdateSerializer,
                                  responses={200: VariantSerializer, **error_responses(400, 401, 403, 404, 429)}),
     destroy=extend_schema(responses={204: None, **error_responses(401, 403, 404, 429)}),
 )
@@ -202,7 +208,8 @@ class VariantViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_serializer_class(self):
-        return VariantWriteSerializer if self.action in ("create", "partial_update") else VariantSerializer
+        return {"create": VariantWriteSerializer, "partial_update": VariantUpdateSerializer}.get(
+            self.action, VariantSerializer)
 
     def create(self, request, *args, **kwargs):
         data = VariantWriteSerializer(data=request.data)
@@ -212,7 +219,7 @@ class VariantViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.
 
     def partial_update(self, request, *args, **kwargs):
         variant = self.get_object()
-        data = VariantWriteSerializer(variant, data=request.data, partial=True)
+        data = VariantUpdateSerializer(variant, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         for field, value in data.validated_data.items():
             setattr(variant, field, value)
@@ -230,8 +237,8 @@ class VariantViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.
     list=extend_schema(responses={200: CategoryTreeSerializer(many=True), **error_responses(429)}),
     create=extend_schema(request=CategoryWriteSerializer,
                          responses={201: CategoryWriteSerializer, **error_responses(400, 401, 403, 429)}),
-    partial_update=extend_schema(request=CategoryWriteSerializer,
-                                 responses={200: CategoryWriteSerializer, **error_responses(400, 401, 403, 404, 429)}),
+    partial_update=extend_schema(request=CategoryUpdateSerializer,
+                                 responses={200: CategoryUpdateSerializer, **error_responses(400, 401, 403, 404, 429)}),
     destroy=extend_schema(responses={204: None, **error_responses(401, 403, 404, 429)}),
 )
 class CategoryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
@@ -240,10 +247,12 @@ class CategoryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Upd
 
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, StaffWritesPermission]
     queryset = Category.objects.order_by("depth", "position", "name", "pk")
-    serializer_class = CategoryWriteSerializer
     pagination_class = None
     filter_backends: list = []
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_serializer_class(self):
+        return CategoryUpdateSerializer if self.action == "partial_update" else CategoryWriteSerializer
 
     def list(self, request, *args, **kwargs):
         categories = list(Category.objects.filter(is_visible=True).order_by("depth", "position", "name", "pk"))

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from catalog.importers import sanitise_html
 from catalog.models import Category, Product, ProductImage, Variant
@@ -123,7 +124,8 @@ class ProductWriteSerializer(StrictJSONModelSerializer):
     """Staff create/update of a product. Descriptions are sanitised HTML; the slug defaults to the
     name's; ratings, stock and images are never written here."""
 
-    slug = serializers.SlugField(max_length=255, required=False)
+    slug = serializers.SlugField(max_length=255, required=False,
+                                 validators=[UniqueValidator(queryset=Product.objects.all())])
     categories = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), many=True, required=False)
     attributes = serializers.DictField(child=serializers.ListField(child=serializers.CharField(max_length=255)),
                                        required=False, help_text='e.g. {"material": ["Wool"]}')
@@ -174,12 +176,14 @@ class VariantWriteSerializer(StrictJSONModelSerializer):
                   "low_stock_threshold", "position", "is_active"]
         read_only_fields = ["id"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None:  # updating: stock moves only through the stock endpoint
-            fields["stock"].read_only = True
-            fields["product"].read_only = True
-        return fields
+
+
+class VariantUpdateSerializer(VariantWriteSerializer):
+    """A variant edit: everything but its product and its stock (PATCH .../stock/ moves stock)."""
+
+    class Meta(VariantWriteSerializer.Meta):
+        fields = ["id", "sku", "name", "size", "colour", "price", "sale_price", "low_stock_threshold", "position",
+                  "is_active"]
 
 
 class CategoryTreeSerializer(serializers.ModelSerializer):
@@ -212,13 +216,6 @@ class CategoryWriteSerializer(StrictJSONModelSerializer):
         read_only_fields = ["id", "path", "depth"]
         validators: list = []  # (parent, slug) uniqueness is checked through the path in validate()
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None:
-            fields["slug"].read_only = True
-            fields["parent"].read_only = True
-        return fields
-
     def validate(self, attrs: dict) -> dict:
         if self.instance is None:
             parent = attrs.get("parent")
@@ -229,3 +226,10 @@ class CategoryWriteSerializer(StrictJSONModelSerializer):
             if Category.objects.filter(path=attrs["path"]).exists():
                 raise serializers.ValidationError({"slug": ["A category with this slug already exists here."]})
         return attrs
+
+
+class CategoryUpdateSerializer(CategoryWriteSerializer):
+    """A category edit: its slug and parent stay (moving a subtree is an admin job)."""
+
+    class Meta(CategoryWriteSerializer.Meta):
+        fields = ["id", "name", "path", "depth", "position", "description", "is_visible"]

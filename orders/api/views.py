@@ -166,6 +166,15 @@ class StaffOrderFilter(filters.FilterSet):
         model = Order
         fields = ["status", "placed_from", "placed_to", "customer", "email"]
 
+    def is_valid(self) -> bool:
+        """Also refuse a filter sent empty ("?status="): the schema promises a value."""
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and self.data.get(name) == "":
+                self.form.add_error(name, "Give a value or leave the parameter out.")
+                valid = False
+        return valid
+
 
 @extend_schema_view(
     list=extend_schema(responses={200: OrderSerializer(many=True), **error_responses(400, 401, 403, 404, 429)}),
