@@ -43,19 +43,20 @@ UNKNOWN_CATEGORY = Category(name="(unknown)")
 
 
 class ProductListQuery(serializers.Serializer):
-    """Listing parameters. Variant conditions (size, colour, price, in_stock) are applied by the
+    """Listing parameters, bounded so that a URL stays well under the 16 KB request line daphne
+    (Twisted) accepts. Variant conditions (size, colour, price, in_stock) are applied by the
     storefront's catalog.filters.ProductFilter, together, to one variant."""
 
-    category = serializers.CharField(required=False, max_length=1000, allow_blank=True,
+    category = serializers.CharField(required=False, max_length=200, allow_blank=True,
                                      help_text='A category path ("men/tops") or id, with its subcategories. '
                                                "An unknown category lists nothing.")
     search = serializers.CharField(required=False, max_length=200, allow_blank=True,
                                    help_text="Search words (full-text, typo tolerant on PostgreSQL); best match first.")
     ordering = serializers.ChoiceField(choices=list(selectors.SORTS), required=False,
                                        help_text="Sort order; by name unless searching (then best match).")
-    size = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=50,
+    size = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=10,
                                  help_text="Variant sizes, e.g. M (repeat the parameter for more).")
-    colour = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=50,
+    colour = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=10,
                                    help_text="Variant colours, e.g. Gray (repeat the parameter for more).")
     min_price = serializers.FloatField(required=False, min_value=0, max_value=99_999_999,
                                        help_text="Lowest selling price, in the shop currency.")

@@ -1,7 +1,7 @@
 """Catalogue API: the live-stock snapshot and stock changes for integrators."""
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -56,7 +56,11 @@ class InventorySnapshotView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(parameters=[InventorySnapshotQuery], operation_id="inventory_snapshot", tags=["catalogue"],
+    @extend_schema(parameters=[OpenApiParameter(
+        "variants", {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
+                     "minItems": 1, "maxItems": MAX_SUBSCRIPTIONS},
+        required=True, style="form", explode=False, description="Variant ids, comma-separated (1,2,3).")],
+        operation_id="inventory_snapshot", tags=["catalogue"],
                    responses={200: inline_serializer("InventorySnapshot", {"variants": StockMessage(many=True)}),
                               **error_responses(400, 429)})
     def get(self, request: Request) -> Response:

@@ -9,12 +9,13 @@ import hashlib
 import json
 import re
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
@@ -153,13 +154,26 @@ def _summary(customer) -> dict:
                                    "last_order": order_queryset().get(pk=last.pk) if last else None}).data
 
 
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(filters.NumberFilter):
+    """A database id: a whole number from 1 up to PostgreSQL's bigint limit."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
 class StaffOrderFilter(filters.FilterSet):
     """Staff order list filters: status, placed from/to (dates, inclusive), customer id or email."""
 
     status = filters.ChoiceFilter(choices=Order.Status.choices)
     placed_from = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     placed_to = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
-    customer = filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id", help_text="The customer's user id.")
     email = filters.CharFilter(field_name="email", lookup_expr="iexact", max_length=254)
 
     class Meta:
@@ -167,10 +181,11 @@ class StaffOrderFilter(filters.FilterSet):
         fields = ["status", "placed_from", "placed_to", "customer", "email"]
 
     def is_valid(self) -> bool:
-        """Also refuse a filter sent empty ("?status="): the schema promises a value."""
+        """Also refuse a date, number or status filter sent empty ("?status="): the schema promises
+        a value there (an empty email filter is a string like any other and filters nothing)."""
         valid = super().is_valid()
-        for name in self.filters:
-            if name in self.data and self.data.get(name) == "":
+        for name, field in self.filters.items():
+            if name in self.data and self.data.get(name) == "" and not isinstance(field, filters.CharFilter):
                 self.form.add_error(name, "Give a value or leave the parameter out.")
                 valid = False
         return valid
