@@ -54,9 +54,11 @@ class ProductListQuery(serializers.Serializer):
                                    help_text="Search words (full-text, typo tolerant on PostgreSQL); best match first.")
     ordering = serializers.ChoiceField(choices=list(selectors.SORTS), required=False,
                                        help_text="Sort order; by name unless searching (then best match).")
-    size = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=10,
+    size = serializers.ListField(child=serializers.CharField(max_length=32, allow_blank=True, trim_whitespace=False),
+                                 required=False, max_length=10,
                                  help_text="Variant sizes, e.g. M (repeat the parameter for more).")
-    colour = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=10,
+    colour = serializers.ListField(child=serializers.CharField(max_length=32, allow_blank=True, trim_whitespace=False),
+                                   required=False, max_length=10,
                                    help_text="Variant colours, e.g. Gray (repeat the parameter for more).")
     min_price = serializers.FloatField(required=False, min_value=0, max_value=99_999_999,
                                        help_text="Lowest selling price, in the shop currency.")
@@ -147,7 +149,7 @@ class ProductViewSet(viewsets.ModelViewSet):
             if value.isdigit():
                 slug = Product.objects.filter(pk=int(value) if len(value) < 18 else 0).values_list("slug", flat=True).first()
             try:
-                return selectors.product_detail(slug or "")
+                return selectors.product_detail(slug or "", include_hidden=self.request.user.is_staff)
             except Product.DoesNotExist:
                 raise Http404("No such product.") from None
         lookup = {"pk": int(value)} if value.isdigit() and len(value) < 18 else {"slug": value}

@@ -130,11 +130,13 @@ def test_detail_by_id_or_slug_with_variants_images_and_rating():
     assert image["status"] == "pending" and image["src"].startswith("/media/") and image["renditions"] == []
 
 
-def test_hidden_and_unknown_products_are_404():
+def test_hidden_and_unknown_products_are_404_except_hidden_ones_for_staff(staff, customers):
     hidden = product_with(name="Secret", is_visible=False)
-    for ref in (hidden.pk, hidden.slug, 999999, "no-such-thing", "9" * 40):
-        response = client_for().get(f"{PRODUCTS}{ref}/")
-        assert response.status_code == 404 and response.json()["code"] == "not_found"
+    for client in (client_for(), client_for(customers[0])):
+        for ref in (hidden.pk, hidden.slug, 999999, "no-such-thing", "9" * 40):
+            response = client.get(f"{PRODUCTS}{ref}/")
+            assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert client_for(staff).get(f"{PRODUCTS}{hidden.slug}/").json()["is_visible"] is False
 
 
 def test_category_tree():
