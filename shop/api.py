@@ -9,6 +9,8 @@ from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
 
 class ErrorSerializer(serializers.Serializer):
     """The API's error body (documented on every operation)."""
@@ -81,6 +83,19 @@ class StrictJSONSerializer(serializers.Serializer):
 
 class StrictJSONModelSerializer(StrictJSONSerializer, serializers.ModelSerializer):
     """StrictJSONSerializer for model writes."""
+
+
+class StrictPageNumberPagination(PageNumberPagination):
+    """Page-number pagination that answers 404 for a `page` that is not a whole number from 1
+    (DRF reads an empty or unknown value as page 1, which the schema's integer does not allow)."""
+
+    last_page_strings = ()
+
+    def get_page_number(self, request, paginator):
+        value = request.query_params.get(self.page_query_param)
+        if value is not None and not (value.isdigit() and value.isascii() and int(value) >= 1):
+            raise NotFound("Invalid page.")
+        return super().get_page_number(request, paginator)
 
 
 def _first_message(data) -> str:

@@ -8,14 +8,13 @@ from django.db.models import ProtectedError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from catalog import selectors, services
 from catalog.filters import ProductFilter
 from catalog.models import Category, Product, Variant
 from catalog.search import search_products
-from shop.api import error_responses
+from shop.api import StrictPageNumberPagination, error_responses
 
 from .serializers import (
     CategoryTreeSerializer, CategoryUpdateSerializer, CategoryWriteSerializer, ProductCardSerializer, ProductDetailSerializer,
@@ -30,7 +29,7 @@ class StaffWritesPermission(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
 
 
-class ProductPagination(PageNumberPagination):
+class ProductPagination(StrictPageNumberPagination):
     """settings.SHOP_PRODUCTS_PER_PAGE products a page (24 by default), as the storefront."""
 
     page_size_query_param = None

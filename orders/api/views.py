@@ -18,7 +18,6 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,7 +25,7 @@ from rest_framework.views import APIView
 from catalog.services import InsufficientStock
 from orders import selectors, services
 from orders.models import Cart, Order
-from shop.api import error_responses
+from shop.api import StrictPageNumberPagination, error_responses
 
 from .serializers import (
     CustomerSerializer, OrderCreateSerializer, OrderSerializer, OrderSummarySerializer, StatusChangeRequest,
@@ -60,7 +59,7 @@ def order_queryset():
     return Order.objects.prefetch_related("lines", "status_changes")
 
 
-class OrderPagination(PageNumberPagination):
+class OrderPagination(StrictPageNumberPagination):
     page_size = 20
 
 
