@@ -24,6 +24,9 @@ What it does:
 4. Prints requests per second and latency per round, the medians, and the ratio
    product list / bare view.
 
+The product list is served from catalog/listing_cache.py (as shipped: SHOP_API_LIST_CACHE_SECONDS=30,
+dropped on any catalogue or stock change); `--list-cache 0` measures every request computed afresh.
+
 Caveat: wrk and gunicorn share this machine's cores (2 here, also used by other work). The
 figures are for comparing the two routes in the same run, not absolute capacity.
 """
@@ -89,6 +92,7 @@ def server_env(args, work: Path) -> dict[str, str]:
         "CELERY_TASK_ALWAYS_EAGER": "false",  # the import queues rendition jobs nobody runs
         "API_THROTTLE_ANON": "100000000/minute",
         "API_THROTTLE_USER": "100000000/minute",
+        "SHOP_API_LIST_CACHE_SECONDS": str(args.list_cache),
         "PYTHONPATH": str(BASE_DIR),
     })
     if not args.redis_url:
@@ -166,6 +170,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL URL of an existing database to fill (default: SQLite)")
     parser.add_argument("--redis-url", help="use the Redis cache, as production does (default: local memory)")
     parser.add_argument("--no-images", action="store_true", help="import the catalogue without its photos")
+    parser.add_argument("--list-cache", type=int, default=30, metavar="SECONDS",
+                        help="SHOP_API_LIST_CACHE_SECONDS for the server (default 30, as shipped; 0: no cache)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
@@ -185,6 +191,8 @@ def main() -> None:
         check_routes(port)
         script = work / "report.lua"
         script.write_text(LUA)
+        print(f"product-list cache: {f'{args.list_cache} s' if args.list_cache else 'off'} "
+              f"({'Redis' if args.redis_url else 'local memory per worker'})")
         print(f"gunicorn: {args.workers} sync workers; wrk: {args.threads} threads, {args.connections} connections, "
               f"{args.duration} s per measurement; {os.cpu_count()} CPUs shared by both (and anything else running)\n",
               flush=True)

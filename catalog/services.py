@@ -22,7 +22,7 @@ from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import images, realtime
+from . import images, listing_cache, realtime
 from .models import Product, ProductImage, Rendition, Review, Variant
 
 logger = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ def broadcast_stock(*, variant_ids: Iterable[int]) -> None:
     ids = sorted(set(variant_ids))
     if ids:
         transaction.on_commit(lambda: _send_stock(ids), robust=True)
+        listing_cache.catalogue_changed()  # issue 5: cached API listings show stock
 
 
 def _send_stock(variant_ids: list[int]) -> None:

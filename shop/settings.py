@@ -292,6 +292,8 @@ AXES_VERBOSE = False
 SHOP_NAME = env("SHOP_NAME", default="iShop")
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")  # ISO 4217; every price is in this currency
 SHOP_PRODUCTS_PER_PAGE = env.int("SHOP_PRODUCTS_PER_PAGE", default=24)
+# Issue 5: seconds an API product-list page stays cached (catalog/listing_cache.py); 0 switches it off.
+SHOP_API_LIST_CACHE_SECONDS = env.int("SHOP_API_LIST_CACHE_SECONDS", default=30)
 SHOP_CART_MAX_QUANTITY = env.int("SHOP_CART_MAX_QUANTITY", default=99)  # per line
 # Images: uploads larger than this are refused (bytes); the proxy fetches only from these hosts.
 SHOP_IMAGE_MAX_BYTES = env.int("SHOP_IMAGE_MAX_BYTES", default=15 * 1024 * 1024)

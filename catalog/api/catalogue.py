@@ -3,6 +3,7 @@ detail by id or slug, the category tree, and staff create/update/delete of produ
 and categories. Reads reuse catalog.selectors and catalog.filters.ProductFilter, so the API
 lists exactly what the storefront lists, with the same fixed number of queries per page."""
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.http import Http404
@@ -10,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
-from catalog import selectors, services
+from catalog import listing_cache, selectors, services
 from catalog.filters import ProductFilter
 from catalog.models import Category, Product, Variant
 from catalog.search import search_products
@@ -120,6 +121,18 @@ class ProductViewSet(viewsets.ModelViewSet):
         if self.action in ("create", "partial_update", "update"):
             return ProductWriteSerializer
         return ProductDetailSerializer if self.action == "retrieve" else ProductCardSerializer
+
+    def list(self, request, *args, **kwargs):
+        """A page of product cards, served from catalog.listing_cache while the catalogue is unchanged."""
+        seconds = listing_cache.lifetime()
+        if not seconds:
+            return super().list(request, *args, **kwargs)
+        key = listing_cache.cache_key("api-products", request.query_params, request.get_host())
+        data = cache.get(key)
+        if data is None:
+            data = super().list(request, *args, **kwargs).data
+            cache.set(key, data, seconds)
+        return Response(data)
 
     def get_queryset(self):
         query = ProductListQuery(data=self.request.query_params)

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from catalog import services
 from catalog.models import Category, Product, Variant
 from catalog.tests.factories import (
     CategoryFactory, ProductFactory, ProductImageFactory, ReviewFactory, VariantFactory,
@@ -218,3 +219,19 @@ def test_customers_and_guests_cannot_write_the_catalogue(customers, method, url,
         assert set(response.json()) == {"detail", "code", "fields"}
     product.refresh_from_db()
     assert product.name == "Keep me" and Variant.objects.get(pk=variant.pk).price == Decimal("52.00")
+
+
+def test_cached_list_shows_stock_and_product_changes_at_once(settings):
+    settings.SHOP_API_LIST_CACHE_SECONDS = 300
+    product = product_with(name="Hoodie", stock=10)
+    variant = product.variants.get()
+    first = client_for().get(PRODUCTS).json()["results"][0]
+    assert first["stock_total"] == 10
+    assert client_for().get(PRODUCTS).json()["results"][0] == first  # served again
+    services.adjust_stock(variant=variant, delta=-4)  # any stock write (orders, admin, API) broadcasts
+    assert client_for().get(PRODUCTS).json()["results"][0]["stock_total"] == 6
+    product.name = "Renamed hoodie"
+    product.save()
+    assert names(client_for().get(PRODUCTS)) == ["Renamed hoodie"]
+    product_with(name="Another")
+    assert names(client_for().get(PRODUCTS)) == ["Another", "Renamed hoodie"]
