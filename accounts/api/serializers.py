@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from accounts.forms import SignUpForm
 from accounts.models import User
-from shop.api import StrictJSONSerializer
+from shop.api_base import StrictJSONSerializer
 
 
 class RegisterSerializer(StrictJSONSerializer):

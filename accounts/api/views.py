@@ -14,7 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
 from accounts.backends import LOCKED_OUT_CODE, lockout_message
-from shop.api import error_responses
+from shop.api_base import error_responses
 from shop.throttling import AuthThrottle
 
 from .serializers import LogoutSerializer, RegisterSerializer, UserSerializer

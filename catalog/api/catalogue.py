@@ -15,7 +15,7 @@ from catalog import listing_cache, selectors, services
 from catalog.filters import ProductFilter
 from catalog.models import Category, Product, Variant
 from catalog.search import search_products
-from shop.api import StrictPageNumberPagination, error_responses
+from shop.api_base import StrictPageNumberPagination, error_responses
 
 from .serializers import (
     CategoryTreeSerializer, CategoryUpdateSerializer, CategoryWriteSerializer, ProductCardSerializer, ProductDetailSerializer,

@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from catalog import images
 from catalog.images import InvalidImage
 from catalog.safe_fetch import FetchRefused, fetch_image
-from shop.api import error_responses
+from shop.api_base import error_responses
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from rest_framework.validators import UniqueValidator
 
 from catalog.importers import sanitise_html
 from catalog.models import Category, Product, ProductImage, Variant
-from shop.api import StrictJSONModelSerializer
+from shop.api_base import StrictJSONModelSerializer
 
 MAX_PRICE = Decimal("99999999.99")  # Variant.price: 10 digits, 2 after the point
 

@@ -12,7 +12,7 @@ from catalog import realtime, services
 from catalog.consumers import MAX_SUBSCRIPTIONS
 from catalog.images import InvalidImage
 from catalog.models import Product, ProductImage, Variant
-from shop.api import StrictJSONSerializer, error_responses
+from shop.api_base import StrictJSONSerializer, error_responses
 
 
 def variant_stock(variant: Variant) -> dict:

@@ -9,7 +9,7 @@ from orders.forms import COUNTRIES, CheckoutDetailsForm, PaymentForm
 from orders.models import Order, OrderLine, OrderStatusChange
 from orders.payments import PROVIDERS
 from orders.pricing import shipping_rates
-from shop.api import StrictJSONSerializer
+from shop.api_base import StrictJSONSerializer
 
 MAX_ITEMS = 100  # lines in one API order
 

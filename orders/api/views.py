@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from catalog.services import InsufficientStock
 from orders import selectors, services
 from orders.models import Cart, Order
-from shop.api import StrictPageNumberPagination, error_responses
+from shop.api_base import StrictPageNumberPagination, error_responses
 
 from .serializers import (
     CustomerSerializer, OrderCreateSerializer, OrderSerializer, OrderSummarySerializer, StatusChangeRequest,
