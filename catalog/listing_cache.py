@@ -15,7 +15,6 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 
 VERSION_KEY = "catalog:listing-version"
 
@@ -29,20 +28,21 @@ def current_version() -> int:
     return version
 
 
-def _bump() -> None:
+def bump() -> None:
+    """Mark every cached listing stale now. Never raises: a cache outage must not break a write."""
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # no counter yet (or evicted): any new value makes old keys unreachable
         cache.set(VERSION_KEY, current_version() + 1, timeout=None)
-    except Exception:  # noqa: BLE001 - a cache outage must never break a write; the TTL still bounds staleness
+    except Exception:  # noqa: BLE001 - the lifetime still bounds staleness
         pass
 
 
 def catalogue_changed(**kwargs) -> None:
-    """Mark every cached listing stale, now and again after the transaction commits (a reader
-    between the two could cache what is about to change). Usable as a signal receiver."""
-    _bump()
-    transaction.on_commit(_bump, robust=True)
+    """Signal receiver for saves and deletes of what listings show: bump() at once. (Stock
+    changes also bump after commit, from catalog.services' broadcast; for other edits a reader
+    between the save and the commit may cache the old page for at most the cache lifetime.)"""
+    bump()
 
 
 def cache_key(name: str, params, *extra: str) -> str:

@@ -131,10 +131,11 @@ def broadcast_stock(*, variant_ids: Iterable[int]) -> None:
     ids = sorted(set(variant_ids))
     if ids:
         transaction.on_commit(lambda: _send_stock(ids), robust=True)
-        listing_cache.catalogue_changed()  # issue 5: cached API listings show stock
+        listing_cache.bump()  # issue 5: cached API listings show stock (bumped again after commit)
 
 
 def _send_stock(variant_ids: list[int]) -> None:
+    listing_cache.bump()
     messages = []
     rows = Variant.objects.filter(pk__in=variant_ids).values_list(
         "pk", "product_id", "sku", "stock", "is_active", "low_stock_threshold", "product__name",
