@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
@@ -123,16 +123,20 @@ class ProductViewSet(viewsets.ModelViewSet):
         return ProductDetailSerializer if self.action == "retrieve" else ProductCardSerializer
 
     def list(self, request, *args, **kwargs):
-        """A page of product cards, served from catalog.listing_cache while the catalogue is unchanged."""
+        """A page of product cards, served from catalog.listing_cache while the catalogue is
+        unchanged: the JSON bytes as rendered the first time (the browsable API renders afresh)."""
         seconds = listing_cache.lifetime()
-        if not seconds:
+        if not seconds or request.accepted_renderer.format != "json":
             return super().list(request, *args, **kwargs)
-        key = listing_cache.cache_key("api-products", request.query_params, request.get_host())
-        data = cache.get(key)
-        if data is None:
-            data = super().list(request, *args, **kwargs).data
-            cache.set(key, data, seconds)
-        return Response(data)
+        key = listing_cache.cache_key("api-products", request.query_params, request.get_host(),
+                                      request.accepted_media_type or "")
+        body = cache.get(key)
+        if body is None:
+            response = super().list(request, *args, **kwargs)
+            body = request.accepted_renderer.render(response.data, request.accepted_media_type,
+                                                    {"request": request, "response": response, "view": self})
+            cache.set(key, body, seconds)
+        return HttpResponse(body, content_type=request.accepted_media_type or "application/json")
 
     def get_queryset(self):
         query = ProductListQuery(data=self.request.query_params)
