@@ -41,3 +41,22 @@ def no_event_flush_at_request_end(settings):
     (analytics.events.flush), never at the end of a request, which would add a query to pages
     whose query count is pinned (only the embedded mode without Redis flushes there)."""
     settings.ANALYTICS_FLUSH_SECONDS = float("inf")
+
+
+@pytest.fixture(autouse=True)
+def no_throttle_counts():
+    """API throttle counters live in the cache (Redis under `make test`), keyed by client IP; start
+    every test with none, so that one test's requests never throttle the next. Only DRF's
+    `throttle_*` keys go: a FLUSHDB would also take the Celery queues and channel-layer keys that
+    live workers and servers of other fixtures share the Redis db with."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        cache.clear()  # local memory: this process's own
+        return
+    client = cache._cache.get_client(write=True)
+    stale = list(client.scan_iter(match=cache.make_key("throttle_*")))
+    if stale:
+        client.delete(*stale)

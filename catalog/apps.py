@@ -7,10 +7,10 @@ class CatalogConfig(AppConfig):
     name = "catalog"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from . import pagecache
-        from .models import Category, Product, ProductImage, Review
+        from . import listing_cache, pagecache
+        from .models import Category, Product, ProductImage, Rendition, Review, Variant
 
         # Edits that change what pages show besides stock and price (names, descriptions, photos,
         # reviews, the category tree) drop every cached page; stock and price changes drop only the
@@ -21,3 +21,10 @@ class CatalogConfig(AppConfig):
         for model in (Category, Product, ProductImage, Review):
             post_save.connect(drop_cached_pages, sender=model, dispatch_uid=f"pagecache-save-{model.__name__}")
             post_delete.connect(drop_cached_pages, sender=model, dispatch_uid=f"pagecache-delete-{model.__name__}")
+        # Cached API listings (listing_cache) go stale when anything they show is saved or deleted.
+        for model in (Product, Variant, Category, ProductImage, Rendition):
+            post_save.connect(listing_cache.catalogue_changed, sender=model, dispatch_uid=f"listing-{model.__name__}")
+            post_delete.connect(listing_cache.catalogue_changed, sender=model,
+                                dispatch_uid=f"listing-del-{model.__name__}")
+        m2m_changed.connect(listing_cache.catalogue_changed, sender=Product.categories.through,
+                            dispatch_uid="listing-categories")

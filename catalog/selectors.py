@@ -206,12 +206,12 @@ def products_on_sale(limit: int = 8) -> QuerySet[Product]:
     return product_cards(Product.objects.visible().on_sale()).order_by("name", "pk")[:limit]
 
 
-def product_detail(slug: str) -> Product:
-    """A visible product with its active variants (in size order), images (with their
-    renditions), categories and the latest approved reviews prefetched. Raises
-    Product.DoesNotExist."""
+def product_detail(slug: str, *, include_hidden: bool = False) -> Product:
+    """A visible product (any product with `include_hidden`, for staff) with its active variants
+    (in size order), images (with their renditions), categories and the latest approved reviews
+    prefetched. Raises Product.DoesNotExist."""
     return (
-        Product.objects.visible()
+        (Product.objects.all() if include_hidden else Product.objects.visible())
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.active().order_by("position", "pk")),
             Prefetch("images", queryset=ProductImage.objects.with_renditions().order_by("position", "pk")),

@@ -23,7 +23,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import images, pagecache, realtime
+from . import images, listing_cache, pagecache, realtime
 from .models import Product, ProductImage, Rendition, Review, Variant
 
 logger = logging.getLogger(__name__)
@@ -140,9 +140,11 @@ def broadcast_stock(*, variant_ids: Iterable[int]) -> None:
         pagecache.invalidate_products_on_commit(variant_ids=ids)  # before the push: a reload shows it
         transaction.on_commit(lambda: _send_stock(ids), robust=True)
         transaction.on_commit(lambda: stock_changed.send_robust(sender=Variant, variant_ids=ids), robust=True)
+        listing_cache.bump()  # issue 5: cached API listings show stock (bumped again after commit)
 
 
 def _send_stock(variant_ids: list[int]) -> None:
+    listing_cache.bump()
     messages = []
     rows = Variant.objects.filter(pk__in=variant_ids).values_list(
         "pk", "product_id", "sku", "stock", "is_active", "low_stock_threshold", "product__name",

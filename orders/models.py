@@ -84,6 +84,9 @@ class Order(models.Model):
     idempotency_key = models.CharField(
         max_length=64, unique=True, help_text="One key per checkout attempt; a repeat returns the same order."
     )
+    request_hash = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text="SHA-256 of the API request body that placed it; a reused Idempotency-Key must match.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -1,5 +1,9 @@
 """Reads for the cart and order pages, each with a fixed number of queries."""
-from django.db.models import Prefetch, QuerySet, Sum
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from catalog.selectors import primary_image_subquery
@@ -52,3 +56,30 @@ def order_with_timeline(queryset: QuerySet[Order], **filters) -> Order | None:
             .prefetch_related("lines", Prefetch("status_changes",
                                                 queryset=OrderStatusChange.objects.order_by("changed_at", "pk")))
             .first())
+# Orders that count as money spent: placed and not cancelled or refunded.
+NOT_SPENT_STATUSES = (Order.Status.CANCELLED, Order.Status.REFUNDED)
+
+
+def customer_summary(customer) -> dict:
+    """A customer's order figures (two queries): `count` (all orders), `total_spent` (Decimal in
+    the shop currency: totals of orders not cancelled or refunded), `first_order_at` and
+    `last_order` (the newest Order with its lines, or None)."""
+    figures = Order.objects.filter(customer=customer).aggregate(
+        count=Count("pk"),
+        total_spent=Coalesce(Sum("total", filter=~Q(status__in=NOT_SPENT_STATUSES)), Decimal("0.00")),
+        first_order_at=Min("created_at"),
+    )
+    figures["last_order"] = customer_orders(customer).order_by("-created_at", "-pk").first()
+    return figures
+
+
+def customers_with_figures() -> QuerySet:
+    """Every customer (not staff) with `orders_count`, `total_spent`, `first_order_at` and
+    `last_order_at` annotated, for staff lists (one query a page)."""
+    return get_user_model().objects.filter(is_staff=False).annotate(
+        orders_count=Count("orders"),
+        total_spent=Coalesce(Sum("orders__total", filter=~Q(orders__status__in=NOT_SPENT_STATUSES)),
+                             Decimal("0.00")),
+        first_order_at=Min("orders__created_at"),
+        last_order_at=Max("orders__created_at"),
+    ).order_by("email", "pk")

@@ -6,6 +6,7 @@ local-memory cache, the in-memory channel layer and Celery running tasks eagerly
 The README lists every variable.
 """
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +50,11 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_celery_beat",
+    # Integrator API (issue 5): JWT with a refresh blacklist, OpenAPI, CORS, login lockout.
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "corsheaders",
+    "axes",
     "accounts",
     "catalog",
     "orders",
@@ -59,12 +65,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # issue 5: before CommonMiddleware, as its docs ask
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # issue 5: turns a lockout into a 429 page (keep it last)
 ]
 
 ROOT_URLCONF = "shop.urls"
@@ -295,18 +303,79 @@ elif AWS_S3_ENDPOINT_URL:
 elif AWS_STORAGE_BUCKET_NAME:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com")
 
-# --- REST framework (the integrator API grows under /api/v1/) ------------------------------
+# --- Integrator API (issue 5): DRF, JWT, OpenAPI, throttling, CORS, login lockout -------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the browsable API and the shop's pages
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # uploads name their multipart parser
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "shop.throttling.AnonThrottle",
+        "shop.throttling.UserThrottle",
+    ],
+    # Requests per period ("100/minute"); the "auth" scope covers register, token and refresh.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="120/minute"),
+        "user": env("API_THROTTLE_USER", default="600/minute"),
+        "auth": env("API_THROTTLE_AUTH", default="10/minute"),
+    },
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),  # proxies in front that set X-Forwarded-For
 }
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_LIFETIME", default=15 * 60)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_REFRESH_LIFETIME", default=14 * 24 * 3600)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,  # a used refresh token cannot be used again
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "iShop API",
+    "DESCRIPTION": "The integrator API. Errors are always {\"detail\", \"code\", \"fields\"}.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.Order.Status"},
+    # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN; its start-up
+    # script is a separate file (SpectacularSwaggerSplitView), so the CSP needs no inline script.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+# No cross-origin browser access unless named: DJANGO_CORS_ALLOWED_ORIGINS=https://app.example,...
+CORS_ALLOWED_ORIGINS = env.list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (*__import__("corsheaders.defaults", fromlist=["default_headers"]).default_headers,
+                      "idempotency-key")
+
+# django-axes: lock an account (per email and client IP) after AXES_FAILURE_LIMIT failed logins on
+# the HTML login, the admin login and the API token endpoint; the lock lifts after AXES_COOLOFF_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.backends.login_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.backends.lockout_response"
+AXES_VERBOSE = False
 
 # --- The shop ----------------------------------------------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="iShop")
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")  # ISO 4217; every price is in this currency
 SHOP_PRODUCTS_PER_PAGE = env.int("SHOP_PRODUCTS_PER_PAGE", default=24)
+# Issue 5: seconds an API product-list page stays cached (catalog/listing_cache.py); 0 switches it off.
+SHOP_API_LIST_CACHE_SECONDS = env.int("SHOP_API_LIST_CACHE_SECONDS", default=30)
 SHOP_CART_MAX_QUANTITY = env.int("SHOP_CART_MAX_QUANTITY", default=99)  # per line
 # Images: uploads larger than this are refused (bytes); the proxy fetches only from these hosts.
 SHOP_IMAGE_MAX_BYTES = env.int("SHOP_IMAGE_MAX_BYTES", default=15 * 1024 * 1024)

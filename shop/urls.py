@@ -3,6 +3,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
 from . import observability, views
 
 urlpatterns = [
@@ -13,6 +15,9 @@ urlpatterns = [
     path("metrics", observability.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("shop.api")),
+    # Issue 5: the OpenAPI schema and its Swagger UI.
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("ws/stats/", views.websocket_stats, name="ws-stats"),
     path("staff/", include("analytics.urls")),
     path("accounts/", include("accounts.urls")),
@@ -23,3 +28,7 @@ urlpatterns = [
 if settings.SERVE_MEDIA:
     # Only where nothing (nginx) serves MEDIA_ROOT: the laptop default and the browser tests.
     urlpatterns += [re_path(r"^media/(?P<path>.*)$", views.media)]
+
+# Issue 5: unknown URLs and crashes under /api/ answer in the API's JSON error shape, never HTML.
+handler404 = "shop.api.not_found"
+handler500 = "shop.api.server_error"

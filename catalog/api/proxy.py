@@ -18,6 +18,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -28,6 +30,7 @@ from rest_framework.views import APIView
 from catalog import images
 from catalog.images import InvalidImage
 from catalog.safe_fetch import FetchRefused, fetch_image
+from shop.api_base import error_responses
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,12 @@ class ImageProxyView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONWhateverAccept
 
+    @extend_schema(parameters=[ProxyQuery], operation_id="images_proxy", tags=["catalogue"], responses={
+        (200, "image/webp"): OpenApiResponse(OpenApiTypes.BINARY, description="The image, resized"),
+        (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The image, resized"),
+        (304, "application/json"): OpenApiResponse(description="Not modified (If-None-Match)"),
+        **{(status, "application/json"): response for status, response in error_responses(400, 429).items()},
+    })
     def get(self, request: Request) -> HttpResponse:
         query = ProxyQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -1,7 +1,9 @@
 """Catalogue API: the live-stock snapshot and stock changes for integrators."""
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,6 +12,7 @@ from catalog import realtime, services
 from catalog.consumers import MAX_SUBSCRIPTIONS
 from catalog.images import InvalidImage
 from catalog.models import Product, ProductImage, Variant
+from shop.api_base import StrictJSONSerializer, error_responses
 
 
 def variant_stock(variant: Variant) -> dict:
@@ -19,7 +22,8 @@ def variant_stock(variant: Variant) -> dict:
 
 
 class InventorySnapshotQuery(serializers.Serializer):
-    variants = serializers.CharField(help_text="Comma-separated variant ids, at most 500.")
+    variants = serializers.RegexField(r"^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17}){0,499}$", max_length=10_000,
+                                      help_text="Comma-separated variant ids, at most 500.")
 
     def validate_variants(self, value: str) -> list[int]:
         try:
@@ -31,6 +35,18 @@ class InventorySnapshotQuery(serializers.Serializer):
         return ids
 
 
+class StockMessage(serializers.Serializer):
+    """A `stock` message, as on the live WebSocket."""
+
+    type = serializers.CharField()
+    variant = serializers.IntegerField()
+    product = serializers.IntegerField()
+    sku = serializers.CharField()
+    stock = serializers.IntegerField(help_text="Units on hand.")
+    in_stock = serializers.BooleanField()
+    ts = serializers.CharField(help_text="ISO 8601 time of the reading.")
+
+
 class InventorySnapshotView(APIView):
     """GET /api/v1/inventory/?variants=1,2,3: current stock of each known variant.
 
@@ -40,6 +56,13 @@ class InventorySnapshotView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(parameters=[OpenApiParameter(
+        "variants", {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
+                     "minItems": 1, "maxItems": MAX_SUBSCRIPTIONS},
+        required=True, style="form", explode=False, description="Variant ids, comma-separated (1,2,3).")],
+        operation_id="inventory_snapshot", tags=["catalogue"],
+                   responses={200: inline_serializer("InventorySnapshot", {"variants": StockMessage(many=True)}),
+                              **error_responses(400, 429)})
     def get(self, request: Request) -> Response:
         query = InventorySnapshotQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -48,7 +71,7 @@ class InventorySnapshotView(APIView):
         return Response({"variants": [variant_stock(v) for v in variants]})
 
 
-class StockChange(serializers.Serializer):
+class StockChange(StrictJSONSerializer):
     stock = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1,
                                      help_text="New stock on hand, in units.")
     delta = serializers.IntegerField(required=False, min_value=-(2**31 - 1), max_value=2**31 - 1,
@@ -65,6 +88,8 @@ class VariantStockView(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
+    @extend_schema(request=StockChange, operation_id="variants_stock", tags=["catalogue"],
+                   responses={200: StockMessage, **error_responses(400, 401, 403, 404, 409, 429)})
     def patch(self, request: Request, pk: int) -> Response:
         change = StockChange(data=request.data)
         change.is_valid(raise_exception=True)
@@ -92,7 +117,16 @@ class ProductImageUploadView(APIView):
     a worker after commit. Answers 201 with the image's id and status ("pending")."""
 
     permission_classes = [permissions.IsAdminUser]
+    parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(request={"multipart/form-data": ProductImageUpload}, operation_id="products_images_upload",
+                   tags=["catalogue"],
+                   responses={201: inline_serializer("UploadedImage", {
+                       "id": serializers.IntegerField(), "product": serializers.IntegerField(),
+                       "status": serializers.CharField(), "url": serializers.CharField(),
+                       "width": serializers.IntegerField(allow_null=True),
+                       "height": serializers.IntegerField(allow_null=True)}),
+                       **error_responses(400, 401, 403, 404, 429)})
     def post(self, request: Request, pk: int) -> Response:
         upload = ProductImageUpload(data=request.data)
         upload.is_valid(raise_exception=True)

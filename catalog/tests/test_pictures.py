@@ -256,6 +256,7 @@ def test_primary_image_subquery_prefers_the_narrowest_jpeg_and_never_a_refused_f
     ready, pending, failed, none = (visible_product(name) for name in ("Ready", "Pending", "Failed", "None"))
     fake_ready_image(ready)
     pending_image = ProductImageFactory(product=pending)
+    # position 0: the factory's position sequence passes 99 when many images were made before this test
     services.mark_image_failed(image_id=ProductImageFactory(product=failed, position=0).pk, reason="bad")
     ProductImageFactory(product=failed, position=99)  # a later image does not stand in for the first
 

@@ -1,0 +1,158 @@
+"""Order API shapes. Input serializers list what a client may send; prices, totals, status and the
+owner are never among them (a client-sent `price` or `total` is simply ignored). Address and card
+rules are the checkout forms' (orders.forms), run from here rather than repeated."""
+from django.conf import settings
+from rest_framework import serializers
+
+from catalog.models import Variant
+from orders.forms import COUNTRIES, CheckoutDetailsForm, PaymentForm
+from orders.models import Order, OrderLine, OrderStatusChange
+from orders.payments import PROVIDERS
+from orders.pricing import shipping_rates
+from shop.api_base import StrictJSONSerializer
+
+MAX_ITEMS = 100  # lines in one API order
+
+
+class AddressSerializer(StrictJSONSerializer):
+    """A postal address; `country` is an ISO 3166-1 alpha-2 code the shop ships to."""
+
+    name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=255)
+    line2 = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    postcode = serializers.CharField(max_length=20)
+    country = serializers.ChoiceField(choices=COUNTRIES)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class OrderItemSerializer(StrictJSONSerializer):
+    variant = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="A variant id.")
+    quantity = serializers.IntegerField(min_value=1, max_value=settings.SHOP_CART_MAX_QUANTITY,
+                                        help_text="Units, 1 to SHOP_CART_MAX_QUANTITY (99 by default).")
+
+
+class OrderCreateSerializer(StrictJSONSerializer):
+    """POST /api/v1/orders/ body. Prices and totals come from the catalogue, never from here."""
+
+    items = OrderItemSerializer(many=True, allow_empty=False, min_length=1, max_length=MAX_ITEMS)
+    email = serializers.EmailField(required=False, help_text="Contact email; the account's when left out.")
+    shipping_address = AddressSerializer()
+    billing_address = AddressSerializer(required=False,
+                                        help_text="Checked like the shipping address; not stored yet.")
+    shipping_method = serializers.ChoiceField(choices=[])
+    payment_method = serializers.ChoiceField(choices=[])
+    card_number = serializers.CharField(required=False, default="4242 4242 4242 4242", max_length=23,
+                                        help_text="For the dummy provider; 4000 0000 0000 0002 is declined.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["shipping_method"].choices = [rate.code for rate in shipping_rates()]
+        fields["payment_method"].choices = list(PROVIDERS)
+        return fields
+
+    def validate_items(self, items: list[dict]) -> list[dict]:
+        ids = {item["variant"] for item in items}
+        buyable = set(Variant.objects.filter(pk__in=ids, is_active=True, product__is_visible=True)
+                      .values_list("pk", flat=True))
+        errors = [{} if item["variant"] in buyable else {"variant": ["No such variant, or it is not for sale."]}
+                  for item in items]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return items
+
+    def validate(self, attrs: dict) -> dict:
+        address = attrs["shipping_address"]
+        details = CheckoutDetailsForm(data={
+            "email": attrs.get("email") or self.context["request"].user.email,
+            "shipping_name": address["name"], "shipping_line1": address["line1"], "shipping_line2": address["line2"],
+            "shipping_city": address["city"], "shipping_postcode": address["postcode"],
+            "shipping_country": address["country"], "phone": address["phone"],
+            "shipping_method": attrs["shipping_method"],
+        })
+        payment = PaymentForm(data={"card_number": attrs["card_number"], "idempotency_key": "-"})
+        errors = {}
+        for name, messages in details.errors.items():
+            field = name.replace("shipping_", "shipping_address.") if name.startswith("shipping_") and \
+                name != "shipping_method" else name
+            errors[{"phone": "shipping_address.phone"}.get(field, field)] = list(messages)
+        if "card_number" in payment.errors:
+            errors["card_number"] = list(payment.errors["card_number"])
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {**attrs, "details": details.cleaned_data, "card_number": payment.cleaned_data["card_number"]}
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["variant", "product_name", "sku", "options", "unit_price", "quantity", "line_total"]
+        read_only_fields = fields
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    from_status = serializers.CharField(help_text="The status before; empty for the order's first status.")
+    to_status = serializers.CharField(help_text="The status after.")
+
+    class Meta:
+        model = OrderStatusChange
+        fields = ["from_status", "to_status", "changed_at", "note"]
+        read_only_fields = fields
+
+
+class ShippingAddressOut(serializers.Serializer):
+    name = serializers.CharField(source="shipping_name")
+    line1 = serializers.CharField(source="shipping_line1")
+    line2 = serializers.CharField(source="shipping_line2")
+    city = serializers.CharField(source="shipping_city")
+    postcode = serializers.CharField(source="shipping_postcode")
+    country = serializers.CharField(source="shipping_country")
+    phone = serializers.CharField()
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """An order as placed: every amount is a decimal string in `currency`, computed by the shop."""
+
+    shipping_address = ShippingAddressOut(source="*")
+    lines = OrderLineSerializer(many=True)
+    history = StatusChangeSerializer(source="status_changes", many=True)
+    customer = serializers.IntegerField(source="customer_id", allow_null=True)
+
+    class Meta:
+        model = Order
+        fields = ["number", "status", "customer", "email", "currency", "shipping_address", "shipping_method",
+                  "shipping_method_name", "shipping_price", "subtotal", "total", "payment_provider",
+                  "payment_reference", "tracking_number", "created_at", "lines", "history"]
+        read_only_fields = fields
+
+
+class OrderSummarySerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Orders placed.")
+    total_spent = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                           help_text="Totals of orders not cancelled or refunded.")
+    currency = serializers.CharField()
+    first_order_at = serializers.DateTimeField(allow_null=True)
+    last_order = OrderSerializer(allow_null=True)
+
+
+class StatusChangeRequest(StrictJSONSerializer):
+    """A staff status change. Shipping (`fulfilled`) needs a tracking number."""
+
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    tracking_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class CustomerSerializer(serializers.Serializer):
+    """A customer with their order figures (staff only)."""
+
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+    is_active = serializers.BooleanField()
+    orders_count = serializers.IntegerField()
+    total_spent = serializers.DecimalField(max_digits=14, decimal_places=2)
+    first_order_at = serializers.DateTimeField(allow_null=True)
+    last_order_at = serializers.DateTimeField(allow_null=True)

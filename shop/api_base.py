@@ -1,0 +1,93 @@
+"""Building blocks every app's API shares: the error body for the schema, input serializers that
+hold JSON bodies to the schema's types, and strict page numbers. (shop/api.py mounts the apps'
+APIs and turns errors into the error body.)"""
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's error body (documented on every operation)."""
+
+    detail = serializers.CharField(help_text="A message that can be shown to a person.")
+    code = serializers.CharField(help_text='A stable machine-readable code, e.g. "invalid", "not_found".')
+    fields = serializers.DictField(child=serializers.JSONField(), help_text="Messages per input field.")
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """`@extend_schema(responses=...)` entries for error statuses, all in the error shape."""
+    descriptions = {400: "Invalid input", 401: "Not logged in", 402: "Payment declined", 403: "Not allowed",
+                    404: "Not found", 409: "Conflict with the current state", 422: "Idempotency key reused",
+                    429: "Too many requests"}
+    return {status: OpenApiResponse(ErrorSerializer, description=descriptions.get(status, "Error"))
+            for status in statuses}
+
+
+# JSON types each kind of field accepts. DRF is lenient (a CharField takes 5, a BooleanField takes
+# 0 or "yes"); the schema promises the JSON types, so JSON bodies are held to them.
+_JSON_TYPES = [
+    (serializers.BooleanField, (bool,)),
+    (serializers.DecimalField, (str,)),  # prices travel as decimal strings, as the API answers them
+    (serializers.IntegerField, (int,)),
+    (serializers.FloatField, (int, float)),
+    (serializers.ChoiceField, (str,)),
+    (serializers.CharField, (str,)),  # EmailField, SlugField, RegexField too
+    (serializers.ListField, (list,)),
+    (serializers.ManyRelatedField, (list,)),
+    (serializers.PrimaryKeyRelatedField, (int,)),
+    (serializers.DictField, (dict,)),
+    (serializers.JSONField, (dict, list, str, int, float, bool)),
+]
+
+
+def _json_type_error(field, value) -> str | None:
+    if value is None:
+        return None if field.allow_null else "This field may not be null."
+    if isinstance(field, serializers.BaseSerializer):
+        expected = (list,) if isinstance(field, serializers.ListSerializer) else (dict,)
+    else:
+        expected = next((types for kind, types in _JSON_TYPES if isinstance(field, kind)), None)
+    if expected is None:
+        return None
+    if isinstance(value, bool) and bool not in expected:
+        return f"Expected {' or '.join(t.__name__ for t in expected)}, not a boolean."
+    if not isinstance(value, expected):
+        return f"Expected {' or '.join(t.__name__ for t in expected)}, not {type(value).__name__}."
+    child = getattr(field, "child_relation", None) or getattr(field, "child", None)
+    if child is not None and not isinstance(field, serializers.BaseSerializer):
+        items = value.values() if isinstance(value, dict) else value
+        return next((message for item in items if (message := _json_type_error(child, item))), None)
+    return None
+
+
+class StrictJSONSerializer(serializers.Serializer):
+    """An input serializer that refuses values of the wrong JSON type (5 for a string, 0 for a
+    boolean, {} for a list) instead of converting them, so the API does what its schema says."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {}
+            for field in self._writable_fields:
+                if field.field_name in data and (message := _json_type_error(field, data[field.field_name])):
+                    errors[field.field_name] = [message]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class StrictJSONModelSerializer(StrictJSONSerializer, serializers.ModelSerializer):
+    """StrictJSONSerializer for model writes."""
+
+
+class StrictPageNumberPagination(PageNumberPagination):
+    """Page-number pagination that answers 404 for a `page` that is not a whole number from 1
+    (DRF reads an empty or unknown value as page 1, which the schema's integer does not allow)."""
+
+    last_page_strings = ()
+
+    def get_page_number(self, request, paginator):
+        value = request.query_params.get(self.page_query_param)
+        if value is not None and not (value.isdigit() and value.isascii() and int(value) >= 1):
+            raise NotFound("Invalid page.")
+        return super().get_page_number(request, paginator)
