@@ -85,7 +85,7 @@ class Order(models.Model):
         max_length=64, unique=True, help_text="One key per checkout attempt; a repeat returns the same order."
     )
     request_hash = models.CharField(
-        max_length=64, blank=True, editable=False,
+        max_length=64, blank=True, editable=False, db_default="",  # bulk loads (import_orders) leave it out
         help_text="SHA-256 of the API request body that placed it; a reused Idempotency-Key must match.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -20,7 +20,11 @@ class Query(serializers.Serializer):
 
     start_date = serializers.DateField()
     end_date = serializers.DateField()
-    metrics = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1, max_length=20)
+    metrics = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted({*selectors.SALES_METRICS, *selectors.DERIVED,
+                                                      *selectors.PRODUCT_METRICS, *selectors.COUNTRY_METRICS,
+                                                      "average_order_value"})),
+        min_length=1, max_length=20, help_text="Which metrics a group_by offers: see the 400 answer's list.")
     group_by = serializers.ChoiceField(choices=selectors.GROUPS, default="day")
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False,
                                       error_messages={"invalid": "Give an ISO 4217 code such as GBP."})

@@ -1,13 +1,21 @@
 """Staff-only analytics API under /api/v1/analytics/, read from the daily rollups (the WebShop POC
 seed's endpoints plus the E-commerce Platform seed's ad-hoc query). Money is a decimal string in
 the response's `currency`."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shop.api_base import error_responses
+
 from .. import selectors
 from .serializers import Days, Query
+
+# Each answer is a JSON object built from the rollups: the period, the currency and the figures
+# (money as decimal strings); the shapes are in each view's docstring and in README.md.
+_READ = {"parameters": [Days], "responses": {200: OpenApiTypes.OBJECT, **error_responses(400, 401, 403, 429)}}
 
 
 def _money(value):
@@ -33,7 +41,7 @@ class _StaffView(APIView):
 
     def params(self, request: Request):
         """(period, currency, limit) from ?days=&currency=&limit=; 400 on bad values."""
-        params = Days(data=request.query_params)
+        params = Days(data=request.query_params.dict())  # a plain dict: an empty ?currency= is an error, not "absent"
         params.is_valid(raise_exception=True)
         period = selectors.period_of_days(params.validated_data.get("days", self.default_days))
         currency = selectors.choose_currency(params.validated_data.get("currency", ""), selectors.data_extent())
@@ -47,6 +55,7 @@ class _StaffView(APIView):
 class OverviewView(_StaffView):
     """GET overview?days=30: the KPI figures with the previous period and the change in %."""
 
+    @extend_schema(tags=["analytics"], **_READ)
     def get(self, request: Request) -> Response:
         period, currency, _ = self.params(request)
         kpis = selectors.kpis(period, currency)
@@ -64,6 +73,7 @@ class OverviewView(_StaffView):
 class RevenueView(_StaffView):
     """GET revenue?days=30: net and gross revenue, refunds per day."""
 
+    @extend_schema(tags=["analytics"], **_READ)
     def get(self, request: Request) -> Response:
         period, currency, _ = self.params(request)
         rows = selectors.trend(period, currency)
@@ -77,6 +87,7 @@ class RevenueView(_StaffView):
 class OrdersView(_StaffView):
     """GET orders?days=30: orders, units, cancellations and refunds per day."""
 
+    @extend_schema(tags=["analytics"], **_READ)
     def get(self, request: Request) -> Response:
         period, currency, _ = self.params(request)
         rows = selectors.trend(period, currency)
@@ -90,6 +101,7 @@ class UsersView(_StaffView):
 
     default_days = 7
 
+    @extend_schema(tags=["analytics"], **_READ)
     def get(self, request: Request) -> Response:
         period, currency, _ = self.params(request)
         rows = selectors.trend(period, currency)
@@ -103,6 +115,7 @@ class UsersView(_StaffView):
 class ProductsView(_StaffView):
     """GET products?days=30&limit=10: the best sellers by net revenue."""
 
+    @extend_schema(tags=["analytics"], **_READ)
     def get(self, request: Request) -> Response:
         period, currency, limit = self.params(request)
         return Response({**self.frame(period, currency),
@@ -112,6 +125,8 @@ class ProductsView(_StaffView):
 class QueryView(_StaffView):
     """POST query {"start_date","end_date","metrics":[...],"group_by":"day|week|month|product|country"}."""
 
+    @extend_schema(tags=["analytics"], request=Query,
+                   responses={200: OpenApiTypes.OBJECT, **error_responses(400, 401, 403, 429)})
     def post(self, request: Request) -> Response:
         query = Query(data=request.data)
         query.is_valid(raise_exception=True)

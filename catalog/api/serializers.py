@@ -157,6 +157,12 @@ class PriceField(serializers.DecimalField):
     def __init__(self, **kwargs):
         super().__init__(max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=MAX_PRICE, **kwargs)
 
+    def run_validation(self, data=serializers.empty):
+        """An empty string is not a price (DRF would read it as null); send null to clear a sale price."""
+        if data == "":
+            self.fail("invalid")
+        return super().run_validation(data)
+
 
 class VariantWriteSerializer(StrictJSONModelSerializer):
     """Staff create/update of a variant. Stock can be given when creating; later it changes only

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='request_hash',
-            field=models.CharField(blank=True, editable=False, help_text='SHA-256 of the API request body that placed it; a reused Idempotency-Key must match.', max_length=64),
+            field=models.CharField(blank=True, db_default='', editable=False, help_text='SHA-256 of the API request body that placed it; a reused Idempotency-Key must match.', max_length=64),
         ),
     ]
