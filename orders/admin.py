@@ -51,12 +51,12 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     readonly_fields = ["number", "status", "tracking_number", "customer", "email", "currency", "subtotal", "shipping_price", "total",
                        "payment_provider", "payment_reference", "idempotency_key", "created_at",
-                       "shipping_method", "shipping_method_name"]
+                       "shipping_method", "shipping_method_name", "billing_address"]
     fieldsets = [
         (None, {"fields": ["number", "status", "tracking_number", "created_at", "customer", "email", "phone"]}),
         ("Shipping", {"fields": ["shipping_name", "shipping_line1", "shipping_line2", "shipping_city",
                                  "shipping_postcode", "shipping_country", "shipping_method",
-                                 "shipping_method_name"]}),
+                                 "shipping_method_name", "billing_address"]}),
         ("Money", {"fields": ["currency", "subtotal", "shipping_price", "total", "payment_provider",
                               "payment_reference", "idempotency_key"]}),
     ]

@@ -71,6 +71,10 @@ class Order(models.Model):
     shipping_postcode = models.CharField("postcode", max_length=20)
     shipping_country = models.CharField("country", max_length=2, help_text="ISO 3166-1 alpha-2 code.")
     phone = models.CharField(max_length=32, blank=True)
+    billing_address = models.JSONField(
+        default=dict, blank=True, db_default={},
+        help_text='{"name", "line1", "line2", "city", "postcode", "country", "phone"}; empty when billing '
+                  "goes to the shipping address.")
 
     shipping_method = models.CharField(max_length=32)
     shipping_method_name = models.CharField(max_length=100)
@@ -100,6 +104,11 @@ class Order(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("orders:order_detail", kwargs={"number": self.number})
+
+    @property
+    def billing_address_or_none(self) -> dict | None:
+        """The billing address, or None when it is the shipping address."""
+        return self.billing_address or None
 
     @property
     def item_count(self) -> int:

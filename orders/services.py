@@ -3,7 +3,7 @@
 Domain errors are named exceptions (subclasses of CheckoutError); views turn them into messages.
 """
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -54,7 +54,9 @@ SHOPPER_ERRORS = (CheckoutError, InsufficientStock, PaymentDeclined, UnknownShip
 
 @dataclass(frozen=True)
 class CheckoutDetails:
-    """What the shopper types at checkout: contact, shipping address and shipping method code."""
+    """What the shopper types at checkout: contact, shipping address and shipping method code, and
+    a billing address ({"name", "line1", "line2", "city", "postcode", "country", "phone"}) when it
+    is not the shipping address."""
 
     email: str
     shipping_name: str
@@ -65,6 +67,7 @@ class CheckoutDetails:
     shipping_method: str
     shipping_line2: str = ""
     phone: str = ""
+    billing_address: dict = field(default_factory=dict)
 
 
 # --- Cart ------------------------------------------------------------------------------------

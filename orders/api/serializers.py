@@ -39,7 +39,7 @@ class OrderCreateSerializer(StrictJSONSerializer):
     email = serializers.EmailField(required=False, help_text="Contact email; the account's when left out.")
     shipping_address = AddressSerializer()
     billing_address = AddressSerializer(required=False,
-                                        help_text="Checked like the shipping address; not stored yet.")
+                                        help_text="Where the invoice goes, when not the shipping address.")
     shipping_method = serializers.ChoiceField(choices=[])
     payment_method = serializers.ChoiceField(choices=[])
     card_number = serializers.CharField(required=False, default="4242 4242 4242 4242", max_length=23,
@@ -80,7 +80,8 @@ class OrderCreateSerializer(StrictJSONSerializer):
             errors["card_number"] = list(payment.errors["card_number"])
         if errors:
             raise serializers.ValidationError(errors)
-        return {**attrs, "details": details.cleaned_data, "card_number": payment.cleaned_data["card_number"]}
+        return {**attrs, "details": {**details.cleaned_data, "billing_address": dict(attrs.get("billing_address") or {})},
+                "card_number": payment.cleaned_data["card_number"]}
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -114,13 +115,15 @@ class OrderSerializer(serializers.ModelSerializer):
     """An order as placed: every amount is a decimal string in `currency`, computed by the shop."""
 
     shipping_address = ShippingAddressOut(source="*")
+    billing_address = AddressSerializer(allow_null=True, source="billing_address_or_none",
+                                        help_text="Null when billing goes to the shipping address.")
     lines = OrderLineSerializer(many=True)
     history = StatusChangeSerializer(source="status_changes", many=True)
     customer = serializers.IntegerField(source="customer_id", allow_null=True)
 
     class Meta:
         model = Order
-        fields = ["number", "status", "customer", "email", "currency", "shipping_address", "shipping_method",
+        fields = ["number", "status", "customer", "email", "currency", "shipping_address", "billing_address", "shipping_method",
                   "shipping_method_name", "shipping_price", "subtotal", "total", "payment_provider",
                   "payment_reference", "tracking_number", "created_at", "lines", "history"]
         read_only_fields = fields

@@ -241,3 +241,18 @@ def test_staff_customer_list_detail_and_summary(ann, bob, staff, hoodie):
     assert admin.get(f"/api/v1/admin/customers/{staff.pk}/").status_code == 404
     assert admin.get("/api/v1/admin/customers/999999/summary/").status_code == 404
     assert client_for(ann).get(f"/api/v1/admin/customers/{bob.pk}/").status_code == 403
+
+
+def test_the_billing_address_is_kept_with_the_order(ann, hoodie):
+    billing = {"name": "Ann Buyer Ltd", "line1": "9 Invoice Lane", "city": "Leeds", "postcode": "LS1 4AP",
+               "country": "GB"}
+    placed = place(client_for(ann), order_body((hoodie, 1), billing_address=billing)).json()
+    expected = {**billing, "line2": "", "phone": ""}
+    assert placed["billing_address"] == expected
+    assert Order.objects.get(number=placed["number"]).billing_address == expected
+    read_back = client_for(ann).get(f"{ORDERS}{placed['number']}/").json()
+    assert read_back["billing_address"] == expected
+    # Left out, billing goes to the shipping address.
+    body = order_body((hoodie, 1))
+    del body["billing_address"]
+    assert place(client_for(ann), body, key="key-2").json()["billing_address"] is None
