@@ -19,6 +19,7 @@ import urllib.request
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -152,32 +153,25 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def _worker_process(django_db_setup, tmp_path_factory) -> Iterator[WorkerProcess]:
-    """`celery -A shop worker` (prefork, 1 child) as a subprocess on the test database and the
-    real Redis, consuming only a queue of its own (so that jobs other test runs left on the
-    shared default queue never reach it). One per test module; stopped before the test
-    database is dropped."""
+@contextmanager
+def running_worker(*, queue: str, log_path: Path, media_root: Path, extra_env: dict,
+                   pool: list[str]) -> Iterator[WorkerProcess]:
+    """`celery -A shop worker` as a subprocess on the test database and the real Redis, consuming
+    only `queue` (so that jobs other test runs left on the shared default queue never reach it),
+    with `pool` options (e.g. ["--pool", "solo"]) and `extra_env` on top of this process's
+    environment. Yields once the worker says it is ready (60 s at most); then stops it (warm
+    shutdown: it finishes the job in hand, killed after 30 s) and deletes the queue from Redis.
+    Needs REDIS_URL: skipped without it on a laptop, failed in CI, where nothing may be skipped."""
     if not django_settings.REDIS_URL:
         message = "a real Celery worker needs Redis: set REDIS_URL (make test and CI do)"
         if os.environ.get("CI"):
             pytest.fail(message)  # in CI nothing may be skipped: a missing Redis is a failure
         pytest.skip(message)
-    queue = f"test-images-{uuid.uuid4().hex[:10]}"
-    media_root = tmp_path_factory.mktemp("worker-media")
-    log_path = media_root.parent / f"{queue}.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DJANGO_MEDIA_ROOT": str(media_root),
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "shop", "worker", "--queues", queue, "--hostname", f"{queue}@%h",
-        "--pool", "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "--loglevel", "INFO",
-    ]
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
+           "REDIS_URL": django_settings.REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "false", **extra_env}
+    command = [sys.executable, "-m", "celery", "-A", "shop", "worker", "--queues", queue, "--hostname",
+               f"{queue}@%h", *pool, "--without-gossip", "--without-mingle", "--without-heartbeat",
+               "--loglevel", "INFO"]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     worker = WorkerProcess(process=process, queue=queue, media_root=media_root, log_path=log_path)
@@ -186,17 +180,31 @@ def _worker_process(django_db_setup, tmp_path_factory) -> Iterator[WorkerProcess
         assert process.poll() is None, f"the Celery worker exited:\n{worker.log()}"
         assert time.monotonic() < deadline, f"the Celery worker did not start in 60 s:\n{worker.log()}"
         time.sleep(0.2)
-    yield worker
-    process.terminate()  # warm shutdown: finishes the job in hand
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    import redis
+        yield worker
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        import redis
 
-    with redis.Redis.from_url(django_settings.REDIS_URL) as client:  # leave no trace of the queue
-        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        with redis.Redis.from_url(django_settings.REDIS_URL) as client:  # leave no trace of the queue
+            client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
+@pytest.fixture(scope="module")
+def _worker_process(django_db_setup, tmp_path_factory) -> Iterator[WorkerProcess]:
+    """A real worker (prefork, 1 child) for the image tasks, with a media folder of its own.
+    One per test module; stopped before the test database is dropped."""
+    queue = f"test-images-{uuid.uuid4().hex[:10]}"
+    media_root = tmp_path_factory.mktemp("worker-media")
+    with running_worker(queue=queue, log_path=media_root.parent / f"{queue}.log", media_root=media_root,
+                        extra_env={"DJANGO_MEDIA_ROOT": str(media_root)},
+                        pool=["--pool", "prefork", "--concurrency", "1"]) as worker:
+        yield worker
 
 
 @pytest.fixture
