@@ -71,6 +71,35 @@ def event_for(request: HttpRequest, response: HttpResponse) -> tuple[str, dict] 
     return None
 
 
+def visitor_of(request: HttpRequest) -> tuple[str, bool]:
+    """(the visitor id from the cookie, False), or (a new random id, True) when there is none."""
+    visitor = request.COOKIES.get(COOKIE, "")
+    return (visitor, False) if _VALID.match(visitor) else (secrets.token_hex(16), True)
+
+
+def _record(request: HttpRequest, response: HttpResponse, found: tuple[str, dict] | None, visitor: str,
+            is_new: bool) -> None:
+    """Buffer the event `found` (type, data) and give a new visitor the cookie. Never raises."""
+    try:
+        if found:
+            user = getattr(request, "user", None)
+            events.record(found[0], user_id=user.pk if user is not None and user.is_authenticated else None,
+                          session_id=visitor, data=found[1])
+            if is_new:
+                response.set_cookie(COOKIE, visitor, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+                                    secure=request.is_secure())
+    except Exception:  # noqa: BLE001 - analytics never breaks a page
+        logger.warning("analytics: recording an event failed", exc_info=True)
+
+
+def record_page_view(request: HttpRequest, response: HttpResponse, found: tuple[str, dict] | None) -> None:
+    """For a page answered without EventMiddleware (catalog.pagecache's hits): record its event
+    `found`, the (type, data) that event_for gave when the page was rendered, as EventMiddleware
+    would have."""
+    visitor, is_new = visitor_of(request)
+    _record(request, response, found, visitor, is_new)
+
+
 class EventMiddleware:
     """Sets request.analytics_visitor (and the cookie when new) and records storefront events."""
 
@@ -78,10 +107,7 @@ class EventMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        visitor = request.COOKIES.get(COOKIE, "")
-        is_new = not _VALID.match(visitor)
-        if is_new:
-            visitor = secrets.token_hex(16)
+        visitor, is_new = visitor_of(request)
         request.analytics_visitor = visitor
         token = events.current_visitor.set(visitor)
         try:
@@ -90,13 +116,8 @@ class EventMiddleware:
             events.current_visitor.reset(token)
         try:
             found = event_for(request, response)
-            if found:
-                user = getattr(request, "user", None)
-                events.record(found[0], user_id=user.pk if user is not None and user.is_authenticated else None,
-                              session_id=visitor, data=found[1])
-                if is_new:
-                    response.set_cookie(COOKIE, visitor, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",
-                                        secure=request.is_secure())
         except Exception:  # noqa: BLE001 - analytics never breaks a page
             logger.warning("analytics: recording an event failed", exc_info=True)
+            return response
+        _record(request, response, found, visitor, is_new)
         return response

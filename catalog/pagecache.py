@@ -14,6 +14,13 @@ header, cart badge and messages are the anonymous ones. The CSRF token in a cach
 placeholder that each response replaces with the shopper's own token. A page whose HTML uses a
 CSP nonce is not cached (the nonce is per response).
 
+Hits are served by `PageCacheMiddleware`, placed right after the security, CSP and static-file
+layers: a guest's cached page skips the session, CORS, CSRF check, auth, messages, htmx, axes and
+analytics layers and the view, whose only effects on such a request it applies itself through
+their own code (Django's CSRF cookie and X-Frame-Options, analytics' page-view event and visitor
+cookie). A miss goes on down the stack to the view, which renders and stores the page with
+`serve()`.
+
 Each process also keeps its most recent pages (`_LocalPages`), so that a hit reads only the
 versions from Redis. Cache errors (Redis down) are logged and the page is rendered as if there were no cache.
 Settings: SHOP_PAGE_CACHE_SECONDS (0 turns it off; off by default without Redis, since a
@@ -34,7 +41,9 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 
 logger = logging.getLogger(__name__)
@@ -138,9 +147,15 @@ def _get_many(keys: list[str]) -> dict:
     held = getattr(_reader, "held", None)
     if held is None or held[0] is not backend:
         held = _reader.held = (backend, backend._cache.get_client())
-    values = held[1].mget([backend.make_and_validate_key(key) for key in keys])
-    loads = backend._cache._serializer.loads
-    return {key: loads(value) for key, value in zip(keys, values) if value is not None}
+
+    def mget() -> dict:
+        # Our keys are short and plain: make_key, without the per-character memcached check.
+        values = held[1].mget([backend.make_key(key) for key in keys])
+        loads = backend._cache._serializer.loads
+        return {key: loads(value) for key, value in zip(keys, values) if value is not None}
+
+    guard = getattr(backend, "_guard", None)  # shop.cache.DegradingRedisCache: a miss while Redis is down
+    return guard("get_many", {}, mget) if guard else mget()
 
 
 def _current_versions(keys: list[str]) -> list[str] | None:
@@ -167,30 +182,52 @@ def cacheable_request(request: HttpRequest) -> bool:
             and "HTTP_HX_REQUEST" not in request.META and set(request.GET) <= CACHEABLE_PARAMS)
 
 
-def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], HttpResponse]) -> HttpResponse:
-    """The page for `request` from the cache when it is there at the current versions of
-    `version_keys` (plus the catalogue's); otherwise `render()` it and store it."""
-    if not cacheable_request(request):
-        return render()
-    keys = [catalog_version_key(), *version_keys]
-    page_key = f"{_ns()}:html:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
+# The pages this cache serves: URL name -> the version keys of the page at that URL's kwargs.
+PAGE_VERSIONS: dict[str, Callable[[dict], list[str]]] = {
+    "catalog:category": lambda kwargs: [category_version_key(kwargs["path"])],
+    "catalog:product": lambda kwargs: [product_version_key(kwargs["slug"])],
+}
+
+
+def _page_key(request: HttpRequest) -> str:
+    return f"{_ns()}:html:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
+
+
+def _lookup(page_key: str, keys: list[str]) -> dict | None:
+    """The entry stored under `page_key` if it was rendered at the current versions of `keys`;
+    None on a miss or with the cache down. One round trip: the (small) versions, and the page too
+    unless this process already holds it at those versions."""
     local = _local.get(page_key)
     try:
-        # A hit costs one round trip: the (small) versions, and the page too unless this process
-        # already holds it at those versions.
         found = _get_many(keys if local else [page_key, *keys])
     except Exception:
         logger.exception("Page cache unavailable; rendering without it")
-        return render()
+        return None
     versions = [found.get(key) for key in keys]
-    if None not in versions:
-        if local is not None and local["versions"] == versions:
-            return _response(request, local, hit=True)
-        entry = found.get(page_key)
-        if entry is None and local is not None:
-            entry = cache.get(page_key)
-        if entry is not None and entry["versions"] == versions:
-            _local.put(page_key, entry)
+    if None in versions:
+        return None
+    if local is not None and local["versions"] == versions:
+        return local
+    entry = found.get(page_key)
+    if entry is None and local is not None:
+        entry = cache.get(page_key)
+    if entry is not None and entry["versions"] == versions:
+        _local.put(page_key, entry)
+        return entry
+    return None
+
+
+def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], HttpResponse]) -> HttpResponse:
+    """The page for `request` from the cache when it is there at the current versions of
+    `version_keys` (plus the catalogue's); otherwise `render()` it and store it. (Behind
+    PageCacheMiddleware, a hit never gets here: this renders and stores the miss.)"""
+    if not cacheable_request(request):
+        return render()
+    keys = [catalog_version_key(), *version_keys]
+    page_key = _page_key(request)
+    if not getattr(request, "page_cache_missed", False):
+        entry = _lookup(page_key, keys)
+        if entry is not None:
             return _response(request, entry, hit=True)
     versions = _current_versions(keys)
     if versions is None:
@@ -200,9 +237,12 @@ def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], Ht
         response = response.render()
     if response.status_code != 200 or response.streaming or b"nonce=" in response.content:
         return response
+    from analytics.middleware import event_for
+
     entry = {"versions": versions, "content": CSRF_FIELD.sub(rb"\g<1>" + CSRF_PLACEHOLDER.encode() + rb"\g<2>",
                                                             response.content),
-             "content_type": response["Content-Type"]}
+             "content_type": response["Content-Type"],
+             "event": event_for(request, response)}  # the page view a hit records, as (type, data)
     try:
         cache.set(page_key, entry, timeout=settings.SHOP_PAGE_CACHE_SECONDS)
         _local.put(page_key, entry)
@@ -211,6 +251,51 @@ def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], Ht
     response[CACHE_HEADER] = "MISS"
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+class PageCacheMiddleware:
+    """Answers a guest's request for a cached page (`PAGE_VERSIONS`) before the layers below it.
+
+    Place it right after WhiteNoiseMiddleware: the request id, metrics, logging, security headers
+    and Content-Security-Policy layers above it still run. Of the layers it skips, those that change
+    a guest's response are applied here through their own code: CsrfViewMiddleware (the CSRF
+    cookie behind the page's fresh token), XFrameOptionsMiddleware, and analytics' page view and
+    visitor cookie (`analytics.middleware.record_page_view`). The session, auth, messages, htmx and
+    axes layers do nothing for a request without a session cookie or htmx header, which is all
+    `cacheable_request` lets through. Anything else, including every miss, goes down the stack."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.csrf = CsrfViewMiddleware(get_response)
+        self.xframe = XFrameOptionsMiddleware(get_response)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.hit(request) if cacheable_request(request) else None
+        return self.get_response(request) if response is None else response
+
+    def hit(self, request: HttpRequest) -> HttpResponse | None:
+        """The cached response for `request`, or None (marking the request, so that the view
+        does not look again)."""
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+        versions_of = PAGE_VERSIONS.get(match.view_name)
+        if versions_of is None:
+            return None
+        entry = _lookup(_page_key(request), [catalog_version_key(), *versions_of(match.kwargs)])
+        if entry is None:
+            request.page_cache_missed = True
+            return None
+        from analytics.middleware import record_page_view
+
+        request.resolver_match = match  # for the metrics' view label and the event
+        self.csrf.process_request(request)
+        response = _response(request, entry, hit=True)
+        response = self.xframe.process_response(request, response)
+        response = self.csrf.process_response(request, response)
+        record_page_view(request, response, entry.get("event"))
+        return response
 
 
 class _LocalPages:

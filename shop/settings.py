@@ -384,6 +384,9 @@ SHOP_IMAGE_MAX_BYTES = env.int("SHOP_IMAGE_MAX_BYTES", default=15 * 1024 * 1024)
 # see another process's invalidation. Change the namespace to drop every cached page (a release).
 SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 SHOP_PAGE_CACHE_NAMESPACE = env("SHOP_PAGE_CACHE_NAMESPACE", default="1")
+# Cache hits are answered right after the static files, before the session/auth/analytics layers.
+MIDDLEWARE.insert(MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+                  "catalog.pagecache.PageCacheMiddleware")
 SHOP_FACETS_CACHE_SECONDS = env.int("SHOP_FACETS_CACHE_SECONDS", default=600)  # listing filter choices
 # Whole request bodies above this are refused with 413 (shop.security.RequestSizeLimitMiddleware).
 SHOP_MAX_REQUEST_BYTES = env.int("SHOP_MAX_REQUEST_BYTES", default=SHOP_IMAGE_MAX_BYTES + 1024 * 1024)

@@ -1,12 +1,15 @@
 """Keyset pagination of listings and the page cache of category and product pages."""
+import json
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from analytics import events
 from catalog import pagecache, services
 from catalog.pagination import decode_cursor, encode_cursor
 from catalog.selectors import SORT_KEYS
@@ -130,6 +133,13 @@ def hoodie():
     return variant
 
 
+def buffered_events() -> list[dict]:
+    """The page-view events waiting in analytics' buffer, oldest first."""
+    if settings.REDIS_URL:
+        return [json.loads(item) for item in events._redis().lrange(events.BUFFER_KEY, 0, -1)]
+    return [json.loads(item) for item in events._local_buffer]
+
+
 def get(client, url):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
@@ -220,3 +230,46 @@ def test_pages_are_not_cached_when_turned_off(client, settings, hoodie):
     get(client, url)
     response, queries = get(client, url)
     assert pagecache.CACHE_HEADER not in response and queries > 0
+
+
+def test_a_hit_is_answered_before_the_view_with_the_same_headers_and_its_page_view(client, cached, hoodie):
+    """PageCacheMiddleware answers a hit above the session/auth/analytics layers: the shopper still
+    gets the security headers, the CSP, a request id, the CSRF and visitor cookies, and the page
+    view is recorded with the product, as for a rendered page."""
+    events.clear_buffer()
+    url = hoodie.product.get_absolute_url()
+    miss = Client().get(url)
+    with CaptureQueriesContext(connection) as queries:
+        hit = Client().get(url)
+    assert miss[pagecache.CACHE_HEADER] == "MISS" and hit[pagecache.CACHE_HEADER] == "HIT" and not queries
+    per_response = {"Set-Cookie", "X-Request-ID", pagecache.CACHE_HEADER, "Content-Length"}
+    assert set(hit.headers) - per_response == set(miss.headers) - per_response
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Vary"):
+        assert hit[header] == miss[header], header
+    assert not hit.templates and miss.templates  # no view ran for the hit
+    assert set(hit.cookies) == set(miss.cookies) == {"csrftoken", settings.ANALYTICS_VISITOR_COOKIE}
+
+    recorded = [event for event in buffered_events() if event["event_type"] == "product_viewed"]
+    assert [event["data"] for event in recorded] == [{"product_id": hoodie.product_id,
+                                                      "slug": hoodie.product.slug}] * 2
+    assert recorded[1]["session_id"] == hit.cookies[settings.ANALYTICS_VISITOR_COOKIE].value
+
+
+def test_a_returning_guest_keeps_their_visitor_id_and_csrf_cookie_on_a_hit(client, cached, hoodie):
+    url = "/c/men/hoodies/"
+    client.get(url)
+    first = client.get(url)  # the test client keeps the cookies the first page set
+    assert first[pagecache.CACHE_HEADER] == "HIT" and not first.cookies  # nothing new to set
+    visitor = client.cookies[settings.ANALYTICS_VISITOR_COOKIE].value
+    assert [event["session_id"] for event in buffered_events()][-2:] == [visitor, visitor]
+
+
+def test_other_pages_and_signed_in_shoppers_pass_through(client, cached, hoodie):
+    from accounts.tests.factories import UserFactory
+
+    url = hoodie.product.get_absolute_url()
+    Client().get(url)
+    client.force_login(UserFactory())
+    assert pagecache.CACHE_HEADER not in client.get(url)  # a session: rendered for this shopper
+    assert pagecache.CACHE_HEADER not in Client().get("/search/?q=hoodie")  # not a cached page
+    assert Client().get("/c/no-such-category/").status_code == 404
