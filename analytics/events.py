@@ -1,7 +1,10 @@
 """Recording shopper events without making a page wait for the event store.
 
-`record(...)` serialises the event and pushes it onto a buffer: a Redis list when REDIS_URL is set
-(one RPUSH, with a 0.5 s socket timeout), else a list in this process (the embedded laptop mode).
+`record(...)` serialises the event onto a list in this process. With REDIS_URL set, that list is a
+batch: `push_batch()` moves it onto the shared buffer, a Redis list (one RPUSH for the batch, with
+a 0.5 s socket timeout), when it holds ANALYTICS_BATCH_SIZE events or ANALYTICS_BATCH_SECONDS after
+its first event (a timer thread), and at exit. A page view so costs no Redis round trip of its own.
+Without Redis (the embedded laptop mode) the list is the buffer.
 `flush()` moves up to `max_events` buffered events into the `Event` table with one bulk insert; the
 beat runs it every few seconds (analytics.tasks.flush_events); without Redis (no beat) the end of a
 request runs it at most every ANALYTICS_FLUSH_SECONDS, after the response has gone out. A buffer that is down costs
@@ -10,6 +13,7 @@ page-view events only, and is logged: order events never pass through it
 """
 from __future__ import annotations
 
+import atexit
 import contextvars
 import json
 import logging
@@ -29,8 +33,9 @@ BUFFER_KEY = "analytics:events"
 # record deep inside a service (order_created) or in auth (user_login).
 current_visitor: contextvars.ContextVar[str] = contextvars.ContextVar("analytics_visitor", default="")
 
-_local_buffer: list[str] = []
+_local_buffer: list[str] = []  # the buffer without Redis; with Redis, the batch not pushed yet
 _local_lock = threading.Lock()
+_push_timer: threading.Timer | None = None
 _redis_client = None
 _last_flush = 0.0
 _redis_down_until = 0.0  # after a failure, skip Redis for a while rather than wait on it per request
@@ -50,8 +55,11 @@ def _uses_redis() -> bool:
     return bool(settings.REDIS_URL)
 
 
+_EVENT_TYPES = frozenset(Event.Type.values)
+
+
 def _payload(event_type: str, user_id, session_id: str, data: dict | None, at: datetime | None) -> dict:
-    if event_type not in Event.Type.values:
+    if event_type not in _EVENT_TYPES:
         raise ValueError(f"Unknown event type {event_type!r}.")
     return {"event_type": event_type, "timestamp": (at or timezone.now()).isoformat(),
             "user_id": user_id, "session_id": (session_id or current_visitor.get())[:64], "data": data or {}}
@@ -63,18 +71,47 @@ def record(event_type: str, *, user_id: int | None = None, session_id: str = "",
     raises ValueError for an unknown event type (a programming error). `session_id` defaults to
     the current request's visitor id; `at` to now."""
     message = json.dumps(_payload(event_type, user_id, session_id, data, at), separators=(",", ":"))
-    if not _uses_redis():
+    global _push_timer
+    with _local_lock:
+        _local_buffer.append(message)
+        if not _uses_redis():
+            return
+        full = len(_local_buffer) >= settings.ANALYTICS_BATCH_SIZE
+        if not full and _push_timer is None:
+            _push_timer = threading.Timer(settings.ANALYTICS_BATCH_SECONDS, push_batch)
+            _push_timer.daemon = True
+            _push_timer.start()
+    if full:
+        push_batch()
+
+
+def push_batch() -> int:
+    """With Redis: move this process's batch of recorded events onto the shared buffer (one RPUSH).
+    Returns how many moved. Never raises: with the buffer down the batch is dropped and logged
+    (page views only), and Redis is left alone for 30 s rather than waited on per request."""
+    global _push_timer, _redis_down_until
+    with _local_lock:
+        batch = _local_buffer[:]
+        _local_buffer.clear()
+        if _push_timer is not None:
+            _push_timer.cancel()
+            _push_timer = None
+    if not batch or not _uses_redis():
         with _local_lock:
-            _local_buffer.append(message)
-        return
-    global _redis_down_until
+            _local_buffer[:0] = batch
+        return 0
     if time.monotonic() < _redis_down_until:
-        return
+        return 0
     try:
-        _redis().rpush(BUFFER_KEY, message)
+        _redis().rpush(BUFFER_KEY, *batch)
     except Exception:  # noqa: BLE001 - the page must not fail or wait because analytics is down
         _redis_down_until = time.monotonic() + 30
-        logger.warning("analytics: event buffer unavailable for 30 s, %s event dropped", event_type, exc_info=True)
+        logger.warning("analytics: event buffer unavailable for 30 s, %d events dropped", len(batch), exc_info=True)
+        return 0
+    return len(batch)
+
+
+atexit.register(push_batch)
 
 
 def record_now(event_type: str, *, user_id: int | None = None, session_id: str = "", data: dict | None = None,
@@ -92,6 +129,7 @@ def _take(max_events: int) -> list[str]:
             taken = _local_buffer[:max_events]
             del _local_buffer[:max_events]
         return taken
+    push_batch()
     pipe = _redis().pipeline(transaction=True)
     pipe.lrange(BUFFER_KEY, 0, max_events - 1)
     pipe.ltrim(BUFFER_KEY, max_events, -1)
@@ -121,13 +159,17 @@ def pending() -> int:
     """How many events wait in the buffer."""
     if not _uses_redis():
         return len(_local_buffer)
-    return _redis().llen(BUFFER_KEY)
+    return _redis().llen(BUFFER_KEY) + len(_local_buffer)
 
 
 def clear_buffer() -> None:
-    """Drop everything buffered (tests)."""
+    """Drop everything buffered, and this process's batch (tests)."""
+    global _push_timer
     with _local_lock:
         _local_buffer.clear()
+        if _push_timer is not None:
+            _push_timer.cancel()
+            _push_timer = None
     if _uses_redis():
         _redis().delete(BUFFER_KEY)
 

@@ -276,17 +276,24 @@ class PageCacheMiddleware:
     def hit(self, request: HttpRequest) -> HttpResponse | None:
         """The cached response for `request`, or None (marking the request, so that the view
         does not look again)."""
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            return None
-        versions_of = PAGE_VERSIONS.get(match.view_name)
-        if versions_of is None:
-            return None
-        entry = _lookup(_page_key(request), [catalog_version_key(), *versions_of(match.kwargs)])
+        page_key = _page_key(request)
+        local = _local.get(page_key)
+        if local is not None and "match" in local:  # this process has served it: no need to resolve
+            match, keys = local["match"], local["keys"]
+        else:
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return None
+            versions_of = PAGE_VERSIONS.get(match.view_name)
+            if versions_of is None:
+                return None
+            keys = [catalog_version_key(), *versions_of(match.kwargs)]
+        entry = _lookup(page_key, keys)
         if entry is None:
             request.page_cache_missed = True
             return None
+        entry["match"], entry["keys"] = match, keys  # the process-local copy (_lookup kept it)
         from analytics.middleware import record_page_view
 
         request.resolver_match = match  # for the metrics' view label and the event

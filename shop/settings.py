@@ -169,6 +169,10 @@ CELERY_BEAT_SCHEDULE.update({
 MIDDLEWARE += ["analytics.middleware.EventMiddleware"]
 # Without Redis (no beat): buffered events are written at the end of a request at most this often.
 ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=5.0)  # seconds
+# With Redis: each process sends its recorded events to the shared buffer in batches of this many,
+# or this many seconds after the first (analytics.events.push_batch).
+ANALYTICS_BATCH_SIZE = env.int("ANALYTICS_BATCH_SIZE", default=50)
+ANALYTICS_BATCH_SECONDS = env.float("ANALYTICS_BATCH_SECONDS", default=1.0)  # seconds
 # The anonymous visitor id cookie (a year); it never changes what a page shows, so cached pages
 # (catalog.pagecache) are still served to visitors who carry it.
 ANALYTICS_VISITOR_COOKIE = "ishop_vid"

@@ -1,6 +1,7 @@
 """Shopper events: a visit through the real pages records each event type with the visitor's id,
 page views only buffer (no database write while the page is served), and order events are written
 with the order itself, so that a lost buffer cannot lose them."""
+import time
 from decimal import Decimal
 
 import pytest
@@ -136,3 +137,24 @@ def test_without_redis_the_end_of_a_request_flushes_when_due(client, tee, settin
     settings.ANALYTICS_FLUSH_SECONDS = 3600
     client.get(reverse("catalog:product", kwargs={"slug": tee.product.slug}))
     assert Event.objects.filter(event_type="product_viewed").count() == 1 and events.pending() == 1
+
+
+def test_page_views_reach_the_shared_buffer_in_batches(client, tee, settings):
+    """With Redis, a page view costs no round trip of its own: each process sends its events in
+    one RPUSH when ANALYTICS_BATCH_SIZE have gathered, or ANALYTICS_BATCH_SECONDS after the first."""
+    if not settings.REDIS_URL:
+        pytest.skip("the batch is for the Redis buffer")
+    shared = events._redis()
+    settings.ANALYTICS_BATCH_SIZE, settings.ANALYTICS_BATCH_SECONDS = 3, 0.5
+    url = reverse("catalog:product", kwargs={"slug": tee.product.slug})
+    client.get(url)
+    client.get(url)
+    assert events.pending() == 2 and shared.llen(events.BUFFER_KEY) == 0  # still this process's batch
+    client.get(url)
+    assert shared.llen(events.BUFFER_KEY) == 3  # the third filled the batch
+    client.get(url)
+    deadline = time.monotonic() + 5
+    while shared.llen(events.BUFFER_KEY) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert shared.llen(events.BUFFER_KEY) == 4  # the timer sent the fourth on its own
+    assert events.flush() == 4 and Event.objects.filter(event_type="product_viewed").count() == 4

@@ -136,6 +136,7 @@ def hoodie():
 def buffered_events() -> list[dict]:
     """The page-view events waiting in analytics' buffer, oldest first."""
     if settings.REDIS_URL:
+        events.push_batch()
         return [json.loads(item) for item in events._redis().lrange(events.BUFFER_KEY, 0, -1)]
     return [json.loads(item) for item in events._local_buffer]
 
