@@ -305,6 +305,26 @@ def product_detail(slug: str, *, include_hidden: bool = False) -> Product:
     )
 
 
+def product_page(slug: str) -> Product:
+    """A visible product for its storefront page, with what the page shows beside its fields:
+    `active_variants` (in size order), `gallery` (its images with their renditions),
+    `approved_reviews` (the latest 50 at most, featured first) and `category_ids` (catalog.tree
+    gives the breadcrumbs). Raises Product.DoesNotExist (also when no variant is active).
+    Queries: 5 plain ones (cheaper to build than one with prefetches and subqueries), plus one
+    for the renditions when it has images."""
+    product = Product.objects.filter(is_visible=True).get(slug=slug)
+    product.active_variants = list(Variant.objects.active().filter(product_id=product.pk).order_by("position", "pk"))
+    if not product.active_variants:  # Product.objects.visible() needs one
+        raise Product.DoesNotExist(f"No visible product {slug!r}")
+    product.gallery = list(ProductImage.objects.with_renditions().filter(product_id=product.pk)
+                           .order_by("position", "pk"))
+    product.approved_reviews = list(Review.objects.approved().filter(product_id=product.pk)
+                                    .order_by("-is_featured", "-created_at", "-pk")[:50])
+    product.category_ids = list(Product.categories.through.objects.filter(product_id=product.pk)
+                                .values_list("category_id", flat=True))
+    return product
+
+
 @dataclass(frozen=True)
 class VariantPicker:
     """A product's variants arranged for choosing: `sizes` and `colours` on offer (shop order), and

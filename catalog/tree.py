@@ -23,6 +23,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from . import listing_cache, pagecache
 from .models import Category
@@ -38,15 +40,19 @@ class CategoryTree:
     in display order (position, then name, as the database sorts names)."""
 
     by_path: dict[str, Category] = field(default_factory=dict)
+    by_id: dict[int, Category] = field(default_factory=dict)
     top_level: list[Category] = field(default_factory=list)
     children: dict[int, list[Category]] = field(default_factory=dict)
 
     @classmethod
     def build(cls) -> "CategoryTree":
-        """Read the whole tree (one query)."""
+        """Read the whole tree (one query). Each category's `deepest_rank` is its place in the
+        order deepest first, then by path (as the database sorts paths)."""
         tree = cls()
-        for category in Category.objects.order_by("position", "name", "pk"):
+        deepest_first = Window(RowNumber(), order_by=[F("depth").desc(), F("path").asc()])
+        for category in Category.objects.annotate(deepest_rank=deepest_first).order_by("position", "name", "pk"):
             tree.by_path[category.path] = category
+            tree.by_id[category.pk] = category
             if not category.is_visible:
                 continue
             if category.depth == 1:
@@ -60,9 +66,17 @@ class CategoryTree:
         category = self.by_path.get(path)
         return category if category is not None and category.is_visible else None
 
-    def breadcrumbs(self, category: Category) -> list[Category]:
-        """`category` and its ancestors, top first."""
-        return [self.by_path[path] for path in category.ancestor_paths() if path in self.by_path]
+    def breadcrumbs(self, category: Category | str) -> list[Category]:
+        """`category` (or the category at that path) and its ancestors, top first."""
+        parts = (category if isinstance(category, str) else category.path).split("/")
+        paths = ("/".join(parts[: i + 1]) for i in range(len(parts)))
+        return [self.by_path[path] for path in paths if path in self.by_path]
+
+    def deepest(self, category_ids) -> Category | None:
+        """The deepest of these categories (the first by path among equals), or None: the one a
+        product's breadcrumbs lead to."""
+        found = [self.by_id[pk] for pk in category_ids if pk in self.by_id]
+        return min(found, key=lambda category: category.deepest_rank, default=None)
 
     def subcategories(self, category: Category) -> list[Category]:
         """The visible children of `category`, in display order."""

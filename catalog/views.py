@@ -95,17 +95,17 @@ class ProductDetailView(DetailView):
 
     def get_object(self, queryset=None):
         try:
-            return selectors.product_detail(self.kwargs["slug"])
+            return selectors.product_page(self.kwargs["slug"])
         except Product.DoesNotExist:
             raise Http404("No such product") from None
 
     def get_context_data(self, **kwargs):
         product = self.object
-        variants = list(product.variants.all())
+        tree = request_tree(self.request)
+        deepest = tree.deepest(product.category_ids)
         return super().get_context_data(
-            variants=variants,
-            picker=selectors.variant_picker(variants),
-            breadcrumbs=request_tree(self.request).breadcrumbs(product.categories.all()[0])
-            if product.categories.all() else [],
+            variants=product.active_variants,
+            picker=selectors.variant_picker(product.active_variants),
+            breadcrumbs=tree.breadcrumbs(deepest) if deepest else [],
             **kwargs,
         )

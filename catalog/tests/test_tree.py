@@ -94,3 +94,17 @@ def test_a_tree_read_between_the_save_and_the_commit_is_not_kept():
         reader.join()
     assert seen == [["Men"]]  # the old row: the edit is not committed yet
     assert [c.name for c in category_tree().top_level] == ["Gents"]
+
+
+def test_product_breadcrumbs_lead_to_its_deepest_category(client, men_tops):
+    men, tops = men_tops
+    product = tops.products.get()
+    product.categories.add(men, CategoryFactory(name="Sale", slug="sale"))
+    page = client.get(product.get_absolute_url()).content.decode()
+    assert crumbs(page).count("</a>") == 3 and ">Men</a> / <a" in crumbs(page) and ">Tops</a>" in crumbs(page)
+
+
+def test_a_product_without_an_active_variant_has_no_page(client, men_tops):
+    product = men_tops[1].products.get()
+    product.variants.update(is_active=False)
+    assert client.get(product.get_absolute_url()).status_code == 404
