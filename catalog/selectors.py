@@ -37,7 +37,7 @@ def size_sort_key(size: str) -> tuple:
 def top_level_categories() -> list[Category]:
     """Visible categories at the top of the tree, in their display order (catalog.tree: no query
     while the tree is unchanged)."""
-    return category_tree().top_level
+    return list(category_tree().top_level)
 
 
 def primary_image_subquery(product_field: str = "pk") -> Subquery:
