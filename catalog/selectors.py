@@ -236,7 +236,8 @@ def first_images(product_ids: list[int]) -> list[ProductImage]:
     images = list(firsts.values())
     ready = [image for image in images if image.is_ready]
     if ready:
-        prefetch_related_objects(ready, Prefetch("renditions", queryset=Rendition.objects.order_by("format", "width")))
+        renditions = Rendition.objects.order_by("format", "width").only("image_id", "format", "width", "file")
+        prefetch_related_objects(ready, Prefetch("renditions", queryset=renditions))
     return images
 
 
