@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.functional import cached_property
 
 
 class Category(models.Model):
@@ -332,8 +333,10 @@ class Rendition(models.Model):
     def __str__(self) -> str:
         return f"{self.width}w {self.format} of image {self.image_id}"
 
-    @property
+    @cached_property
     def url(self) -> str:
+        """The file's public URL, worked out once per row: a card's picture asks for it up to
+        three times (WebP and JPEG srcsets, the img src) and the storage's url() is not free."""
         return self.file.url
 
     @property

@@ -15,6 +15,7 @@ that does not decode (edited by hand, or from another sort) is ignored: the firs
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -60,6 +61,7 @@ class KeysetPage:
     is_first: bool = True
     is_last: bool = True
     count_capped: bool = field(default=False)
+    rows: dict = field(default_factory=dict, repr=False)  # keyset_page(fields=...): {pk: {name: value}}
 
     @property
     def has_other_pages(self) -> bool:
@@ -153,12 +155,14 @@ def key_values(item: Any, keys: list[Key]) -> list[Any]:
 
 
 def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = "", before: str = "",
-                last: bool = False) -> tuple[list[int], KeysetPage]:
+                last: bool = False, fields: Sequence[str] = ()) -> tuple[list[int], KeysetPage]:
     """Pick one page of `queryset` in the order `keys` (whose last key must be unique, e.g. pk).
 
     Returns the page's primary keys in display order (the caller loads what it shows for just
-    these) and a KeysetPage whose `items` is that list of primary keys until replaced. Queries:
-    one for the keys of the page (size + 1 rows) and one capped count.
+    these) and a KeysetPage whose `items` is that list of primary keys until replaced. `fields`
+    (plain columns of the rows, e.g. "name") are read in the same query and given in
+    `page.rows`: {primary key: {field or key name: value}}. Queries: one for the keys of the page
+    (size + 1 rows) and one capped count.
     """
     if queryset.query.is_empty():  # .none(): nothing to seek in (and maybe not the sort's annotations)
         return [], KeysetPage(items=[], count=0)
@@ -170,13 +174,19 @@ def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = 
         ordered = seek(ordered, keys, after_values)
     elif before_values is not None:
         ordered = seek(ordered, keys, before_values, reverse=True)
-    rows = list(ordered.values_list(*[key.name for key in keys])[: size + 1])
+    names = [key.name for key in keys]
+    extra = [name for name in fields if name not in names]
+    rows = list(ordered.values_list(*names, *extra)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if reverse:
         rows.reverse()
+    columns = [*names, *extra]
+    found = {row[len(keys) - 1]: dict(zip(columns, row)) for row in rows} if fields else {}
+    rows = [row[: len(keys)] for row in rows] if extra else rows
     count = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
-    page = KeysetPage(items=[row[-1] for row in rows], count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP)
+    page = KeysetPage(items=[row[-1] for row in rows], count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP,
+                      rows=found)
     if reverse:
         page.is_first, page.is_last = not more, before_values is None
     else:

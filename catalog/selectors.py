@@ -7,14 +7,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.urls import reverse
 from django.db import connection
 from django.db.models import (
     Case, CharField, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, Least
 
 from .models import Category, Product, ProductImage, Rendition, Review, Variant
 from .pagination import Key, KeysetPage, keyset_page
+from .tree import category_tree
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +35,9 @@ def size_sort_key(size: str) -> tuple:
 
 
 def top_level_categories() -> list[Category]:
-    """Visible categories at the top of the tree, in their display order (one query)."""
-    return list(Category.objects.filter(depth=1, is_visible=True).order_by("position", "name"))
+    """Visible categories at the top of the tree, in their display order (catalog.tree: no query
+    while the tree is unchanged)."""
+    return list(category_tree().top_level)
 
 
 def primary_image_subquery(product_field: str = "pk") -> Subquery:
@@ -137,16 +141,117 @@ def sort_keys(sort: str) -> list[Key]:
     return SORT_KEYS.get(sort, SORT_KEYS[DEFAULT_SORT])
 
 
+@dataclass(slots=True)
+class ProductCard:
+    """One product as a listing card shows it: plain values, cheaper to load and render than a
+    Product with annotations. Prices are Decimals in settings.SHOP_CURRENCY (None when the product
+    has no active variant left); `stock_total` is units across active variants; `variant_ids` the
+    active variants' ids as "12,13" (the live stock script subscribes to them); `image` its first
+    ProductImage, renditions prefetched, or None."""
+
+    pk: int
+    name: str
+    url: str
+    rating_average: Decimal | None
+    rating_count: int
+    price_from: Decimal | None = None
+    regular_price_from: Decimal | None = None
+    stock_total: int = 0
+    variant_ids: str = ""
+    image: ProductImage | None = None
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+    @property
+    def on_sale(self) -> bool:
+        """An active variant sells below the lowest regular price."""
+        return self.price_from is not None and self.price_from < self.regular_price_from
+
+
+CARD_FIELDS = ("name", "slug", "rating_average", "rating_count")  # what load_cards needs of each product
+
+
+def load_cards(rows: list[dict]) -> list[ProductCard]:
+    """Cards for products given as rows ({"pk", *CARD_FIELDS}, in display order). Queries: one for
+    the products' active variants (prices and stock are summed here, not in SQL), one for their
+    first images, and one for those images' renditions when any is ready; none for an empty list.
+    The first two are fixed SQL run on a cursor: building them with the ORM cost several times
+    what running them does, on every listing page."""
+    if not rows:
+        return []
+    ids = [row["pk"] for row in rows]
+    product_url = reverse("catalog:product", kwargs={"slug": "-"})[:-2]  # slugs need no quoting
+    cards = {row["pk"]: ProductCard(pk=row["pk"], name=row["name"], url=f"{product_url}{row['slug']}/",
+                                    rating_average=row["rating_average"], rating_count=row["rating_count"])
+             for row in rows}
+    variants: dict[int, list[tuple]] = {}
+    for product_id, *variant in _fetch(
+            f"SELECT product_id, id, price, sale_price, stock FROM {Variant._meta.db_table}"
+            " WHERE is_active AND product_id IN ({ids}) ORDER BY product_id, position, id", ids):
+        variants.setdefault(product_id, []).append(variant)
+    for product_id, found in variants.items():
+        card = cards[product_id]
+        prices = [(_money(price), None if sale is None else _money(sale)) for _, price, sale, _ in found]
+        card.price_from = min(price if sale is None or sale >= price else sale for price, sale in prices)
+        card.regular_price_from = min(price for price, _ in prices)
+        card.stock_total = sum(stock for *_, stock in found)
+        card.variant_ids = ",".join(str(pk) for pk, *_ in found)
+    for image in first_images(ids):
+        cards[image.product_id].image = image
+    return [cards[pk] for pk in ids]
+
+
+CENT = Decimal("0.01")
+
+
+def _money(value) -> Decimal:
+    """A price column read on a cursor as a Decimal (SQLite gives a float or an int)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(CENT)
+
+
+def _fetch(sql: str, ids: list[int]) -> list[tuple]:
+    """Rows of `sql` whose "{ids}" is filled with one placeholder per id (PostgreSQL and SQLite)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), ids)
+        return cursor.fetchall()
+
+
+CARD_IMAGE_FIELDS = ("id", "product_id", "image", "width", "height", "alt_text", "position", "status", "lqip",
+                     "dominant_colour")  # what {% picture %} reads of a card's image
+
+
+def first_images(product_ids: list[int]) -> list[ProductImage]:
+    """The first image (in display order) of each of these products that has one (only the
+    columns {% picture %} reads), with the renditions of the ready ones prefetched. One query,
+    plus one when any image is ready."""
+    firsts: dict[int, ProductImage] = {}
+    columns = [field.attname for field in ProductImage._meta.concrete_fields if field.attname in CARD_IMAGE_FIELDS]
+    first_only = "DISTINCT ON (product_id) " if connection.vendor == "postgresql" else ""  # else: first kept below
+    product_id = columns.index("product_id")
+    for row in _fetch(f"SELECT {first_only}{', '.join(columns)} FROM {ProductImage._meta.db_table}"
+                      " WHERE product_id IN ({ids}) ORDER BY product_id, position, id", product_ids):
+        if row[product_id] not in firsts:
+            firsts[row[product_id]] = ProductImage.from_db(connection.alias, columns, row)
+    images = list(firsts.values())
+    ready = [image for image in images if image.is_ready]
+    if ready:
+        renditions = Rendition.objects.order_by("format", "width").only("image_id", "format", "width", "file")
+        prefetch_related_objects(ready, Prefetch("renditions", queryset=renditions))
+    return images
+
+
 def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, after: str = "", before: str = "",
                        last: bool = False) -> KeysetPage:
-    """One keyset page (catalog.pagination) of a filtered, sorted listing, as product cards.
+    """One keyset page (catalog.pagination) of a filtered, sorted listing, as ProductCards.
 
-    Two steps, so that the cost does not grow with the listing: the page's primary keys are picked
-    from `queryset` alone (an index scan from the cursor), then only those products are loaded with
-    product_cards' annotations. Queries: 2 (keys, capped count) + product_cards' (4)."""
-    ids, page = keyset_page(queryset, sort_keys(sort), size=size, after=after, before=before, last=last)
-    cards = {product.pk: product for product in product_cards(Product.objects.filter(pk__in=ids))} if ids else {}
-    page.items = [cards[pk] for pk in ids if pk in cards]
+    Two steps, so that the cost does not grow with the listing: the page's rows (primary keys and
+    the cards' plain columns) are picked from `queryset` alone (an index scan from the cursor),
+    then only those products' variants and images are loaded. Queries: 2 (rows, capped count) +
+    load_cards' (2, or 3 when a card has a ready image)."""
+    ids, page = keyset_page(queryset, sort_keys(sort), size=size, after=after, before=before, last=last,
+                            fields=CARD_FIELDS)
+    page.items = load_cards([page.rows[pk] for pk in ids])
     return page
 
 
@@ -160,7 +265,8 @@ class Facets:
 
 def facets_for(products: QuerySet[Product]) -> Facets:
     """The sizes and colours of the active variants of `products` (two queries)."""
-    variants = Variant.objects.filter(is_active=True, product__in=products.values("pk"))
+    # No ordering: Variant's default one would add its columns to the DISTINCT and read every row.
+    variants = Variant.objects.filter(is_active=True, product__in=products.values("pk")).order_by()
     sizes = set(variants.exclude(size="").values_list("size", flat=True).distinct())
     colours = set(variants.exclude(colour="").values_list("colour", flat=True).distinct())
     return Facets(sizes=sorted(sizes, key=size_sort_key), colours=sorted(colours))
@@ -191,19 +297,19 @@ def cached_facets(products: QuerySet[Product], key: str | None) -> Facets:
 
 
 def breadcrumbs(category: Category) -> list[Category]:
-    """The category and its ancestors, top first (one query)."""
-    found = {c.path: c for c in Category.objects.filter(path__in=category.ancestor_paths())}
-    return [found[path] for path in category.ancestor_paths() if path in found]
+    """The category and its ancestors, top first (catalog.tree: no query while the tree is
+    unchanged)."""
+    return category_tree().breadcrumbs(category)
 
 
-def new_arrivals(limit: int = 8) -> QuerySet[Product]:
-    """The most recently added visible products, as cards."""
-    return product_cards(Product.objects.visible()).order_by("-created_at", "-pk")[:limit]
+def new_arrivals(limit: int = 8) -> list[ProductCard]:
+    """The most recently added visible products, as cards (load_cards)."""
+    return load_cards(list(Product.objects.visible().order_by("-created_at", "-pk").values("pk", *CARD_FIELDS)[:limit]))
 
 
-def products_on_sale(limit: int = 8) -> QuerySet[Product]:
-    """Visible products with a variant on sale, as cards."""
-    return product_cards(Product.objects.visible().on_sale()).order_by("name", "pk")[:limit]
+def products_on_sale(limit: int = 8) -> list[ProductCard]:
+    """Visible products with a variant on sale, as cards (load_cards)."""
+    return load_cards(list(Product.objects.visible().on_sale().order_by("name", "pk").values("pk", *CARD_FIELDS)[:limit]))
 
 
 def product_detail(slug: str, *, include_hidden: bool = False) -> Product:
@@ -221,6 +327,26 @@ def product_detail(slug: str, *, include_hidden: bool = False) -> Product:
         )
         .get(slug=slug)
     )
+
+
+def product_page(slug: str) -> Product:
+    """A visible product for its storefront page, with what the page shows beside its fields:
+    `active_variants` (in size order), `gallery` (its images with their renditions),
+    `approved_reviews` (the latest 50 at most, featured first) and `category_ids` (catalog.tree
+    gives the breadcrumbs). Raises Product.DoesNotExist (also when no variant is active).
+    Queries: 5 plain ones (cheaper to build than one with prefetches and subqueries), plus one
+    for the renditions when it has images."""
+    product = Product.objects.filter(is_visible=True).get(slug=slug)
+    product.active_variants = list(Variant.objects.active().filter(product_id=product.pk).order_by("position", "pk"))
+    if not product.active_variants:  # Product.objects.visible() needs one
+        raise Product.DoesNotExist(f"No visible product {slug!r}")
+    product.gallery = list(ProductImage.objects.with_renditions().filter(product_id=product.pk)
+                           .order_by("position", "pk"))
+    product.approved_reviews = list(Review.objects.approved().filter(product_id=product.pk)
+                                    .order_by("-is_featured", "-created_at", "-pk")[:50])
+    product.category_ids = list(Product.categories.through.objects.filter(product_id=product.pk)
+                                .values_list("category_id", flat=True))
+    return product
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,13 @@
 Category and product pages go through the page cache (catalog.pagecache)."""
 from django.conf import settings
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, TemplateView
 
 from . import pagecache, selectors
 from .filters import ProductFilter
-from .models import Category, Product
+from .models import Product
 from .search import search_products
+from .tree import request_tree
 
 
 class ProductListingView(TemplateView):
@@ -46,7 +46,9 @@ class CategoryView(ProductListingView):
                                lambda: super(CategoryView, self).get(request, *args, **kwargs))
 
     def base_queryset(self):
-        self.category = get_object_or_404(Category, path=self.kwargs["path"], is_visible=True)
+        self.category = request_tree(self.request).visible(self.kwargs["path"])
+        if self.category is None:
+            raise Http404("No such category")
         return super().base_queryset().in_category(self.category)
 
     def facets_cache_key(self) -> str:
@@ -56,8 +58,8 @@ class CategoryView(ProductListingView):
         context = super().get_context_data(**kwargs)  # sets self.category
         context.update(
             category=self.category,
-            breadcrumbs=selectors.breadcrumbs(self.category),
-            subcategories=self.category.children.filter(is_visible=True).order_by("position", "name"),
+            breadcrumbs=request_tree(self.request).breadcrumbs(self.category),
+            subcategories=request_tree(self.request).subcategories(self.category),
         )
         return context
 
@@ -93,16 +95,17 @@ class ProductDetailView(DetailView):
 
     def get_object(self, queryset=None):
         try:
-            return selectors.product_detail(self.kwargs["slug"])
+            return selectors.product_page(self.kwargs["slug"])
         except Product.DoesNotExist:
             raise Http404("No such product") from None
 
     def get_context_data(self, **kwargs):
         product = self.object
-        variants = list(product.variants.all())
+        tree = request_tree(self.request)
+        deepest = tree.deepest(product.category_ids)
         return super().get_context_data(
-            variants=variants,
-            picker=selectors.variant_picker(variants),
-            breadcrumbs=selectors.breadcrumbs(product.categories.all()[0]) if product.categories.all() else [],
+            variants=product.active_variants,
+            picker=selectors.variant_picker(product.active_variants),
+            breadcrumbs=tree.breadcrumbs(deepest) if deepest else [],
             **kwargs,
         )
