@@ -90,7 +90,7 @@ _held: tuple[tuple, float, CategoryTree] | None = None  # (versions, expires at,
 def _versions() -> tuple | None:
     """The versions a snapshot is valid for, in one cache round trip; None when the cache is down."""
     keys = [listing_cache.VERSION_KEY, pagecache.catalog_version_key()]
-    found = cache.get_many(keys)
+    found = pagecache.get_many(keys)
     if len(found) < len(keys):  # first use, evicted, a new page-cache namespace, or the cache is down
         listing_cache.current_version()
         cache.add(keys[1], uuid.uuid4().hex[:16], timeout=None)  # as catalog.pagecache makes its versions
