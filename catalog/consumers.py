@@ -15,6 +15,7 @@ import json
 import time
 
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import fanout, realtime
@@ -141,13 +142,16 @@ class InventoryConsumer(StreamConsumer):
 
 
 class StaffConsumer(StreamConsumer):
-    """/ws/staff/: logged-in staff only (others are closed with 4403); new orders and low stock."""
+    """/ws/staff/: the live feed of the /staff/ dashboard (new orders and low stock), for the staff
+    who may see that dashboard (`accounts.view_dashboard`, the Analysts role); others are closed
+    with 4403."""
 
     stream = "staff"
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_staff:
+        if (user is None or not user.is_authenticated or not user.is_staff
+                or not await database_sync_to_async(user.has_perm)("accounts.view_dashboard")):
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return

@@ -38,7 +38,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import AnalystFactory, UserFactory
 from catalog import consumers
 from catalog.models import Variant
 from catalog.services import set_stock
@@ -280,7 +280,8 @@ def variant():
 
 @pytest.fixture
 def staff_user():
-    return UserFactory(is_staff=True)
+    """Staff who may see the /staff/ dashboard, and so its live feed."""
+    return AnalystFactory()
 
 
 @pytest.fixture
@@ -387,6 +388,11 @@ async def test_staff_stream_refuses_anonymous_and_customers(layer, customer):
     logged_in_customer = communicator(STAFF, cookie=await db(session_cookie, customer))
     assert await close_code(logged_in_customer) == 4403
     await settle_then_disconnect(logged_in_customer)
+
+    # Staff without the dashboard permission get a 403 on /staff/, and no feed either.
+    other_staff = communicator(STAFF, cookie=await db(session_cookie, await db(UserFactory, is_staff=True)))
+    assert await close_code(other_staff) == 4403
+    await settle_then_disconnect(other_staff)
 
 
 @async_test
