@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -171,8 +172,8 @@ def _wishlist_target(product_id: int, variant_id: int | None) -> tuple[Product, 
 
 def add_to_wishlist(*, user, session: SessionBase, product_id: int, variant_id: int | None = None) -> bool:
     """Keep a product (optionally one variant) on the shopper's wishlist: the customer's in the
-    database, a guest's in the session. Adding it again changes nothing. A sold-out variant is
-    watched: its restock sends an email. Returns True when it was added now.
+    database, a guest's in the session. Adding it again changes nothing. A sold-out variant (or a
+    product with no variant in stock, when none was chosen) is watched: its restock sends an email. Returns True when it was added now.
     Raises AccountError for a hidden or unknown product or variant."""
     product, variant = _wishlist_target(product_id, variant_id)
     if not user.is_authenticated:
@@ -184,8 +185,9 @@ def add_to_wishlist(*, user, session: SessionBase, product_id: int, variant_id: 
         return True
     try:
         with transaction.atomic():
-            WishlistItem.objects.create(user=user, product=product, variant=variant,
-                                        awaiting_restock=variant is not None and not variant.in_stock)
+            sold_out = (not variant.in_stock if variant is not None
+                        else not product.variants.filter(is_active=True, stock__gt=0).exists())
+            WishlistItem.objects.create(user=user, product=product, variant=variant, awaiting_restock=sold_out)
     except IntegrityError:
         return False
     return True
@@ -239,22 +241,32 @@ def wishlist_product_ids(*, user, session: SessionBase) -> set[int]:
 
 # --- Back in stock -----------------------------------------------------------------------------
 
+def _buyable() -> Q:
+    """Wishlist items whose variant, or for an item without a variant any active variant of its
+    product, has stock."""
+    in_stock = Variant.objects.filter(product=OuterRef("product_id"), is_active=True, stock__gt=0)
+    return (Q(variant__isnull=False, variant__stock__gt=0, variant__is_active=True)
+            | (Q(variant__isnull=True) & Exists(in_stock)))
+
+
 def watch_stock(*, variant_ids: Iterable[int]) -> int:
     """React to a stock change of these variants (after commit, from catalog's `stock_changed`):
-    wishlist items of sold-out variants start waiting, and those whose variant is back in stock
-    get one email each (a Celery task) and stop waiting. Returns the emails sent.
+    wishlist items that can no longer be bought start waiting, and those that can again get one
+    email each (a Celery task) and stop waiting. An item is for one variant, or for the whole
+    product (no variant chosen): that one waits while none of the product's active variants has
+    stock. Returns the emails sent.
 
-    Safe to call for any variants: without wishlist items it runs two cheap queries and sends nothing.
+    Safe to call for any variants: without wishlist items it runs cheap queries and sends nothing.
     """
     ids = list(variant_ids)
-    WishlistItem.objects.filter(variant_id__in=ids, awaiting_restock=False).exclude(
-        variant__stock__gt=0, variant__is_active=True).update(awaiting_restock=True)
+    products = Variant.objects.filter(pk__in=ids).values("product_id")
+    watched = WishlistItem.objects.filter(Q(variant_id__in=ids) | Q(variant__isnull=True, product_id__in=products))
+    watched.filter(awaiting_restock=False).exclude(_buyable()).update(awaiting_restock=True)
     from . import tasks
 
     with transaction.atomic():
-        restocked = list(WishlistItem.objects.select_for_update(skip_locked=True).filter(
-            variant_id__in=ids, awaiting_restock=True, variant__stock__gt=0, variant__is_active=True,
-            product__is_visible=True).values_list("pk", flat=True))
+        restocked = list(watched.select_for_update(skip_locked=True, of=("self",)).filter(
+            _buyable(), awaiting_restock=True, product__is_visible=True).values_list("pk", flat=True))
         if restocked:
             WishlistItem.objects.filter(pk__in=restocked).update(awaiting_restock=False,
                                                                  restock_notified_at=timezone.now())

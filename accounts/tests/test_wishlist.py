@@ -1,6 +1,6 @@
 """Wishlist through the client: add from the product page, remove, move to the cart; a guest's
 list lives in the session and merges at login; a wishlisted variant coming back in stock sends
-one email (a Celery task), whichever path restocks it."""
+one email (a Celery task), whichever path restocks it; so does a product wished without a size."""
 from decimal import Decimal
 
 import pytest
@@ -138,3 +138,31 @@ def test_concurrent_restocks_email_each_customer_once():
     assert Variant.objects.get(pk=variant.pk).stock == 8
     assert sorted(m.to[0] for m in mail.outbox) == sorted(user.email for user in users)
     assert not WishlistItem.objects.filter(awaiting_restock=True).exists()
+
+
+def test_a_product_wished_without_a_size_emails_when_any_size_is_back(client, tee, django_capture_on_commit_callbacks):
+    """No size chosen: the item waits while every size is sold out, and the first size back in
+    stock sends the one email."""
+    ann = UserFactory(email="ann@example.com")
+    client.force_login(ann)
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog.set_stock(variant=tee["M"], stock=0)  # now every size is sold out
+    client.post(reverse("wishlist_add"), {"product": tee["M"].product_id}, follow=True)
+    item = WishlistItem.objects.get(user=ann)
+    assert item.variant is None and item.awaiting_restock
+
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog.set_stock(variant=tee["S"], stock=1)
+        catalog.set_stock(variant=tee["M"], stock=2)  # a second size back: no second email
+    assert [m.to[0] for m in mail.outbox] == ["ann@example.com"]
+    assert mail.outbox[0].subject == "Back in stock: Tiberius Tee" and "(" not in mail.outbox[0].body.split("\n")[0]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog.set_stock(variant=tee["S"], stock=0)  # one size left: still buyable, no waiting
+    assert not WishlistItem.objects.get(user=ann).awaiting_restock
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog.set_stock(variant=tee["M"], stock=0)  # the last size sold out: waiting again
+    assert WishlistItem.objects.get(user=ann).awaiting_restock and mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog.set_stock(variant=tee["M"], stock=5)
+    assert [m.to[0] for m in mail.outbox] == ["ann@example.com"]
