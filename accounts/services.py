@@ -186,7 +186,7 @@ def add_to_wishlist(*, user, session: SessionBase, product_id: int, variant_id: 
     try:
         with transaction.atomic():
             sold_out = (not variant.in_stock if variant is not None
-                        else not product.variants.filter(is_active=True, stock__gt=0).exists())
+                        else not Variant.objects.in_stock().filter(product=product).exists())
             WishlistItem.objects.create(user=user, product=product, variant=variant, awaiting_restock=sold_out)
     except IntegrityError:
         return False
@@ -244,9 +244,8 @@ def wishlist_product_ids(*, user, session: SessionBase) -> set[int]:
 def _buyable() -> Q:
     """Wishlist items whose variant, or for an item without a variant any active variant of its
     product, has stock."""
-    in_stock = Variant.objects.filter(product=OuterRef("product_id"), is_active=True, stock__gt=0)
-    return (Q(variant__isnull=False, variant__stock__gt=0, variant__is_active=True)
-            | (Q(variant__isnull=True) & Exists(in_stock)))
+    return (Exists(Variant.objects.in_stock().filter(pk=OuterRef("variant_id")))
+            | (Q(variant__isnull=True) & Exists(Variant.objects.in_stock().filter(product=OuterRef("product_id")))))
 
 
 def watch_stock(*, variant_ids: Iterable[int]) -> int:
@@ -265,7 +264,7 @@ def watch_stock(*, variant_ids: Iterable[int]) -> int:
     from . import tasks
 
     with transaction.atomic():
-        restocked = list(watched.select_for_update(skip_locked=True, of=("self",)).filter(
+        restocked = list(watched.select_for_update(skip_locked=True).filter(
             _buyable(), awaiting_restock=True, product__is_visible=True).values_list("pk", flat=True))
         if restocked:
             WishlistItem.objects.filter(pk__in=restocked).update(awaiting_restock=False,

@@ -217,18 +217,14 @@ def _lookup(page_key: str, keys: list[str]) -> dict | None:
     return None
 
 
-def serve(request: HttpRequest, version_keys: list[str], render: Callable[[], HttpResponse]) -> HttpResponse:
-    """The page for `request` from the cache when it is there at the current versions of
-    `version_keys` (plus the catalogue's); otherwise `render()` it and store it. (Behind
-    PageCacheMiddleware, a hit never gets here: this renders and stores the miss.)"""
-    if not cacheable_request(request):
+def serve(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpResponse:
+    """`render()` the page for `request` and store it at the current versions of its keys
+    (PAGE_VERSIONS, by the URL's name). Hits never get here: PageCacheMiddleware answers them."""
+    match = request.resolver_match
+    if not cacheable_request(request) or match is None or match.view_name not in PAGE_VERSIONS:
         return render()
-    keys = [catalog_version_key(), *version_keys]
+    keys = [catalog_version_key(), *PAGE_VERSIONS[match.view_name](match.kwargs)]
     page_key = _page_key(request)
-    if not getattr(request, "page_cache_missed", False):
-        entry = _lookup(page_key, keys)
-        if entry is not None:
-            return _response(request, entry, hit=True)
     versions = _current_versions(keys)
     if versions is None:
         return render()
@@ -274,8 +270,7 @@ class PageCacheMiddleware:
         return self.get_response(request) if response is None else response
 
     def hit(self, request: HttpRequest) -> HttpResponse | None:
-        """The cached response for `request`, or None (marking the request, so that the view
-        does not look again)."""
+        """The cached response for `request`, or None."""
         page_key = _page_key(request)
         local = _local.get(page_key)
         if local is not None and "match" in local:  # this process has served it: no need to resolve
@@ -291,7 +286,6 @@ class PageCacheMiddleware:
             keys = [catalog_version_key(), *versions_of(match.kwargs)]
         entry = _lookup(page_key, keys)
         if entry is None:
-            request.page_cache_missed = True
             return None
         entry["match"], entry["keys"] = match, keys  # the process-local copy (_lookup kept it)
         from analytics.middleware import record_page_view

@@ -41,9 +41,7 @@ class CategoryView(ProductListingView):
     """/c/<path>/: products in a category and everything below it, with breadcrumbs."""
 
     def get(self, request, *args, **kwargs):
-        path = self.kwargs["path"]
-        return pagecache.serve(request, [pagecache.category_version_key(path)],
-                               lambda: super(CategoryView, self).get(request, *args, **kwargs))
+        return pagecache.serve(request, lambda: super(CategoryView, self).get(request, *args, **kwargs))
 
     def base_queryset(self):
         self.category = request_tree(self.request).visible(self.kwargs["path"])
@@ -90,8 +88,7 @@ class ProductDetailView(DetailView):
     context_object_name = "product"
 
     def get(self, request, *args, **kwargs):
-        return pagecache.serve(request, [pagecache.product_version_key(self.kwargs["slug"])],
-                               lambda: super(ProductDetailView, self).get(request, *args, **kwargs))
+        return pagecache.serve(request, lambda: super(ProductDetailView, self).get(request, *args, **kwargs))
 
     def get_object(self, queryset=None):
         try:
