@@ -5,6 +5,7 @@ under $50" finds products that have one variant matching all four, not four diff
 """
 import django_filters
 from django import forms
+from django.utils.functional import cached_property
 
 from .selectors import DEFAULT_SORT, RELEVANCE, SORTS, Facets, matching_variant_exists, sort_products
 
@@ -22,6 +23,8 @@ class ProductFilter(django_filters.FilterSet):
     in_stock = django_filters.BooleanFilter(method="_noop", widget=forms.CheckboxInput, label="In stock only")
     sort = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _) in SORTS.items()], method="_noop", empty_label=None, label="Sort by")
+
+    COUNTED = ("size", "colour", "min_price", "max_price", "in_stock")  # the parameters that change what is counted
 
     def __init__(self, data=None, queryset=None, *, facets: Facets | None = None,
                  default_sort: str = DEFAULT_SORT, **kwargs):
@@ -57,8 +60,22 @@ class ProductFilter(django_filters.FilterSet):
         sort = data.get("sort") or self.default_sort
         return queryset if sort == RELEVANCE else sort_products(queryset, sort)
 
+    @cached_property
+    def shown(self) -> dict:
+        """The shopper's choices as the filter form shows them back (templates/catalog/_filters.html
+        writes the form's HTML itself: Django's widget templates cost more than the whole product
+        grid). {"sort": str, "size"/"colour": set of str, "min_price"/"max_price": the text as
+        typed, "in_stock": bool, "invalid": names of the fields whose value was refused}."""
+        form = self.form
+        form.is_valid()  # cleans once; cleaned_data then holds the fields that were valid
+        data, cleaned = form.data, form.cleaned_data
+        return {"sort": cleaned.get("sort") or self.default_sort,
+                "size": set(cleaned.get("size") or ()), "colour": set(cleaned.get("colour") or ()),
+                "min_price": data.get("min_price", ""), "max_price": data.get("max_price", ""),
+                "in_stock": bool(cleaned.get("in_stock")), "invalid": set(form.errors)}
+
     @property
     def active_filter_count(self) -> int:
         data = self.form.cleaned_data if self.form.is_valid() else {}
-        return sum(1 for key in ("size", "colour", "min_price", "max_price", "in_stock")
+        return sum(1 for key in self.COUNTED
                    if data.get(key) not in (None, "", [], False))

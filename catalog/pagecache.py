@@ -71,8 +71,8 @@ def product_version_key(slug: str) -> str:
 
 
 def catalog_facets_prefix() -> str:
-    """Key prefix for cached listing facets (catalog.selectors.cached_facets). They expire after
-    SHOP_FACETS_CACHE_SECONDS, or at once when SHOP_PAGE_CACHE_NAMESPACE changes."""
+    """Key prefix for cached listing facets and counts (catalog.selectors.ListingFacts). They
+    expire after SHOP_FACETS_CACHE_SECONDS, or at once when SHOP_PAGE_CACHE_NAMESPACE changes."""
     return f"{_ns()}:facets"
 
 
@@ -158,8 +158,10 @@ def get_many(keys: list[str]) -> dict:
     return guard("get_many", {}, mget) if guard else mget()
 
 
-def _current_versions(keys: list[str]) -> list[str] | None:
-    """Current values of the version keys, creating missing ones; None if the cache is down."""
+def current_versions(keys: list[str]) -> list[str] | None:
+    """Current values of the version keys, creating missing ones; None if the cache is down.
+    (Several cache round trips: read the versions with get_many first, and call this only for
+    missing ones.)"""
     try:
         found = cache.get_many(keys)
         missing = {key: _new_version() for key in keys if key not in found}
@@ -187,6 +189,13 @@ PAGE_VERSIONS: dict[str, Callable[[dict], list[str]]] = {
     "catalog:category": lambda kwargs: [category_version_key(kwargs["path"])],
     "catalog:product": lambda kwargs: [product_version_key(kwargs["slug"])],
 }
+
+
+def page_version_keys(view_name: str, kwargs: dict) -> list[str]:
+    """The version keys of the page of URL `view_name` with `kwargs` (a PAGE_VERSIONS page): the
+    catalogue's and the page's own. Data cached for that page under them (catalog.selectors.
+    ListingFacts) is as fresh as the page."""
+    return [catalog_version_key(), *PAGE_VERSIONS[view_name](kwargs)]
 
 
 def _page_key(request: HttpRequest) -> str:
@@ -223,9 +232,9 @@ def serve(request: HttpRequest, render: Callable[[], HttpResponse]) -> HttpRespo
     match = request.resolver_match
     if not cacheable_request(request) or match is None or match.view_name not in PAGE_VERSIONS:
         return render()
-    keys = [catalog_version_key(), *PAGE_VERSIONS[match.view_name](match.kwargs)]
+    keys = page_version_keys(match.view_name, match.kwargs)
     page_key = _page_key(request)
-    versions = _current_versions(keys)
+    versions = current_versions(keys)
     if versions is None:
         return render()
     response = render()
@@ -280,10 +289,9 @@ class PageCacheMiddleware:
                 match = resolve(request.path_info)
             except Resolver404:
                 return None
-            versions_of = PAGE_VERSIONS.get(match.view_name)
-            if versions_of is None:
+            if match.view_name not in PAGE_VERSIONS:
                 return None
-            keys = [catalog_version_key(), *versions_of(match.kwargs)]
+            keys = page_version_keys(match.view_name, match.kwargs)
         entry = _lookup(page_key, keys)
         if entry is None:
             return None

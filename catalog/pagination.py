@@ -15,7 +15,7 @@ that does not decode (edited by hand, or from another sort) is ignored: the firs
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -154,15 +154,21 @@ def key_values(item: Any, keys: list[Key]) -> list[Any]:
     return [getattr(item, key.name) for key in keys]
 
 
+def capped_count(queryset: QuerySet) -> int:
+    """The number of rows of `queryset`, counting at most COUNT_CAP + 1 (one query)."""
+    return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+
 def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = "", before: str = "",
-                last: bool = False, fields: Sequence[str] = ()) -> tuple[list[int], KeysetPage]:
+                last: bool = False, fields: Sequence[str] = (),
+                count: Callable[[QuerySet], int] = capped_count) -> tuple[list[int], KeysetPage]:
     """Pick one page of `queryset` in the order `keys` (whose last key must be unique, e.g. pk).
 
     Returns the page's primary keys in display order (the caller loads what it shows for just
     these) and a KeysetPage whose `items` is that list of primary keys until replaced. `fields`
     (plain columns of the rows, e.g. "name") are read in the same query and given in
     `page.rows`: {primary key: {field or key name: value}}. Queries: one for the keys of the page
-    (size + 1 rows) and one capped count.
+    (size + 1 rows) and one capped count (`count(queryset)`: capped_count, or a cached one).
     """
     if queryset.query.is_empty():  # .none(): nothing to seek in (and maybe not the sort's annotations)
         return [], KeysetPage(items=[], count=0)
@@ -184,8 +190,8 @@ def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = 
     columns = [*names, *extra]
     found = {row[len(keys) - 1]: dict(zip(columns, row)) for row in rows} if fields else {}
     rows = [row[: len(keys)] for row in rows] if extra else rows
-    count = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
-    page = KeysetPage(items=[row[-1] for row in rows], count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP,
+    total = count(queryset)
+    page = KeysetPage(items=[row[-1] for row in rows], count=min(total, COUNT_CAP), count_capped=total > COUNT_CAP,
                       rows=found)
     if reverse:
         page.is_first, page.is_last = not more, before_values is None

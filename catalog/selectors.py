@@ -1,6 +1,7 @@
 """Catalogue reads for the storefront, each with a fixed number of queries whatever the page size."""
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 
 from .models import Category, Product, ProductImage, Rendition, Review, Variant
-from .pagination import Key, KeysetPage, keyset_page
+from .pagination import Key, KeysetPage, capped_count, keyset_page
 from .tree import category_tree
 
 logger = logging.getLogger(__name__)
@@ -163,6 +164,14 @@ class ProductCard:
     def get_absolute_url(self) -> str:
         return self.url
 
+    def __getitem__(self, name: str):
+        # Django templates try `card[name]` before `card.name`: answering it spares the failed
+        # lookup's exception, a third of a card's render.
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
     @property
     def on_sale(self) -> bool:
         """An active variant sells below the lowest regular price."""
@@ -242,15 +251,16 @@ def first_images(product_ids: list[int]) -> list[ProductImage]:
 
 
 def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, after: str = "", before: str = "",
-                       last: bool = False) -> KeysetPage:
+                       last: bool = False, count: Callable[[QuerySet], int] = capped_count) -> KeysetPage:
     """One keyset page (catalog.pagination) of a filtered, sorted listing, as ProductCards.
 
     Two steps, so that the cost does not grow with the listing: the page's rows (primary keys and
     the cards' plain columns) are picked from `queryset` alone (an index scan from the cursor),
     then only those products' variants and images are loaded. Queries: 2 (rows, capped count) +
-    load_cards' (2, or 3 when a card has a ready image)."""
+    load_cards' (2, or 3 when a card has a ready image). `count` counts the listing (e.g.
+    ListingFacts.count, which may answer from the cache)."""
     ids, page = keyset_page(queryset, sort_keys(sort), size=size, after=after, before=before, last=last,
-                            fields=CARD_FIELDS)
+                            fields=CARD_FIELDS, count=count)
     page.items = load_cards([page.rows[pk] for pk in ids])
     return page
 
@@ -272,28 +282,74 @@ def facets_for(products: QuerySet[Product]) -> Facets:
     return Facets(sizes=sorted(sizes, key=size_sort_key), colours=sorted(colours))
 
 
-def cached_facets(products: QuerySet[Product], key: str | None) -> Facets:
-    """facets_for(products), kept in the cache under `key` for SHOP_FACETS_CACHE_SECONDS: reading every variant of a large listing on each page
-    view would make the page's cost grow with the listing. A stale facet only offers a filter that
-    finds nothing. Without a key, or with the cache down, computes them (two queries)."""
-    seconds = settings.SHOP_FACETS_CACHE_SECONDS
-    if not key or seconds <= 0:
-        return facets_for(products)
-    from . import pagecache
+class ListingFacts:
+    """What a listing shows beside its page of cards, cached: the facets (sizes and colours on
+    offer) and the result count, read in one cache round trip.
 
-    full_key = f"{pagecache.catalog_facets_prefix()}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
-    try:
-        found = cache.get(full_key)
-    except Exception:
-        logger.exception("Cache unavailable; computing facets")
-        return facets_for(products)
-    if found is None:
-        found = facets_for(products)
+    Reading every variant of a large listing (facets) and counting its rows (up to COUNT_CAP + 1)
+    on every page view would make a page's cost grow with the listing. So:
+    - the facets of `key` are kept for SHOP_FACETS_CACHE_SECONDS (a stale facet only offers a
+      filter that finds nothing);
+    - the count of `key` with the filters `filters` (a canonical string of the shopper's filter
+      parameters) is kept only while the versions at `version_keys` stand (catalog.pagecache: a
+      category's version moves with every stock, price or catalogue change the listing could
+      show), so a count is never stale. Without version keys (search) it is counted each time.
+    Without a key, with SHOP_FACETS_CACHE_SECONDS = 0 or with the cache down, both are computed
+    (facets: two queries; count: one)."""
+
+    def __init__(self, key: str | None, *, filters: str = "", version_keys: list[str] = ()):
+        from . import pagecache
+
+        self._pagecache = pagecache
+        self._found: dict = {}
+        self._versions: list | None = None
+        self._store: dict = {}
+        if not key or settings.SHOP_FACETS_CACHE_SECONDS <= 0:
+            self._facets_key = self._count_key = None
+            return
+        digest = lambda text: hashlib.sha256(text.encode()).hexdigest()[:32]  # noqa: E731
+        self._facets_key = f"{pagecache.catalog_facets_prefix()}:{digest(key)}"
+        self._count_key = f"{pagecache.catalog_facets_prefix()}:count:{digest(key + '?' + filters)}" \
+            if version_keys else None
+        self._version_keys = list(version_keys)
         try:
-            cache.set(full_key, found, timeout=seconds)
+            self._found = pagecache.get_many([self._facets_key, *([self._count_key] if self._count_key else []),
+                                              *self._version_keys])
         except Exception:
-            logger.exception("Could not cache facets")
-    return found
+            logger.exception("Cache unavailable; computing listing facets and count")
+            self._facets_key = self._count_key = None
+            return
+        if self._count_key:
+            versions = [self._found.get(k) for k in self._version_keys]
+            self._versions = pagecache.current_versions(self._version_keys) if None in versions else versions
+
+    def facets(self, products: QuerySet[Product]) -> Facets:
+        """The sizes and colours of the active variants of `products`."""
+        found = self._found.get(self._facets_key) if self._facets_key else None
+        if found is None:
+            found = facets_for(products)
+            if self._facets_key:
+                self._store[self._facets_key] = (found, settings.SHOP_FACETS_CACHE_SECONDS)
+        return found
+
+    def count(self, queryset: QuerySet[Product]) -> int:
+        """How many products `queryset` (the filtered listing) holds, capped at COUNT_CAP + 1."""
+        entry = self._found.get(self._count_key) if self._count_key else None
+        if entry is not None and self._versions is not None and entry[0] == self._versions:
+            return entry[1]
+        count = capped_count(queryset)
+        if self._count_key and self._versions is not None:  # versions read before counting: race-safe
+            self._store[self._count_key] = ((self._versions, count), settings.SHOP_FACETS_CACHE_SECONDS)
+        return count
+
+    def save(self) -> None:
+        """Store what was computed. Never raises: a cache outage only costs the next page a query."""
+        try:
+            for key, (value, seconds) in self._store.items():
+                cache.set(key, value, timeout=seconds)
+        except Exception:
+            logger.exception("Could not cache listing facets or count")
+        self._store = {}
 
 
 def breadcrumbs(category: Category) -> list[Category]:

@@ -21,19 +21,22 @@ class ProductListingView(TemplateView):
     def base_queryset(self):
         return Product.objects.visible()
 
-    def facets_cache_key(self) -> str | None:
-        return None
+    def listing_facts(self) -> selectors.ListingFacts:
+        """The listing's cached facets and count (none by default)."""
+        return selectors.ListingFacts(None)
 
     def get_context_data(self, **kwargs):
         base = self.base_queryset()
-        facets = selectors.cached_facets(base, self.facets_cache_key())
-        self.filterset = ProductFilter(self.request.GET, queryset=base, facets=facets, default_sort=self.default_sort)
+        facts = self.listing_facts()
+        self.filterset = ProductFilter(self.request.GET, queryset=base, facets=facts.facets(base),
+                                       default_sort=self.default_sort)
         queryset = self.filterset.qs
         sort = self.filterset.form.cleaned_data.get("sort") or self.default_sort
         params = self.request.GET
         page = selectors.product_cards_page(
             queryset, sort, size=settings.SHOP_PRODUCTS_PER_PAGE, after=params.get("after", "")[:2000],
-            before=params.get("before", "")[:2000], last=params.get("last") == "1")
+            before=params.get("before", "")[:2000], last=params.get("last") == "1", count=facts.count)
+        facts.save()
         return super().get_context_data(filter=self.filterset, products=page.items, page=page, **kwargs)
 
 
@@ -49,8 +52,13 @@ class CategoryView(ProductListingView):
             raise Http404("No such category")
         return super().base_queryset().in_category(self.category)
 
-    def facets_cache_key(self) -> str:
-        return f"c:{self.category.path}"
+    def listing_facts(self) -> selectors.ListingFacts:
+        """Facets per category; the count per category and filters, as fresh as the category's
+        cached page (its versions move with every stock, price or catalogue change)."""
+        filters = "&".join(f"{name}={value}" for name in ProductFilter.COUNTED for value in
+                           sorted(self.request.GET.getlist(name)))
+        return selectors.ListingFacts(f"c:{self.category.path}", filters=filters, version_keys=pagecache.page_version_keys(
+            "catalog:category", {"path": self.category.path}))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)  # sets self.category
@@ -72,8 +80,9 @@ class SearchView(ProductListingView):
         self.query = self.request.GET.get("q", "").strip()[:200]
         return search_products(super().base_queryset(), self.query)
 
-    def facets_cache_key(self) -> str:
-        return f"s:{self.query.lower()}"
+    def listing_facts(self) -> selectors.ListingFacts:
+        """Facets per query; the count is counted each time (no version covers every product)."""
+        return selectors.ListingFacts(f"s:{self.query.lower()}")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)  # sets self.query

@@ -391,7 +391,8 @@ SHOP_PAGE_CACHE_NAMESPACE = env("SHOP_PAGE_CACHE_NAMESPACE", default="1")
 # Cache hits are answered right after the static files, before the session/auth/analytics layers.
 MIDDLEWARE.insert(MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
                   "catalog.pagecache.PageCacheMiddleware")
-SHOP_FACETS_CACHE_SECONDS = env.int("SHOP_FACETS_CACHE_SECONDS", default=600)  # listing filter choices
+# Listing filter choices (seconds); a category count is kept as long, while its page versions stand.
+SHOP_FACETS_CACHE_SECONDS = env.int("SHOP_FACETS_CACHE_SECONDS", default=600)
 # Whole request bodies above this are refused with 413 (shop.security.RequestSizeLimitMiddleware).
 SHOP_MAX_REQUEST_BYTES = env.int("SHOP_MAX_REQUEST_BYTES", default=SHOP_IMAGE_MAX_BYTES + 1024 * 1024)
 SHOP_IMAGE_PROXY_ALLOWED_HOSTS = env.list("SHOP_IMAGE_PROXY_ALLOWED_HOSTS", default=[])

@@ -89,14 +89,32 @@ def test_a_bad_cursor_shows_the_first_page(client, shelf):
         assert response.context["page"].items == first
 
 
-def test_listing_facets_are_cached_so_a_page_does_not_read_every_variant(client, shelf, settings):
+def test_listing_facets_and_count_are_cached_so_a_page_does_not_read_every_variant(client, shelf, settings):
     settings.SHOP_FACETS_CACHE_SECONDS = 600
-    category_tree()  # read now (catalog.tree), so that the two pages differ only by the facets
+    category_tree()  # read now (catalog.tree), so that the two pages differ only by the cache
     one, first = get(client, shelf.get_absolute_url())
     two, second = get(client, shelf.get_absolute_url() + "?sort=price")
-    assert second == first - 2  # the sizes and colours on offer come from the cache
+    assert second == first - 3  # the sizes and colours on offer, and the count, come from the cache
     offered = lambda response: [list(response.context["filter"].form.fields[f].choices) for f in ("size", "colour")]  # noqa: E731
     assert offered(two) == offered(one) and offered(one)[1]
+    assert "23 products" in two.content.decode()
+
+
+def test_a_cached_count_follows_every_change_the_listing_shows(transactional_db, client, shelf, settings):
+    """The count is kept under the category page's versions: selling out and hiding a product
+    change it at once, with the filters that depend on them (real commits: the versions
+    move after the writing transaction commits)."""
+    settings.SHOP_FACETS_CACHE_SECONDS = 600
+    count = lambda query="": client.get(shelf.get_absolute_url() + query).context["page"].count  # noqa: E731
+    assert (count(), count("?in_stock=on"), count("?size=S")) == (23, 11, 8)
+    assert (count(), count("?in_stock=on"), count("?size=S")) == (23, 11, 8)  # now from the cache
+    product = shelf.products.filter(variants__stock__gt=0, variants__size="S").first()
+    services.set_stock(variant=product.variants.get(), stock=0)
+    assert (count(), count("?in_stock=on"), count("?size=S")) == (23, 10, 8)
+    product.is_visible = False
+    product.save()
+    assert (count(), count("?in_stock=on"), count("?size=S")) == (22, 10, 7)
+
 
 def test_cursor_round_trip_keeps_types():
     keys = SORT_KEYS["rating"]
