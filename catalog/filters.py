@@ -33,10 +33,17 @@ class ProductFilter(django_filters.FilterSet):
         if default_sort == RELEVANCE:
             self.form.fields["sort"].choices = [(RELEVANCE, "Best match"), *self.form.fields["sort"].choices]
         if facets is not None:
-            self.filters["size"].extra["choices"] = [(s, s) for s in facets.sizes]
-            self.filters["colour"].extra["choices"] = [(c, c) for c in facets.colours]
             self.form.fields["size"].choices = [(s, s) for s in facets.sizes]
             self.form.fields["colour"].choices = [(c, c) for c in facets.colours]
+
+    def get_form_class(self):
+        """The filter form's class, built once: django-filter builds a new class, with new fields,
+        for every request. The facets' choices are set on each form's own copy of its fields."""
+        cls = type(self)
+        if cls.__dict__.get("_form_class") is None:
+            fields = {name: filter_.field for name, filter_ in self.base_filters.items()}
+            cls._form_class = type(f"{cls.__name__}Form", (self._meta.form,), fields)
+        return cls._form_class
 
     def _noop(self, queryset, name, value):
         return queryset  # every field is applied together in filter_queryset

@@ -49,9 +49,7 @@ class ProductQuerySet(models.QuerySet):
 
     def visible(self) -> "ProductQuerySet":
         """Products a shopper may see: flagged visible, with at least one active variant."""
-        return self.filter(is_visible=True).filter(
-            Exists(Variant.objects.filter(product=OuterRef("pk"), is_active=True))
-        )
+        return self.filter(Exists(Variant.objects.filter(product=OuterRef("pk"), is_active=True)), is_visible=True)
 
     def in_category(self, category: "Category") -> "ProductQuerySet":
         """Products in `category` or any category below it."""

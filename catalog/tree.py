@@ -27,7 +27,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from . import listing_cache, pagecache
-from .models import Category
+from .models import Category, Product
 
 MAX_AGE = 60.0  # seconds a snapshot is kept at most, whatever the versions say
 
@@ -43,6 +43,7 @@ class CategoryTree:
     by_id: dict[int, Category] = field(default_factory=dict)
     top_level: list[Category] = field(default_factory=list)
     children: dict[int, list[Category]] = field(default_factory=dict)
+    _listings: dict[int, object] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls) -> "CategoryTree":
@@ -65,6 +66,15 @@ class CategoryTree:
         """The visible category at `path` ("men/tops"), or None."""
         category = self.by_path.get(path)
         return category if category is not None and category.is_visible else None
+
+    def listing(self, category: Category):
+        """The products a shopper may see in `category` and below it (Product.objects.visible()
+        .in_category), as a new unevaluated queryset. Built once per snapshot and category:
+        building it costs more than running the page's other queries."""
+        built = self._listings.get(category.pk)
+        if built is None:
+            built = self._listings[category.pk] = Product.objects.visible().in_category(category)
+        return built.all()  # a copy: the kept one is never evaluated
 
     def breadcrumbs(self, category: Category | str) -> list[Category]:
         """`category` (or the category at that path) and its ancestors, top first."""

@@ -47,10 +47,11 @@ class CategoryView(ProductListingView):
         return pagecache.serve(request, lambda: super(CategoryView, self).get(request, *args, **kwargs))
 
     def base_queryset(self):
-        self.category = request_tree(self.request).visible(self.kwargs["path"])
+        tree = request_tree(self.request)
+        self.category = tree.visible(self.kwargs["path"])
         if self.category is None:
             raise Http404("No such category")
-        return super().base_queryset().in_category(self.category)
+        return tree.listing(self.category)
 
     def listing_facts(self) -> selectors.ListingFacts:
         """Facets per category; the count per category and filters, as fresh as the category's
