@@ -11,8 +11,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils.functional import cached_property
+
+from shop.urlcache import cached_reverse
 
 
 class Category(models.Model):
@@ -36,7 +37,7 @@ class Category(models.Model):
         return self.path
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:category", kwargs={"path": self.path})
+        return cached_reverse("catalog:category", kwargs={"path": self.path})
 
     def ancestor_paths(self) -> list[str]:
         """Paths of this category and every ancestor, top first: "a/b" -> ["a", "a/b"]."""
@@ -106,7 +107,7 @@ class Product(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:product", kwargs={"slug": self.slug})
+        return cached_reverse("catalog:product", kwargs={"slug": self.slug})
 
     @property
     def meta_title(self) -> str:

@@ -93,6 +93,8 @@ TEMPLATES = [
                 "orders.context_processors.cart",
                 "accounts.context_processors.account",  # issue 7: verification reminder, wishlist
             ],
+            # {% url %} with the reversal remembered per process (shop.urlcache).
+            "builtins": ["shop.templatetags.cached_url"],
         },
     },
 ]
