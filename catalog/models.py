@@ -5,13 +5,16 @@ Money is `Decimal` in `settings.SHOP_CURRENCY`. Stock is a whole number of units
 database itself keeps at zero or above.
 """
 from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
-from django.utils.functional import cached_property
+from django.utils.functional import cached_property, empty
 
 from shop.urlcache import cached_reverse
 
@@ -188,6 +191,34 @@ def product_image_path(instance: "ProductImage", filename: str) -> str:
     return f"products/{instance.product.sku}/{filename}"
 
 
+def media_url(name: str) -> str:
+    """The public URL of the stored file `name` (default storage). Remembered per process when the
+    storage's URLs depend on the name alone (the filesystem, or S3 without signed query strings):
+    a listing of photos asks for ~170 rendition URLs, and rendition names hold a hash of their
+    content, so a name's URL never changes."""
+    if default_storage._wrapped is empty:
+        default_storage._setup()
+    storage = default_storage._wrapped  # the storage itself: a new one (tests) gets new URLs
+    if getattr(storage, "querystring_auth", False):  # signed, expiring URLs: ask every time
+        return storage.url(name)
+    return _stable_url(storage, name)
+
+
+@lru_cache(maxsize=65536)
+def _stable_url(storage, name: str) -> str:
+    return storage.url(name)
+
+
+class RenditionFile(NamedTuple):
+    """A rendition as pages and the API show it, without a model instance (catalog.selectors.
+    first_images loads these for listing cards): its format, size in px and public URL."""
+
+    format: str
+    width: int
+    height: int
+    url: str
+
+
 class ProductImageQuerySet(models.QuerySet):
     """Named reads of product images."""
 
@@ -268,11 +299,14 @@ class ProductImage(models.Model):
     def is_ready(self) -> bool:
         return self.status == self.Status.READY
 
-    def _renditions(self, fmt: str) -> list["Rendition"]:
-        """This image's renditions in `fmt`, narrowest first (no query when prefetched)."""
+    def _renditions(self, fmt: str) -> list["Rendition | RenditionFile"]:
+        """This image's renditions in `fmt`, narrowest first: its `rendition_files` when loaded
+        (catalog.selectors.first_images), else its renditions (no query when prefetched)."""
         if not self.is_ready:
             return []
-        return sorted((r for r in self.renditions.all() if r.format == fmt), key=lambda r: r.width)
+        files = self.__dict__.get("rendition_files")
+        return sorted((r for r in (self.renditions.all() if files is None else files) if r.format == fmt),
+                      key=lambda r: r.width)
 
     @property
     def webp_renditions(self) -> list["Rendition"]:
@@ -336,7 +370,7 @@ class Rendition(models.Model):
     def url(self) -> str:
         """The file's public URL, worked out once per row: a card's picture asks for it up to
         three times (WebP and JPEG srcsets, the img src) and the storage's url() is not free."""
-        return self.file.url
+        return media_url(self.file.name)
 
     @property
     def content_type(self) -> str:

@@ -16,7 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least
 
-from .models import Category, Product, ProductImage, Rendition, Review, Variant
+from .models import Category, Product, ProductImage, Rendition, RenditionFile, Review, Variant, media_url
 from .pagination import Key, KeysetPage, capped_count, keyset_page
 from .tree import category_tree
 
@@ -232,8 +232,9 @@ CARD_IMAGE_FIELDS = ("id", "product_id", "image", "width", "height", "alt_text",
 
 def first_images(product_ids: list[int]) -> list[ProductImage]:
     """The first image (in display order) of each of these products that has one (only the
-    columns {% picture %} reads), with the renditions of the ready ones prefetched. One query,
-    plus one when any image is ready."""
+    columns {% picture %} reads), the ready ones with their `rendition_files` (plain rows, not
+    model instances: a page of photos has ~170 renditions). One query, plus one when any image is
+    ready."""
     firsts: dict[int, ProductImage] = {}
     columns = [field.attname for field in ProductImage._meta.concrete_fields if field.attname in CARD_IMAGE_FIELDS]
     first_only = "DISTINCT ON (product_id) " if connection.vendor == "postgresql" else ""  # else: first kept below
@@ -243,10 +244,14 @@ def first_images(product_ids: list[int]) -> list[ProductImage]:
         if row[product_id] not in firsts:
             firsts[row[product_id]] = ProductImage.from_db(connection.alias, columns, row)
     images = list(firsts.values())
-    ready = [image for image in images if image.is_ready]
+    ready = {image.pk: image for image in images if image.is_ready}
+    for image in ready.values():
+        image.rendition_files = []
     if ready:
-        renditions = Rendition.objects.order_by("format", "width").only("image_id", "format", "width", "file")
-        prefetch_related_objects(ready, Prefetch("renditions", queryset=renditions))
+        for image_id, *rendition in _fetch(f"SELECT image_id, format, width, height, file FROM {Rendition._meta.db_table}"
+                                           " WHERE image_id IN ({ids})", list(ready)):
+            rendition_format, width, height, name = rendition
+            ready[image_id].rendition_files.append(RenditionFile(rendition_format, width, height, media_url(name)))
     return images
 
 

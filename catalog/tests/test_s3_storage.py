@@ -57,3 +57,19 @@ def test_a_hostile_file_in_the_bucket_fails_cleanly(s3_storage, hostile_corpus):
     image = ProductImage.objects.get(pk=image.pk)
     assert "too large (100.0 megapixels" in image.failure_reason
     assert s3_storage.keys("renditions/") == []
+
+
+def test_rendition_urls_are_remembered_only_when_they_are_not_signed(s3_storage, settings):
+    """catalog.models.media_url: a public bucket's URL depends on the name alone and is kept; with
+    AWS_QUERYSTRING_AUTH each URL is signed and expires, so it is asked for every time."""
+    from catalog.models import _stable_url, media_url
+
+    name = "renditions/1/photo-320w.abc123.webp"
+    public = media_url(name)
+    assert public == f"{s3_storage.endpoint}/{s3_storage.bucket}/{name}" and media_url(name) == public
+    kept = _stable_url.cache_info().currsize
+
+    settings.AWS_QUERYSTRING_AUTH = True
+    settings.STORAGES = {**settings.STORAGES}  # a new storage object, reading the new setting
+    signed = media_url(name)
+    assert "Signature=" in signed and _stable_url.cache_info().currsize == kept
