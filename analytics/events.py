@@ -163,8 +163,10 @@ def pending() -> int:
 
 
 def clear_buffer() -> None:
-    """Drop everything buffered, and this process's batch (tests)."""
-    global _push_timer
+    """Drop everything buffered, this process's batch and any remembered buffer outage (tests: a
+    test that stopped Redis must not make the next one drop its events)."""
+    global _push_timer, _redis_down_until
+    _redis_down_until = 0.0
     with _local_lock:
         _local_buffer.clear()
         if _push_timer is not None:

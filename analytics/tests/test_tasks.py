@@ -31,7 +31,7 @@ def test_a_real_worker_flushes_events_and_refreshes_today(analytics_worker):
     assert events.pending() == 2
     # The worker reads the shared buffer: this process's batch reaches it within ANALYTICS_BATCH_SECONDS.
     wait_for(lambda: events._redis().llen(events.BUFFER_KEY) == 2, timeout=10,
-             message="the batch of events never reached the shared buffer")
+             message=lambda: "the batch of events never reached the shared buffer")
 
     tasks.refresh_today.delay()
     today = timezone.localdate()
