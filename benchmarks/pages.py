@@ -101,6 +101,10 @@ def django_env(database_url: str, **extra: str) -> dict[str, str]:
         DJANGO_SECURE_COOKIES="false", DJANGO_SECURE_HSTS_SECONDS="0", DJANGO_CONN_MAX_AGE="60",
         DJANGO_LOG_LEVEL="WARNING", DATABASE_URL=database_url, PYTHONPATH=str(BASE_DIR),
     )
+    # The database knobs pass through, to measure the storefront with and without prepared statements:
+    # DJANGO_DB_SERVER_SIDE_BINDING=false benchmarks/pages.py
+    env.update({k: os.environ[k] for k in ("DJANGO_DB_SERVER_SIDE_BINDING", "DJANGO_DB_PREPARE_THRESHOLD")
+                if k in os.environ})
     env.update(extra)
     return env
 
