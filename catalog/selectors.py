@@ -305,7 +305,6 @@ class ListingFacts:
     def __init__(self, key: str | None, *, filters: str = "", version_keys: list[str] = ()):
         from . import pagecache
 
-        self._pagecache = pagecache
         self._found: dict = {}
         self._versions: list | None = None
         self._store: dict = {}
