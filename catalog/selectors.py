@@ -402,25 +402,18 @@ def product_page(slug: str) -> Product:
     PostgreSQL to run them): the product joined to its active variants and its categories (a row
     per variant and category), its images joined to their renditions, and its reviews unless its
     `rating_count` (kept in step with the approved reviews by catalog.services) says it has none."""
-    alias = connection.alias
-    product_columns = _columns(Product, PAGE_PRODUCT_FIELDS)
-    variant_columns = _columns(Variant, PAGE_VARIANT_FIELDS)
-    rows = _rows(
-        f"SELECT {_select('p', product_columns)}, {_select('v', variant_columns)}, c.category_id"
-        f" FROM {Product._meta.db_table} p JOIN {Variant._meta.db_table} v ON v.product_id = p.id AND v.is_active"
-        f" LEFT JOIN {Product.categories.through._meta.db_table} c ON c.product_id = p.id"
-        " WHERE p.slug = %s AND p.is_visible ORDER BY v.position, v.id", [slug])
+    rows = _rows(PRODUCT_PAGE_SQL, [slug])
     if not rows:  # hidden, missing, or without an active variant (Product.objects.visible()'s rule)
         raise Product.DoesNotExist(f"No visible product {slug!r}")
-    split = len(product_columns)
-    product = Product.from_db(alias, product_columns, rows[0][:split])
+    alias, split = connection.alias, len(PAGE_PRODUCT_COLUMNS)
+    product = Product.from_db(alias, PAGE_PRODUCT_COLUMNS, rows[0][:split])
     product.attributes = Product._meta.get_field("attributes").from_db_value(product.attributes, None, connection)
     product.rating_average = None if product.rating_average is None else _money(product.rating_average)
     variants: dict[int, Variant] = {}
     category_ids: set[int] = set()
     for row in rows:
         if row[split] not in variants:
-            variant = variants[row[split]] = Variant.from_db(alias, variant_columns, row[split:-1])
+            variant = variants[row[split]] = Variant.from_db(alias, PAGE_VARIANT_COLUMNS, row[split:-1])
             variant.price = _money(variant.price)
             variant.sale_price = None if variant.sale_price is None else _money(variant.sale_price)
         if row[-1] is not None:
@@ -430,13 +423,6 @@ def product_page(slug: str) -> Product:
     product.gallery = _gallery(product.pk)
     product.approved_reviews = _reviews(product.pk) if product.rating_count else []
     return product
-
-
-PAGE_PRODUCT_FIELDS = ("id", "name", "slug", "description", "short_description", "attributes", "seo_title",
-                       "seo_description", "is_visible", "rating_average", "rating_count")
-PAGE_VARIANT_FIELDS = ("id", "product_id", "sku", "size", "colour", "price", "sale_price", "stock",
-                       "low_stock_threshold", "is_active")
-PAGE_RENDITION_FIELDS = ("id", "image_id", "format", "width", "file")
 
 
 def _columns(model, fields: tuple[str, ...]) -> list[str]:
@@ -454,37 +440,50 @@ def _rows(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _reviews(product_id: int) -> list[dict]:
-    """A product's approved reviews as product_page shows them (one query)."""
-    return [{"rating": str(rating), "title": title, "body": body, "reviewer_name": reviewer_name,
-             "is_featured": is_featured, "is_verified_buyer": is_verified_buyer}
-            for rating, title, body, reviewer_name, is_featured, is_verified_buyer in _rows(
-                "SELECT rating, title, body, reviewer_name, is_featured, is_verified_buyer"
-                f" FROM {Review._meta.db_table} WHERE product_id = %s AND status = %s"
-                " ORDER BY is_featured DESC, created_at DESC, id DESC LIMIT 50", [product_id, Review.Status.APPROVED])]
+# What product_page reads (the page's columns only) and its SQL, worked out once.
+PAGE_PRODUCT_COLUMNS = _columns(Product, ("id", "name", "slug", "description", "short_description", "attributes",
+                                          "seo_title", "seo_description", "rating_average", "rating_count"))
+PAGE_VARIANT_COLUMNS = _columns(Variant, ("id", "product_id", "sku", "size", "colour", "price", "sale_price",
+                                          "stock", "low_stock_threshold", "is_active"))
+PAGE_IMAGE_COLUMNS = _columns(ProductImage, CARD_IMAGE_FIELDS)
+PAGE_RENDITION_COLUMNS = _columns(Rendition, ("id", "image_id", "format", "width", "file"))
+PRODUCT_PAGE_SQL = (
+    f"SELECT {_select('p', PAGE_PRODUCT_COLUMNS)}, {_select('v', PAGE_VARIANT_COLUMNS)}, c.category_id"
+    f" FROM {Product._meta.db_table} p JOIN {Variant._meta.db_table} v ON v.product_id = p.id AND v.is_active"
+    f" LEFT JOIN {Product.categories.through._meta.db_table} c ON c.product_id = p.id"
+    " WHERE p.slug = %s AND p.is_visible ORDER BY v.position, v.id")
+GALLERY_SQL = (
+    f"SELECT {_select('i', PAGE_IMAGE_COLUMNS)}, {_select('r', PAGE_RENDITION_COLUMNS)}"
+    f" FROM {ProductImage._meta.db_table} i LEFT JOIN {Rendition._meta.db_table} r"
+    " ON r.image_id = i.id AND i.status = %s WHERE i.product_id = %s ORDER BY i.position, i.id, r.format, r.width")
+REVIEWS_SQL = (
+    f"SELECT rating, title, body, reviewer_name, is_featured, is_verified_buyer FROM {Review._meta.db_table}"
+    " WHERE product_id = %s AND status = %s"
+    " ORDER BY is_featured DESC, created_at DESC, id DESC LIMIT 50")
 
 
 def _gallery(product_id: int) -> list[ProductImage]:
     """A product's images in display order (the columns {% picture %} reads), each ready one with
     its renditions attached as a prefetch would (format, then width). One query."""
-    image_columns = _columns(ProductImage, CARD_IMAGE_FIELDS)
-    rendition_columns = _columns(Rendition, PAGE_RENDITION_FIELDS)
     images: dict[int, ProductImage] = {}
-    split = len(image_columns)
-    alias = connection.alias
-    for row in _rows(
-            f"SELECT {_select('i', image_columns)}, {_select('r', rendition_columns)}"
-            f" FROM {ProductImage._meta.db_table} i LEFT JOIN {Rendition._meta.db_table} r"
-            " ON r.image_id = i.id AND i.status = %s WHERE i.product_id = %s"
-            " ORDER BY i.position, i.id, r.format, r.width", [ProductImage.Status.READY, product_id]):
+    alias, split = connection.alias, len(PAGE_IMAGE_COLUMNS)
+    for row in _rows(GALLERY_SQL, [ProductImage.Status.READY, product_id]):
         image = images.get(row[0])
         if image is None:
-            image = images[row[0]] = ProductImage.from_db(alias, image_columns, row[:split])
+            image = images[row[0]] = ProductImage.from_db(alias, PAGE_IMAGE_COLUMNS, row[:split])
             image._prefetched_objects_cache = {"renditions": []}
         if row[split] is not None:
             image._prefetched_objects_cache["renditions"].append(
-                Rendition.from_db(alias, rendition_columns, row[split:]))
+                Rendition.from_db(alias, PAGE_RENDITION_COLUMNS, row[split:]))
     return list(images.values())
+
+
+def _reviews(product_id: int) -> list[dict]:
+    """A product's approved reviews as product_page shows them (one query)."""
+    rows = _rows(REVIEWS_SQL, [product_id, Review.Status.APPROVED])
+    return [{"rating": str(rating), "title": title, "body": body, "reviewer_name": reviewer_name,
+             "is_featured": is_featured, "is_verified_buyer": is_verified_buyer}
+            for rating, title, body, reviewer_name, is_featured, is_verified_buyer in rows]
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,8 @@ def picture(image, *, sizes: str, alt: str = "", position: int | None = None, pr
 
 
 @register.simple_tag(name="picture")
-def picture_tag(image, **options) -> str:
+def picture_tag(image, *, sizes: str, alt: str = "", position: int | None = None, priority: bool = False,
+                css_class: str = "") -> str:
     """`{% picture image sizes="listing" ... %}`: picture(image, **options) as HTML. Written out
     here rather than in a template: a listing shows 24 and the product page a dozen, and a
     template costs several times as much per picture. Every value is escaped as a template would,
@@ -145,7 +146,8 @@ def picture_tag(image, **options) -> str:
     ></picture> (the custom properties drive .picture-img's background in shop.css). Pending: the
     <img> with the original as src. Refused, or no file: <img class="picture-img is-placeholder">
     of static/img/placeholder.svg."""
-    return _picture_html(**picture(image, **options))
+    return _picture_html(**picture(image, sizes=sizes, alt=alt, position=position, priority=priority,
+                                   css_class=css_class))
 
 
 def _escape(value) -> str:
@@ -156,6 +158,7 @@ def _escape(value) -> str:
 
 def _picture_html(*, alt, width, height, css_class, loading, priority, sizes, placeholder=False, src="",
                   webp_srcset="", jpeg_srcset="", lqip="", colour="") -> str:
+    """The HTML of a picture() answer (see picture_tag)."""
     extra_class = f" {_escape(css_class)}" if css_class else ""
     shape = f'alt="{_escape(alt)}" width="{_escape(width)}" height="{_escape(height)}"'
     if placeholder:
