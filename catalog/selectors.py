@@ -393,7 +393,7 @@ def product_detail(slug: str, *, include_hidden: bool = False) -> Product:
 def product_page(slug: str) -> Product:
     """A visible product for its storefront page, with what the page shows beside its fields:
     `active_variants` (in size order), `category_ids` (catalog.tree gives the breadcrumbs),
-    `gallery` (its images in display order, renditions attached) and `approved_reviews` (the
+    `gallery` (its images in display order, with their renditions) and `approved_reviews` (the
     latest 50 at most, featured first, as dicts of what the page prints: `rating` as text, `title`,
     `body`, `reviewer_name`, `is_featured`, `is_verified_buyer`). Only the columns the page shows
     are read. Raises Product.DoesNotExist, also when no variant is active.
@@ -446,14 +446,13 @@ PAGE_PRODUCT_COLUMNS = _columns(Product, ("id", "name", "slug", "description", "
 PAGE_VARIANT_COLUMNS = _columns(Variant, ("id", "product_id", "sku", "size", "colour", "price", "sale_price",
                                           "stock", "low_stock_threshold", "is_active"))
 PAGE_IMAGE_COLUMNS = _columns(ProductImage, CARD_IMAGE_FIELDS)
-PAGE_RENDITION_COLUMNS = _columns(Rendition, ("id", "image_id", "format", "width", "file"))
 PRODUCT_PAGE_SQL = (
     f"SELECT {_select('p', PAGE_PRODUCT_COLUMNS)}, {_select('v', PAGE_VARIANT_COLUMNS)}, c.category_id"
     f" FROM {Product._meta.db_table} p JOIN {Variant._meta.db_table} v ON v.product_id = p.id AND v.is_active"
     f" LEFT JOIN {Product.categories.through._meta.db_table} c ON c.product_id = p.id"
     " WHERE p.slug = %s AND p.is_visible ORDER BY v.position, v.id")
 GALLERY_SQL = (
-    f"SELECT {_select('i', PAGE_IMAGE_COLUMNS)}, {_select('r', PAGE_RENDITION_COLUMNS)}"
+    f"SELECT {_select('i', PAGE_IMAGE_COLUMNS)}, r.format, r.width, r.height, r.file"
     f" FROM {ProductImage._meta.db_table} i LEFT JOIN {Rendition._meta.db_table} r"
     " ON r.image_id = i.id AND i.status = %s WHERE i.product_id = %s ORDER BY i.position, i.id, r.format, r.width")
 REVIEWS_SQL = (
@@ -463,18 +462,19 @@ REVIEWS_SQL = (
 
 
 def _gallery(product_id: int) -> list[ProductImage]:
-    """A product's images in display order (the columns {% picture %} reads), each ready one with
-    its renditions attached as a prefetch would (format, then width). One query."""
+    """A product's images in display order (the columns {% picture %} reads), the ready ones with
+    their `rendition_files` (plain rows, as first_images loads them for cards). One query."""
     images: dict[int, ProductImage] = {}
     alias, split = connection.alias, len(PAGE_IMAGE_COLUMNS)
     for row in _rows(GALLERY_SQL, [ProductImage.Status.READY, product_id]):
         image = images.get(row[0])
         if image is None:
             image = images[row[0]] = ProductImage.from_db(alias, PAGE_IMAGE_COLUMNS, row[:split])
-            image._prefetched_objects_cache = {"renditions": []}
+            if image.is_ready:
+                image.rendition_files = []
         if row[split] is not None:
-            image._prefetched_objects_cache["renditions"].append(
-                Rendition.from_db(alias, PAGE_RENDITION_COLUMNS, row[split:]))
+            rendition_format, width, height, name = row[split:]
+            image.rendition_files.append(RenditionFile(rendition_format, width, height, media_url(name)))
     return list(images.values())
 
 
