@@ -408,7 +408,7 @@ def product_page(slug: str) -> Product:
     alias, split = connection.alias, len(PAGE_PRODUCT_COLUMNS)
     product = Product.from_db(alias, PAGE_PRODUCT_COLUMNS, rows[0][:split])
     product.attributes = Product._meta.get_field("attributes").from_db_value(product.attributes, None, connection)
-    product.rating_average = None if product.rating_average is None else _money(product.rating_average)
+    product.rating_average = None if product.rating_average is None else _money(product.rating_average)  # 2 places
     variants: dict[int, Variant] = {}
     category_ids: set[int] = set()
     for row in rows:
@@ -431,10 +431,13 @@ def _columns(model, fields: tuple[str, ...]) -> list[str]:
 
 
 def _select(alias: str, columns: list[str]) -> str:
+    """"p.id, p.name" for alias "p" and columns ["id", "name"]."""
     return ", ".join(f"{alias}.{column}" for column in columns)
 
 
 def _rows(sql: str, params: list) -> list[tuple]:
+    """The rows of `sql` run with `params`. Pass plain values (Status.READY.value, not the enum
+    member): psycopg finds the adapter of a str subclass by walking its classes, on every call."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -466,8 +469,8 @@ def _gallery(product_id: int) -> list[ProductImage]:
     their `rendition_files` (plain rows, as first_images loads them for cards). One query."""
     images: dict[int, ProductImage] = {}
     alias, split = connection.alias, len(PAGE_IMAGE_COLUMNS)
-    for row in _rows(GALLERY_SQL, [ProductImage.Status.READY, product_id]):
-        image = images.get(row[0])
+    for row in _rows(GALLERY_SQL, [ProductImage.Status.READY.value, product_id]):
+        image = images.get(row[0])  # the image's id
         if image is None:
             image = images[row[0]] = ProductImage.from_db(alias, PAGE_IMAGE_COLUMNS, row[:split])
             if image.is_ready:
@@ -480,7 +483,7 @@ def _gallery(product_id: int) -> list[ProductImage]:
 
 def _reviews(product_id: int) -> list[dict]:
     """A product's approved reviews as product_page shows them (one query)."""
-    rows = _rows(REVIEWS_SQL, [product_id, Review.Status.APPROVED])
+    rows = _rows(REVIEWS_SQL, [product_id, Review.Status.APPROVED.value])
     return [{"rating": str(rating), "title": title, "body": body, "reviewer_name": reviewer_name,
              "is_featured": is_featured, "is_verified_buyer": is_verified_buyer}
             for rating, title, body, reviewer_name, is_featured, is_verified_buyer in rows]
