@@ -119,13 +119,14 @@ def test_availability_table_badges_and_the_picker_data(client):
         ("S", "Gray", "40.00", "52.00"), ("S", "Black", "52.00", "52.00"), ("M", "Gray", "52.00", "52.00")]
 
 
-def test_a_product_without_options_posts_its_one_variant():
-    product = ProductFactory(name="Bag")
-    variant = VariantFactory(product=product, stock=0)
-    picker = selectors.variant_picker(selectors.product_page(product.slug).active_variants)
-    assert picker.only == {"id": str(variant.pk), "sku": variant.sku, "low_stock": "5", "state": "out",
-                           "label": "Sold out"}
-    assert not picker.has_options and not picker.in_stock and picker.price_from == Decimal("52.00")
+def test_a_product_without_options_posts_its_one_variant(client):
+    variant = VariantFactory(product=ProductFactory(name="Bag"), stock=0)
+    html = page(client, variant.product)
+    assert f'<input type="hidden" name="variant" value="{variant.pk}">' in html
+    assert (f'<p class="chosen-variant" data-chosen-variant aria-live="polite"><span class="stock-badge out" '
+            f'data-variant-id="{variant.pk}" data-low-stock="5">Sold out</span></p>') in html
+    assert 'disabled data-add-to-cart>Sold out</button>' in html
+    assert "<fieldset" not in html.split('data-variant-picker>')[1].split("</form>")[0]  # no size or colour
 
 
 def test_the_page_reads_in_two_queries_and_a_third_for_reviews():
