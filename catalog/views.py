@@ -111,7 +111,6 @@ class ProductDetailView(DetailView):
         tree = request_tree(self.request)
         deepest = tree.deepest(product.category_ids)
         return super().get_context_data(
-            variants=product.active_variants,
             picker=selectors.variant_picker(product.active_variants),
             breadcrumbs=tree.breadcrumbs(deepest) if deepest else [],
             **kwargs,
