@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.db import connection
 from django.db.models import (
     Case, CharField, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, Least
 
