@@ -227,3 +227,9 @@ class ReviewAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.refresh_product_rating(product_ids=[obj.product_id])
+
+    def delete_model(self, request, obj):
+        services.delete_reviews(review_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        services.delete_reviews(review_ids=queryset.values_list("pk", flat=True))

@@ -231,6 +231,16 @@ def moderate_reviews(*, review_ids: Iterable[int], action: str) -> int:
     return changed
 
 
+def delete_reviews(*, review_ids: Iterable[int]) -> int:
+    """Delete reviews (staff), then refresh the affected products' rating, so that no product
+    keeps counting a review that is gone. Returns how many were deleted."""
+    reviews = Review.objects.filter(pk__in=list(review_ids))
+    product_ids = set(reviews.values_list("product_id", flat=True))
+    deleted, _ = reviews.delete()
+    refresh_product_rating(product_ids=product_ids)
+    return deleted
+
+
 def mark_verified_buyer(*, user_id: int, product_ids: Iterable[int], verified: bool = True) -> int:
     """Mark `user_id`'s reviews of these products as by a verified buyer, or (verified=False) no
     longer. Orders calls this when an order is delivered, or refunded with no other delivered

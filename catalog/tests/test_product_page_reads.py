@@ -72,6 +72,21 @@ def test_a_review_shows_once_staff_approve_it(client):
     assert '<span class="stars" title="4 out of 5">★★★★☆</span>' in html and "True to size.<br>Warm." in html
 
 
+def test_a_review_staff_delete_in_the_admin_leaves_the_rating_and_the_page(client, admin_client):
+    product = VariantFactory().product
+    reviews = [services.submit_review(product=product, user=UserFactory(), rating=rating, title=f"Review {rating}",
+                                      body="") for rating in (5, 4, 1)]
+    services.moderate_reviews(review_ids=[review.pk for review in reviews], action="approve")
+    admin_client.post(f"/admin/catalog/review/{reviews[2].pk}/delete/", {"post": "yes"})  # the delete page
+    product.refresh_from_db()
+    assert (product.rating_count, product.rating_average) == (2, Decimal("4.50"))
+    admin_client.post("/admin/catalog/review/", {"action": "delete_selected", "_selected_action": [reviews[0].pk],
+                                                 "post": "yes"})  # the list's delete action
+    product.refresh_from_db()
+    assert (product.rating_count, product.rating_average) == (1, Decimal("4.00"))
+    assert review_titles(page(client, product)) == ["Review 4"]
+
+
 def test_gallery_shows_photos_in_their_order_the_first_as_the_main_image(client):
     product = VariantFactory().product
     third = ProductImageFactory(product=product, position=2)
