@@ -90,7 +90,9 @@ def test_product_page_serves_webp_with_no_layout_shift(luma_slice, page: Page, b
     assert after["width"] == before["width"] and after["height"] == pytest.approx(before["height"], abs=1)
     assert after["background"] == "none"  # the placeholder is gone once the photo is in
     assert page.evaluate(LAYOUT_SHIFT) == 0
-    # The thumbnails took WebP too, the smallest (64 px slots).
+    # The thumbnails took WebP too, the smallest (64 px slots). They load lazily, so possibly after
+    # the main image: wait until each has picked its source.
+    page.wait_for_function("() => [...document.querySelectorAll('.thumbs img')].every(img => img.currentSrc)")
     thumbs = page.locator(".thumbs img").evaluate_all("images => images.map(img => img.currentSrc)")
     assert len(thumbs) == len(images) and all(re.search(r"-320w\.[0-9a-f]{16}\.webp$", src) for src in thumbs)
 
