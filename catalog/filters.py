@@ -81,6 +81,12 @@ class ProductFilter(django_filters.FilterSet):
                 "min_price": data.get("min_price", ""), "max_price": data.get("max_price", ""),
                 "in_stock": bool(cleaned.get("in_stock")), "invalid": set(form.errors)}
 
+    @classmethod
+    def counted_params(cls, data) -> str:
+        """The parameters of `data` (a QueryDict) that change what a listing counts, in a canonical
+        order: "colour=Blue&size=M&size=S" (the key of a cached count)."""
+        return "&".join(f"{name}={value}" for name in cls.COUNTED for value in sorted(data.getlist(name)))
+
     @property
     def active_filter_count(self) -> int:
         data = self.form.cleaned_data if self.form.is_valid() else {}

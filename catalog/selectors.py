@@ -218,15 +218,37 @@ def _money(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(CENT)
 
 
-def _fetch(sql: str, ids: list[int]) -> list[tuple]:
-    """Rows of `sql` whose "{ids}" is filled with one placeholder per id (PostgreSQL and SQLite)."""
+def _columns(model, fields: tuple[str, ...]) -> list[str]:
+    """`fields` of `model` in its concrete fields' order, as Model.from_db() wants them."""
+    return [field.attname for field in model._meta.concrete_fields if field.attname in fields]
+
+
+def _select(alias: str, columns: list[str]) -> str:
+    """"p.id, p.name" for alias "p" and columns ["id", "name"]."""
+    return ", ".join(f"{alias}.{column}" for column in columns)
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    """The rows of `sql` run with `params`. Pass plain values (Status.READY.value, not the enum
+    member): psycopg finds the adapter of a str subclass by walking its classes, on every call."""
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), ids)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
+def _fetch(sql: str, ids: list[int]) -> list[tuple]:
+    """Rows of `sql` whose "{ids}" is filled with one placeholder per id (PostgreSQL and SQLite)."""
+    return _rows(sql.format(ids=", ".join(["%s"] * len(ids))), ids)
+
+
 CARD_IMAGE_FIELDS = ("id", "product_id", "image", "width", "height", "alt_text", "position", "status", "lqip",
-                     "dominant_colour")  # what {% picture %} reads of a card's image
+                     "dominant_colour")  # what {% picture %} reads of an image (cards and the gallery)
+IMAGE_COLUMNS = _columns(ProductImage, CARD_IMAGE_FIELDS)
+
+
+def _add_rendition(image: ProductImage, rendition_format: str, width: int, height: int, name: str) -> None:
+    """Give a ready image one more of its renditions, as a RenditionFile with its remembered URL."""
+    image.rendition_files.append(RenditionFile(rendition_format, width, height, media_url(name)))
 
 
 def first_images(product_ids: list[int]) -> list[ProductImage]:
@@ -235,13 +257,12 @@ def first_images(product_ids: list[int]) -> list[ProductImage]:
     model instances: a page of photos has ~170 renditions). One query, plus one when any image is
     ready."""
     firsts: dict[int, ProductImage] = {}
-    columns = [field.attname for field in ProductImage._meta.concrete_fields if field.attname in CARD_IMAGE_FIELDS]
     first_only = "DISTINCT ON (product_id) " if connection.vendor == "postgresql" else ""  # else: first kept below
-    product_id = columns.index("product_id")
-    for row in _fetch(f"SELECT {first_only}{', '.join(columns)} FROM {ProductImage._meta.db_table}"
+    product_id = IMAGE_COLUMNS.index("product_id")
+    for row in _fetch(f"SELECT {first_only}{', '.join(IMAGE_COLUMNS)} FROM {ProductImage._meta.db_table}"
                       " WHERE product_id IN ({ids}) ORDER BY product_id, position, id", product_ids):
         if row[product_id] not in firsts:
-            firsts[row[product_id]] = ProductImage.from_db(connection.alias, columns, row)
+            firsts[row[product_id]] = ProductImage.from_db(connection.alias, IMAGE_COLUMNS, row)
     images = list(firsts.values())
     ready = {image.pk: image for image in images if image.is_ready}
     for image in ready.values():
@@ -249,8 +270,7 @@ def first_images(product_ids: list[int]) -> list[ProductImage]:
     if ready:
         for image_id, *rendition in _fetch(f"SELECT image_id, format, width, height, file FROM {Rendition._meta.db_table}"
                                            " WHERE image_id IN ({ids})", list(ready)):
-            rendition_format, width, height, name = rendition
-            ready[image_id].rendition_files.append(RenditionFile(rendition_format, width, height, media_url(name)))
+            _add_rendition(ready[image_id], *rendition)
     return images
 
 
@@ -423,37 +443,18 @@ def product_page(slug: str) -> Product:
     return product
 
 
-def _columns(model, fields: tuple[str, ...]) -> list[str]:
-    """`fields` of `model` in its concrete fields' order, as Model.from_db() wants them."""
-    return [field.attname for field in model._meta.concrete_fields if field.attname in fields]
-
-
-def _select(alias: str, columns: list[str]) -> str:
-    """"p.id, p.name" for alias "p" and columns ["id", "name"]."""
-    return ", ".join(f"{alias}.{column}" for column in columns)
-
-
-def _rows(sql: str, params: list) -> list[tuple]:
-    """The rows of `sql` run with `params`. Pass plain values (Status.READY.value, not the enum
-    member): psycopg finds the adapter of a str subclass by walking its classes, on every call."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 # What product_page reads (the page's columns only) and its SQL, worked out once.
 PAGE_PRODUCT_COLUMNS = _columns(Product, ("id", "name", "slug", "description", "short_description", "attributes",
                                           "seo_title", "seo_description", "rating_average", "rating_count"))
 PAGE_VARIANT_COLUMNS = _columns(Variant, ("id", "product_id", "sku", "size", "colour", "price", "sale_price",
                                           "stock", "low_stock_threshold", "is_active"))
-PAGE_IMAGE_COLUMNS = _columns(ProductImage, CARD_IMAGE_FIELDS)
 PRODUCT_PAGE_SQL = (
     f"SELECT {_select('p', PAGE_PRODUCT_COLUMNS)}, {_select('v', PAGE_VARIANT_COLUMNS)}, c.category_id"
     f" FROM {Product._meta.db_table} p JOIN {Variant._meta.db_table} v ON v.product_id = p.id AND v.is_active"
     f" LEFT JOIN {Product.categories.through._meta.db_table} c ON c.product_id = p.id"
     " WHERE p.slug = %s AND p.is_visible ORDER BY v.position, v.id")
 GALLERY_SQL = (
-    f"SELECT {_select('i', PAGE_IMAGE_COLUMNS)}, r.format, r.width, r.height, r.file"
+    f"SELECT {_select('i', IMAGE_COLUMNS)}, r.format, r.width, r.height, r.file"
     f" FROM {ProductImage._meta.db_table} i LEFT JOIN {Rendition._meta.db_table} r"
     " ON r.image_id = i.id AND i.status = %s WHERE i.product_id = %s ORDER BY i.position, i.id, r.format, r.width")
 REVIEWS_SQL = (
@@ -466,16 +467,15 @@ def _gallery(product_id: int) -> list[ProductImage]:
     """A product's images in display order (the columns {% picture %} reads), the ready ones with
     their `rendition_files` (plain rows, as first_images loads them for cards). One query."""
     images: dict[int, ProductImage] = {}
-    alias, split = connection.alias, len(PAGE_IMAGE_COLUMNS)
+    alias, split = connection.alias, len(IMAGE_COLUMNS)
     for row in _rows(GALLERY_SQL, [ProductImage.Status.READY.value, product_id]):
         image = images.get(row[0])  # the image's id
         if image is None:
-            image = images[row[0]] = ProductImage.from_db(alias, PAGE_IMAGE_COLUMNS, row[:split])
+            image = images[row[0]] = ProductImage.from_db(alias, IMAGE_COLUMNS, row[:split])
             if image.is_ready:
                 image.rendition_files = []
         if row[split] is not None:
-            rendition_format, width, height, name = row[split:]
-            image.rendition_files.append(RenditionFile(rendition_format, width, height, media_url(name)))
+            _add_rendition(image, *row[split:])
     return list(images.values())
 
 

@@ -56,10 +56,9 @@ class CategoryView(ProductListingView):
     def listing_facts(self) -> selectors.ListingFacts:
         """Facets per category; the count per category and filters, as fresh as the category's
         cached page (its versions move with every stock, price or catalogue change)."""
-        filters = "&".join(f"{name}={value}" for name in ProductFilter.COUNTED for value in
-                           sorted(self.request.GET.getlist(name)))
-        return selectors.ListingFacts(f"c:{self.category.path}", filters=filters, version_keys=pagecache.page_version_keys(
-            "catalog:category", {"path": self.category.path}))
+        return selectors.ListingFacts(
+            f"c:{self.category.path}", filters=ProductFilter.counted_params(self.request.GET),
+            version_keys=pagecache.page_version_keys("catalog:category", {"path": self.category.path}))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)  # sets self.category

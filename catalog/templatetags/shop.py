@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from django import template
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.templatetags.static import static
 from django.utils.safestring import mark_safe
+
+from catalog import models
 
 register = template.Library()
 
@@ -28,8 +29,9 @@ def money(amount: Decimal | None, currency: str | None = None) -> str:
 
 @register.filter
 def media_url(path: str | None) -> str:
-    """The public URL of a file stored in the default storage, or "" for no file."""
-    return default_storage.url(path) if path else ""
+    """The public URL of a file stored in the default storage, or "" for no file
+    (catalog.models.media_url)."""
+    return models.media_url(path) if path else ""
 
 
 @register.filter
