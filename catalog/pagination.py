@@ -15,12 +15,16 @@ that does not decode (edited by hand, or from another sort) is ignored: the firs
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import F, Q, QuerySet
 
 COUNT_CAP = 1000  # listings with more products say "1,000+ products"
@@ -159,9 +163,75 @@ def capped_count(queryset: QuerySet) -> int:
     return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
 
 
+def seek_params(keys: list[Key], values: list[Any], reverse: bool = False) -> list[Any]:
+    """The query parameters seek(queryset, keys, values, reverse) adds, in the order the SQL takes
+    them (the first column's bound, then each OR branch's equalities and bound); NULLs add none."""
+    params = [values[0]] if values[0] is not None and not keys[0].nullable else []
+    prefix: list[Any] = []
+    for value in values:
+        if value is not None:
+            params += [*prefix, value]
+            prefix.append(value)
+        elif reverse:  # the branch "equal so far, then IS NOT NULL" (no parameter of its own)
+            params += prefix
+    return params
+
+
+COMPILED_LIMIT = 512  # page queries remembered per process (catalog.pagination._compiled)
+_compiled: OrderedDict = OrderedDict()  # key -> (sql, params before the cursor's, their types, converters)
+_compiled_lock = threading.Lock()
+
+
+def _page_rows(selected: Callable[[], QuerySet], using: str, key: Hashable | None,
+               cursor_params: list[Any]) -> list[tuple]:
+    """The rows of the query `selected()` builds (a values_list slice).
+
+    With a `key`, the SQL is compiled once per process for every query of that key and only run
+    afterwards: building and compiling it through the ORM cost several times what PostgreSQL
+    takes to run it. The key must name everything the SQL depends on except the cursor's values,
+    which are the query's last parameters (`cursor_params`, as seek_params gives them). That is
+    checked when the SQL is compiled: a query whose parameters do not end with them is run
+    without being remembered. The result's converters (e.g. SQLite's decimals) are applied as
+    the ORM would."""
+    connection = connections[using]
+    entry = _compiled.get(key) if key is not None else None
+    if entry is None:
+        compiler = selected().query.get_compiler(using=using)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return []
+        params = list(params)
+        converters = compiler.get_converters([column for column, _, _ in compiler.select])
+        cut = len(params) - len(cursor_params)
+        tail = params[cut:] if cut >= 0 else []
+        if key is not None and tail == cursor_params and all(
+                isinstance(param, type(value)) for param, value in zip(tail, cursor_params)):
+            # The database's own types of the cursor's values (e.g. psycopg's Int4 for an int).
+            types = [None if type(param) is type(value) else type(param) for param, value in zip(tail, cursor_params)]
+            with _compiled_lock:
+                _compiled[key] = (sql, params[:cut], types, converters)
+                while len(_compiled) > COMPILED_LIMIT:
+                    _compiled.popitem(last=False)
+    else:
+        sql, prefix, types, converters = entry
+        params = [*prefix, *(value if cast is None else cast(value) for cast, value in zip(types, cursor_params))]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for position, (functions, expression) in converters.items():
+                for function in functions:
+                    row[position] = function(row[position], expression, connection)
+    return [tuple(row) for row in rows] if converters else rows
+
+
 def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = "", before: str = "",
                 last: bool = False, fields: Sequence[str] = (),
-                count: Callable[[QuerySet], int] = capped_count) -> tuple[list[int], KeysetPage]:
+                count: Callable[[QuerySet], int] = capped_count,
+                shape: Hashable | None = None) -> tuple[list[int], KeysetPage]:
     """Pick one page of `queryset` in the order `keys` (whose last key must be unique, e.g. pk).
 
     Returns the page's primary keys in display order (the caller loads what it shows for just
@@ -169,20 +239,29 @@ def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = 
     (plain columns of the rows, e.g. "name") are read in the same query and given in
     `page.rows`: {primary key: {field or key name: value}}. Queries: one for the keys of the page
     (size + 1 rows) and one capped count (`count(queryset)`: capped_count, or a cached one).
-    """
+
+    `shape` (optional, hashable) names everything `queryset`'s SQL depends on, e.g. the category
+    and the cleaned filters: the page's query is then compiled once per process for that shape,
+    direction and cursor pattern, and only run afterwards (_page_rows)."""
     if queryset.query.is_empty():  # .none(): nothing to seek in (and maybe not the sort's annotations)
         return [], KeysetPage(items=[], count=0)
     after_values = decode_cursor(after, keys) if after else None
     before_values = decode_cursor(before, keys) if before and after_values is None else None
     reverse = bool(before_values) or (last and after_values is None)
-    ordered = queryset.order_by(*[key.order(reverse) for key in keys])
-    if after_values is not None:
-        ordered = seek(ordered, keys, after_values)
-    elif before_values is not None:
-        ordered = seek(ordered, keys, before_values, reverse=True)
+    cursor = after_values if after_values is not None else before_values
     names = [key.name for key in keys]
     extra = [name for name in fields if name not in names]
-    rows = list(ordered.values_list(*names, *extra)[: size + 1])
+
+    def selected() -> QuerySet:
+        ordered = queryset.order_by(*[key.order(reverse) for key in keys])
+        if cursor is not None:
+            ordered = seek(ordered, keys, cursor, reverse=reverse)
+        return ordered.values_list(*names, *extra)[: size + 1]
+
+    key = None if shape is None else (
+        queryset.db, shape, tuple(keys), tuple(names + extra), size, reverse,
+        None if cursor is None else tuple(value is None for value in cursor))
+    rows = _page_rows(selected, queryset.db, key, [] if cursor is None else seek_params(keys, cursor, reverse))
     more = len(rows) > size
     rows = rows[:size]
     if reverse:

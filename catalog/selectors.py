@@ -1,7 +1,7 @@
 """Catalogue reads for the storefront, each with a fixed number of queries whatever the page size."""
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -275,16 +275,18 @@ def first_images(product_ids: list[int]) -> list[ProductImage]:
 
 
 def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, after: str = "", before: str = "",
-                       last: bool = False, count: Callable[[QuerySet], int] = capped_count) -> KeysetPage:
+                       last: bool = False, count: Callable[[QuerySet], int] = capped_count,
+                       shape: Hashable | None = None) -> KeysetPage:
     """One keyset page (catalog.pagination) of a filtered, sorted listing, as ProductCards.
 
     Two steps, so that the cost does not grow with the listing: the page's rows (primary keys and
     the cards' plain columns) are picked from `queryset` alone (an index scan from the cursor),
     then only those products' variants and images are loaded. Queries: 2 (rows, capped count) +
     load_cards' (2, or 3 when a card has a ready image). `count` counts the listing (e.g.
-    ListingFacts.count, which may answer from the cache)."""
+    ListingFacts.count, which may answer from the cache). `shape` names what `queryset`'s SQL
+    depends on, to compile the page's query once per process (catalog.pagination.keyset_page)."""
     ids, page = keyset_page(queryset, sort_keys(sort), size=size, after=after, before=before, last=last,
-                            fields=CARD_FIELDS, count=count)
+                            fields=CARD_FIELDS, count=count, shape=shape)
     page.items = load_cards([page.rows[pk] for pk in ids])
     return page
 

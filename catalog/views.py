@@ -25,6 +25,11 @@ class ProductListingView(TemplateView):
         """The listing's cached facets and count (none by default)."""
         return selectors.ListingFacts(None)
 
+    def listing_shape(self):
+        """What the listing's SQL depends on besides the filters, or None when it cannot be named
+        (its page query is then compiled each time: catalog.pagination.keyset_page)."""
+        return None
+
     def get_context_data(self, **kwargs):
         base = self.base_queryset()
         facts = self.listing_facts()
@@ -33,9 +38,12 @@ class ProductListingView(TemplateView):
         queryset = self.filterset.qs
         sort = self.filterset.form.cleaned_data.get("sort") or self.default_sort
         params = self.request.GET
+        listing = self.listing_shape()
         page = selectors.product_cards_page(
             queryset, sort, size=settings.SHOP_PRODUCTS_PER_PAGE, after=params.get("after", "")[:2000],
-            before=params.get("before", "")[:2000], last=params.get("last") == "1", count=facts.count)
+            before=params.get("before", "")[:2000], last=params.get("last") == "1", count=facts.count,
+            shape=None if listing is None else (listing, self.default_sort,
+                                                repr(sorted(self.filterset.form.cleaned_data.items()))))
         facts.save()
         return super().get_context_data(filter=self.filterset, products=page.items, page=page, **kwargs)
 
@@ -59,6 +67,11 @@ class CategoryView(ProductListingView):
         return selectors.ListingFacts(
             f"c:{self.category.path}", filters=ProductFilter.counted_params(self.request.GET),
             version_keys=pagecache.page_version_keys("catalog:category", {"path": self.category.path}))
+
+    def listing_shape(self):
+        """The visible products in this category (Product.objects.visible().in_category()): its SQL
+        depends on the category's path alone."""
+        return ("category", self.category.path)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)  # sets self.category

@@ -294,3 +294,24 @@ def test_other_pages_and_signed_in_shoppers_pass_through(client, cached, hoodie)
     assert pagecache.CACHE_HEADER not in client.get(url)  # a session: rendered for this shopper
     assert pagecache.CACHE_HEADER not in Client().get("/search/?q=hoodie")  # not a cached page
     assert Client().get("/c/no-such-category/").status_code == 404
+
+
+@pytest.mark.parametrize("sort", ["price", "rating"])
+def test_a_listing_compiles_its_page_query_once_per_shape_and_reuses_it_with_each_cursor(client, shelf, sort):
+    """The SQL of a category's page is compiled once per process for its filters, sort, direction
+    and cursor pattern; later pages run it with their own cursor's values (catalog.pagination)."""
+    from catalog import pagination
+
+    pagination._compiled.clear()
+    url = f"{shelf.get_absolute_url()}?sort={sort}&colour=Red"
+    uncached, _ = walk(client, url)
+    compiled = len(pagination._compiled)
+    assert 2 <= compiled <= 3  # the first page, a cursor page (+ one with a NULL rating in the cursor)
+    again, _ = walk(client, url)
+    assert again == uncached and len(pagination._compiled) == compiled  # every page ran remembered SQL
+    pagination._compiled.clear()
+    from catalog.models import Product
+    from catalog.selectors import product_cards, sort_products
+
+    red = Product.objects.visible().filter(variants__colour="Red")
+    assert uncached == [p.pk for p in sort_products(product_cards(red), sort)]
