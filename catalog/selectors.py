@@ -321,9 +321,10 @@ class ListingFacts:
       category's version moves with every stock, price or catalogue change the listing could
       show), so a count is never stale. Without version keys (search) it is counted each time.
     Without a key, with SHOP_FACETS_CACHE_SECONDS = 0 or with the cache down, both are computed
-    (facets: two queries; count: one)."""
+    (facets: two queries; count: one). `also` names other cache keys to read in the same round
+    trip (e.g. the category tree's versions); their values are in `found`."""
 
-    def __init__(self, key: str | None, *, filters: str = "", version_keys: list[str] = ()):
+    def __init__(self, key: str | None, *, filters: str = "", version_keys: list[str] = (), also: list[str] = ()):
         from . import pagecache
 
         self._found: dict = {}
@@ -339,14 +340,18 @@ class ListingFacts:
         self._version_keys = list(version_keys)
         try:
             self._found = pagecache.get_many([self._facets_key, *([self._count_key] if self._count_key else []),
-                                              *self._version_keys])
+                                              *self._version_keys, *also])
         except Exception:
             logger.exception("Cache unavailable; computing listing facets and count")
             self._facets_key = self._count_key = None
             return
         if self._count_key:
-            versions = [self._found.get(k) for k in self._version_keys]
-            self._versions = pagecache.current_versions(self._version_keys) if None in versions else versions
+            self._versions = [self._found.get(k) for k in self._version_keys]
+
+    @property
+    def found(self) -> dict:
+        """What the cache read found, by key (including the keys asked for with `also`)."""
+        return self._found
 
     def facets(self, products: QuerySet[Product]) -> Facets:
         """The sizes and colours of the active variants of `products`."""
@@ -359,6 +364,10 @@ class ListingFacts:
 
     def count(self, queryset: QuerySet[Product]) -> int:
         """How many products `queryset` (the filtered listing) holds, capped at COUNT_CAP + 1."""
+        if self._versions is not None and None in self._versions:  # first use: made here, not for any URL's path
+            from . import pagecache
+
+            self._versions = pagecache.current_versions(self._version_keys)
         entry = self._found.get(self._count_key) if self._count_key else None
         if entry is not None and self._versions is not None and entry[0] == self._versions:
             return entry[1]

@@ -97,10 +97,18 @@ _lock = threading.Lock()
 _held: tuple[tuple, float, CategoryTree] | None = None  # (versions, expires at, tree)
 
 
-def _versions() -> tuple | None:
-    """The versions a snapshot is valid for, in one cache round trip; None when the cache is down."""
-    keys = [listing_cache.VERSION_KEY, pagecache.catalog_version_key()]
-    found = pagecache.get_many(keys)
+def version_keys() -> list[str]:
+    """The cache keys of the versions a snapshot is valid for (read them with a page's other
+    cache reads and pass what was found to request_tree, to spare a round trip)."""
+    return [listing_cache.VERSION_KEY, pagecache.catalog_version_key()]
+
+
+def _versions(found: dict | None = None) -> tuple | None:
+    """The versions a snapshot is valid for, from `found` (values already read from the cache by
+    key) or in one cache round trip; None when the cache is down."""
+    keys = version_keys()
+    if found is None or any(key not in found for key in keys):
+        found = pagecache.get_many(keys)
     if len(found) < len(keys):  # first use, evicted, a new page-cache namespace, or the cache is down
         listing_cache.current_version()
         cache.add(keys[1], uuid.uuid4().hex[:16], timeout=None)  # as catalog.pagecache makes its versions
@@ -110,11 +118,12 @@ def _versions() -> tuple | None:
     return tuple(found[key] for key in keys)
 
 
-def category_tree() -> CategoryTree:
+def category_tree(found: dict | None = None) -> CategoryTree:
     """The current category tree: this process's snapshot when the catalogue has not changed since
-    it was built, else a new one (one query). One cache read per call."""
+    it was built, else a new one (one query). One cache read per call, none when `found` (cache
+    values by key) holds the version_keys()."""
     global _held
-    versions = _versions()
+    versions = _versions(found)
     if versions is None:
         return CategoryTree.build()
     held = _held
@@ -126,9 +135,9 @@ def category_tree() -> CategoryTree:
     return tree
 
 
-def request_tree(request) -> CategoryTree:
-    """category_tree(), read once per request (the view and the header both use it)."""
+def request_tree(request, found: dict | None = None) -> CategoryTree:
+    """category_tree(found), read once per request (the view and the header both use it)."""
     tree = getattr(request, "_category_tree", None)
     if tree is None:
-        tree = request._category_tree = category_tree()
+        tree = request._category_tree = category_tree(found)
     return tree

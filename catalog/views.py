@@ -8,7 +8,7 @@ from . import pagecache, selectors
 from .filters import ProductFilter
 from .models import Product
 from .search import search_products
-from .tree import request_tree
+from .tree import request_tree, version_keys
 
 
 class ProductListingView(TemplateView):
@@ -55,18 +55,22 @@ class CategoryView(ProductListingView):
         return pagecache.serve(request, lambda: super(CategoryView, self).get(request, *args, **kwargs))
 
     def base_queryset(self):
-        tree = request_tree(self.request)
-        self.category = tree.visible(self.kwargs["path"])
+        path = self.kwargs["path"]
+        # Facets per category; the count per category and filters, as fresh as the category's cached
+        # page (its versions move with every stock, price or catalogue change). Read in the same
+        # cache round trip as the category tree's versions.
+        self.facts = selectors.ListingFacts(
+            f"c:{path}", filters=ProductFilter.counted_params(self.request.GET),
+            version_keys=pagecache.page_version_keys("catalog:category", {"path": path}), also=version_keys())
+        tree = request_tree(self.request, found=self.facts.found)
+        self.category = tree.visible(path)
         if self.category is None:
             raise Http404("No such category")
         return tree.listing(self.category)
 
     def listing_facts(self) -> selectors.ListingFacts:
-        """Facets per category; the count per category and filters, as fresh as the category's
-        cached page (its versions move with every stock, price or catalogue change)."""
-        return selectors.ListingFacts(
-            f"c:{self.category.path}", filters=ProductFilter.counted_params(self.request.GET),
-            version_keys=pagecache.page_version_keys("catalog:category", {"path": self.category.path}))
+        """The category's facts, read with the tree (base_queryset)."""
+        return self.facts
 
     def listing_shape(self):
         """The visible products in this category (Product.objects.visible().in_category()): its SQL

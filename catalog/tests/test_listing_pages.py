@@ -315,3 +315,20 @@ def test_a_listing_compiles_its_page_query_once_per_shape_and_reuses_it_with_eac
 
     red = Product.objects.visible().filter(variants__colour="Red")
     assert uncached == [p.pk for p in sort_products(product_cards(red), sort)]
+
+
+def test_a_category_page_reads_the_cache_once_and_an_unknown_path_stores_nothing(client, shelf, settings):
+    """The category tree's versions, the facets, the count and the page's versions arrive in one
+    cache round trip; a made-up category path gets a 404 and leaves no version behind."""
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    settings.SHOP_FACETS_CACHE_SECONDS = 600
+    client.get(shelf.get_absolute_url())  # versions and facts made
+    with mock.patch.object(pagecache, "get_many", wraps=pagecache.get_many) as reads:
+        response = client.get(shelf.get_absolute_url() + "?sort=price")
+    assert response.status_code == 200 and "23 products" in response.content.decode()
+    assert reads.call_count == 1
+    assert client.get("/c/no-such-shelf/").status_code == 404
+    assert cache.get(pagecache.category_version_key("no-such-shelf")) is None
