@@ -163,14 +163,6 @@ class ProductCard:
     def get_absolute_url(self) -> str:
         return self.url
 
-    def __getitem__(self, name: str):
-        # Django templates try `card[name]` before `card.name`: answering it spares the failed
-        # lookup's exception, a third of a card's render.
-        try:
-            return getattr(self, name)
-        except AttributeError:
-            raise KeyError(name) from None
-
     @property
     def on_sale(self) -> bool:
         """An active variant sells below the lowest regular price."""
