@@ -8,12 +8,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.urls import reverse
 from django.db import connection
 from django.db.models import (
     Case, CharField, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
 )
 from django.db.models.functions import Coalesce, Least
+
+from shop.urlcache import cached_reverse
 
 from .models import Category, Product, ProductImage, Rendition, RenditionFile, Review, Variant, media_url
 from .pagination import Key, KeysetPage, capped_count, keyset_page
@@ -173,23 +174,33 @@ CARD_FIELDS = ("name", "slug", "rating_average", "rating_count")  # what load_ca
 
 
 def load_cards(rows: list[dict]) -> list[ProductCard]:
-    """Cards for products given as rows ({"pk", *CARD_FIELDS}, in display order). Queries: one for
-    the products' active variants (prices and stock are summed here, not in SQL), one for their
-    first images, and one for those images' renditions when any is ready; none for an empty list.
-    The first two are fixed SQL run on a cursor: building them with the ORM cost several times
-    what running them does, on every listing page."""
+    """Cards for products given as rows ({"pk", *CARD_FIELDS}, in display order). One query,
+    none for an empty list (CARD_DETAILS_SQL): the products' active variants (prices and stock
+    are summed here, not in SQL), their first images and those images' renditions. Fixed SQL run
+    on a cursor: building it with the ORM cost several times what running it does, on every
+    listing page."""
     if not rows:
         return []
     ids = [row["pk"] for row in rows]
-    product_url = reverse("catalog:product", kwargs={"slug": "-"})[:-2]  # slugs need no quoting
+    product_url = cached_reverse("catalog:product", kwargs={"slug": "-"})[:-2]  # slugs need no quoting
     cards = {row["pk"]: ProductCard(pk=row["pk"], name=row["name"], url=f"{product_url}{row['slug']}/",
                                     rating_average=row["rating_average"], rating_count=row["rating_count"])
              for row in rows}
     variants: dict[int, list[tuple]] = {}
-    for product_id, *variant in _fetch(
-            f"SELECT product_id, id, price, sale_price, stock FROM {Variant._meta.db_table}"
-            " WHERE is_active AND product_id IN ({ids}) ORDER BY product_id, position, id", ids):
-        variants.setdefault(product_id, []).append(variant)
+    images: dict[int, ProductImage] = {}
+    placeholders = ", ".join(["%s"] * len(ids))
+    for kind, product_id, _, pk, price, sale, stock, *row in _rows(
+            CARD_DETAILS_SQL.format(ids=placeholders), [*ids, ProductImage.Status.READY.value, *ids]):
+        if kind == 0:
+            variants.setdefault(product_id, []).append((pk, price, sale, stock))
+            continue
+        image = images.get(pk)
+        if image is None:
+            image = images[pk] = ProductImage.from_db(connection.alias, IMAGE_COLUMNS, row[:len(IMAGE_COLUMNS)])
+            if image.is_ready:
+                image.rendition_files = []
+        if row[len(IMAGE_COLUMNS)] is not None:  # a rendition of a ready image
+            _add_rendition(image, *row[len(IMAGE_COLUMNS):])
     for product_id, found in variants.items():
         card = cards[product_id]
         prices = [(_money(price), None if sale is None else _money(sale)) for _, price, sale, _ in found]
@@ -197,7 +208,7 @@ def load_cards(rows: list[dict]) -> list[ProductCard]:
         card.regular_price_from = min(price for price, _ in prices)
         card.stock_total = sum(stock for *_, stock in found)
         card.variant_ids = ",".join(str(pk) for pk, *_ in found)
-    for image in first_images(ids):
+    for image in images.values():
         cards[image.product_id].image = image
     return [cards[pk] for pk in ids]
 
@@ -228,11 +239,6 @@ def _rows(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _fetch(sql: str, ids: list[int]) -> list[tuple]:
-    """Rows of `sql` whose "{ids}" is filled with one placeholder per id (PostgreSQL and SQLite)."""
-    return _rows(sql.format(ids=", ".join(["%s"] * len(ids))), ids)
-
-
 CARD_IMAGE_FIELDS = ("id", "product_id", "image", "width", "height", "alt_text", "position", "status", "lqip",
                      "dominant_colour")  # what {% picture %} reads of an image (cards and the gallery)
 IMAGE_COLUMNS = _columns(ProductImage, CARD_IMAGE_FIELDS)
@@ -243,27 +249,20 @@ def _add_rendition(image: ProductImage, rendition_format: str, width: int, heigh
     image.rendition_files.append(RenditionFile(rendition_format, width, height, media_url(name)))
 
 
-def first_images(product_ids: list[int]) -> list[ProductImage]:
-    """The first image (in display order) of each of these products that has one (only the
-    columns {% picture %} reads), the ready ones with their `rendition_files` (plain rows, not
-    model instances: a page of photos has ~170 renditions). One query, plus one when any image is
-    ready."""
-    firsts: dict[int, ProductImage] = {}
-    first_only = "DISTINCT ON (product_id) " if connection.vendor == "postgresql" else ""  # else: first kept below
-    product_id = IMAGE_COLUMNS.index("product_id")
-    for row in _fetch(f"SELECT {first_only}{', '.join(IMAGE_COLUMNS)} FROM {ProductImage._meta.db_table}"
-                      " WHERE product_id IN ({ids}) ORDER BY product_id, position, id", product_ids):
-        if row[product_id] not in firsts:
-            firsts[row[product_id]] = ProductImage.from_db(connection.alias, IMAGE_COLUMNS, row)
-    images = list(firsts.values())
-    ready = {image.pk: image for image in images if image.is_ready}
-    for image in ready.values():
-        image.rendition_files = []
-    if ready:
-        for image_id, *rendition in _fetch(f"SELECT image_id, format, width, height, file FROM {Rendition._meta.db_table}"
-                                           " WHERE image_id IN ({ids})", list(ready)):
-            _add_rendition(ready[image_id], *rendition)
-    return images
+# What load_cards reads, in one query: rows of kind 0 are active variants (in display order), rows
+# of kind 1 a product's first image (the lowest position, then id: no earlier image exists), once
+# per rendition when it is ready. Its columns: kind, product_id, position, id, price, sale_price,
+# stock, IMAGE_COLUMNS, then the rendition's format, width, height and file.
+# Parameters: the product ids, Status.READY, the product ids again.
+CARD_DETAILS_SQL = (
+    f"SELECT 0, product_id, position, id, price, sale_price, stock, {', '.join(['NULL'] * (len(IMAGE_COLUMNS) + 4))}"
+    f" FROM {Variant._meta.db_table} WHERE is_active AND product_id IN ({{ids}})"
+    f" UNION ALL SELECT 1, i.product_id, i.position, i.id, NULL, NULL, NULL, {_select('i', IMAGE_COLUMNS)},"
+    f" r.format, r.width, r.height, r.file FROM {ProductImage._meta.db_table} i"
+    f" LEFT JOIN {Rendition._meta.db_table} r ON r.image_id = i.id AND i.status = %s"
+    f" WHERE i.product_id IN ({{ids}}) AND NOT EXISTS (SELECT 1 FROM {ProductImage._meta.db_table} e"
+    " WHERE e.product_id = i.product_id AND (e.position < i.position OR (e.position = i.position AND e.id < i.id)))"
+    " ORDER BY 1, 2, 3, 4")
 
 
 def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, after: str = "", before: str = "",
@@ -274,7 +273,7 @@ def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, aft
     Two steps, so that the cost does not grow with the listing: the page's rows (primary keys and
     the cards' plain columns) are picked from `queryset` alone (an index scan from the cursor),
     then only those products' variants and images are loaded. Queries: 2 (rows, capped count) +
-    load_cards' (2, or 3 when a card has a ready image). `count` counts the listing (e.g.
+    load_cards' 1. `count` counts the listing (e.g.
     ListingFacts.count, which may answer from the cache). `shape` names what `queryset`'s SQL
     depends on, to compile the page's query once per process (catalog.pagination.keyset_page)."""
     ids, page = keyset_page(queryset, sort_keys(sort), size=size, after=after, before=before, last=last,

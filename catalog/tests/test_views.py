@@ -45,9 +45,8 @@ def test_category_page_query_count_does_not_grow_with_products(client, settings)
     assert one == full
     # the category tree (catalog/tree.py: category, breadcrumbs, subcategories, nav; read again
     # because the catalogue changed), facets (2), keyset page rows + capped count + the cards'
-    # variants and first images (catalog/selectors.py product_cards_page; no renditions: the
-    # images are not ready)
-    assert full <= 7
+    # variants, first images and renditions (catalog/selectors.py product_cards_page)
+    assert full <= 6
     deep, response = count_queries(client, jackets.get_absolute_url() + "?last=1")
     assert len(response.context["products"]) == 24  # the Last link: the last full page
     assert deep == full - 1  # the catalogue has not changed since: the tree is not read again
