@@ -194,13 +194,7 @@ def load_cards(rows: list[dict]) -> list[ProductCard]:
         if kind == 0:
             variants.setdefault(product_id, []).append((pk, price, sale, stock))
             continue
-        image = images.get(pk)
-        if image is None:
-            image = images[pk] = ProductImage.from_db(connection.alias, IMAGE_COLUMNS, row[:len(IMAGE_COLUMNS)])
-            if image.is_ready:
-                image.rendition_files = []
-        if row[len(IMAGE_COLUMNS)] is not None:  # a rendition of a ready image
-            _add_rendition(image, *row[len(IMAGE_COLUMNS):])
+        _add_image_row(images, row)
     for product_id, found in variants.items():
         card = cards[product_id]
         prices = [(_money(price), None if sale is None else _money(sale)) for _, price, sale, _ in found]
@@ -231,6 +225,11 @@ def _select(alias: str, columns: list[str]) -> str:
     return ", ".join(f"{alias}.{column}" for column in columns)
 
 
+def _nulls(count: int) -> str:
+    """ "NULL, NULL, ..." (`count` of them): the other part's columns in a UNION ALL of two kinds of row."""
+    return ", ".join(["NULL"] * count)
+
+
 def _rows(sql: str, params: list) -> list[tuple]:
     """The rows of `sql` run with `params`. Pass plain values (Status.READY.value, not the enum
     member): psycopg finds the adapter of a str subclass by walking its classes, on every call."""
@@ -244,9 +243,18 @@ CARD_IMAGE_FIELDS = ("id", "product_id", "image", "width", "height", "alt_text",
 IMAGE_COLUMNS = _columns(ProductImage, CARD_IMAGE_FIELDS)
 
 
-def _add_rendition(image: ProductImage, rendition_format: str, width: int, height: int, name: str) -> None:
-    """Give a ready image one more of its renditions, as a RenditionFile with its remembered URL."""
-    image.rendition_files.append(RenditionFile(rendition_format, width, height, media_url(name)))
+def _add_image_row(images: dict[int, ProductImage], row) -> None:
+    """Add one row of IMAGE_COLUMNS followed by a rendition's format, width, height and file (NULLs
+    when the image is not ready) to `images` ({id: ProductImage}, in the order first seen): the
+    ready images get their `rendition_files`, RenditionFiles with their remembered URLs."""
+    image = images.get(row[0])  # IMAGE_COLUMNS starts with the image's id
+    if image is None:
+        image = images[row[0]] = ProductImage.from_db(connection.alias, IMAGE_COLUMNS, row[:len(IMAGE_COLUMNS)])
+        if image.is_ready:
+            image.rendition_files = []
+    rendition_format, width, height, name = row[len(IMAGE_COLUMNS):]
+    if rendition_format is not None:
+        image.rendition_files.append(RenditionFile(rendition_format, width, height, media_url(name)))
 
 
 # What load_cards reads, in one query: rows of kind 0 are active variants (in display order), rows
@@ -255,7 +263,7 @@ def _add_rendition(image: ProductImage, rendition_format: str, width: int, heigh
 # stock, IMAGE_COLUMNS, then the rendition's format, width, height and file.
 # Parameters: the product ids, Status.READY, the product ids again.
 CARD_DETAILS_SQL = (
-    f"SELECT 0, product_id, position, id, price, sale_price, stock, {', '.join(['NULL'] * (len(IMAGE_COLUMNS) + 4))}"
+    f"SELECT 0, product_id, position, id, price, sale_price, stock, {_nulls(len(IMAGE_COLUMNS) + 4)}"
     f" FROM {Variant._meta.db_table} WHERE is_active AND product_id IN ({{ids}})"
     f" UNION ALL SELECT 1, i.product_id, i.position, i.id, NULL, NULL, NULL, {_select('i', IMAGE_COLUMNS)},"
     f" r.format, r.width, r.height, r.file FROM {ProductImage._meta.db_table} i"
@@ -418,11 +426,16 @@ def product_page(slug: str) -> Product:
     `body`, `reviewer_name`, `is_featured`, `is_verified_buyer`). Only the columns the page shows
     are read. Raises Product.DoesNotExist, also when no variant is active.
 
-    Queries: 2 or 3, fixed SQL on a cursor (the ORM took several times longer to build them than
-    PostgreSQL to run them): the product joined to its active variants and its categories (a row
-    per variant and category), its images joined to their renditions, and its reviews unless its
-    `rating_count` (kept in step with the approved reviews by catalog.services) says it has none."""
-    rows = _rows(PRODUCT_PAGE_SQL, [slug])
+    Queries: 1 or 2, fixed SQL on a cursor (the ORM took several times longer to build them than
+    PostgreSQL to run them): PRODUCT_PAGE_SQL (the product joined to its active variants and its
+    categories, a row per variant and category, then its images joined to their renditions), and
+    its reviews unless its `rating_count` (kept in step with the approved reviews by
+    catalog.services) says it has none."""
+    rows = _rows(PRODUCT_PAGE_SQL, [slug, ProductImage.Status.READY.value, slug])
+    gallery: dict[int, ProductImage] = {}
+    for row in rows[_first_image_row(rows):]:
+        _add_image_row(gallery, row[_IMAGE_AT:])
+    rows = [row[1:_IMAGE_AT - 1] for row in rows[:_first_image_row(rows)]]
     if not rows:  # hidden, missing, or without an active variant (Product.objects.visible()'s rule)
         raise Product.DoesNotExist(f"No visible product {slug!r}")
     alias, split = connection.alias, len(PAGE_PRODUCT_COLUMNS)
@@ -440,7 +453,7 @@ def product_page(slug: str) -> Product:
             category_ids.add(row[-1])
     product.active_variants = list(variants.values())
     product.category_ids = list(category_ids)
-    product.gallery = _gallery(product.pk)
+    product.gallery = list(gallery.values())
     product.approved_reviews = _reviews(product.pk) if product.rating_count else []
     return product
 
@@ -450,35 +463,37 @@ PAGE_PRODUCT_COLUMNS = _columns(Product, ("id", "name", "slug", "description", "
                                           "seo_title", "seo_description", "rating_average", "rating_count"))
 PAGE_VARIANT_COLUMNS = _columns(Variant, ("id", "product_id", "sku", "size", "colour", "price", "sale_price",
                                           "stock", "low_stock_threshold", "is_active"))
+# One query in two parts (UNION ALL), each row as wide as both: rows of kind 0 are
+# [0, PAGE_PRODUCT_COLUMNS, PAGE_VARIANT_COLUMNS, category_id, variant position, NULLs...] (a visible
+# product's active variants in display order, once per category), then rows of kind 1 are
+# [1, NULLs..., IMAGE_COLUMNS, rendition format, width, height, file] (its images in display order,
+# once per rendition when ready). Parameters: the slug, Status.READY, the slug.
+_IMAGE_AT = 1 + len(PAGE_PRODUCT_COLUMNS) + len(PAGE_VARIANT_COLUMNS) + 2  # where kind 1's columns start
 PRODUCT_PAGE_SQL = (
-    f"SELECT {_select('p', PAGE_PRODUCT_COLUMNS)}, {_select('v', PAGE_VARIANT_COLUMNS)}, c.category_id"
+    f"SELECT 0, {_select('p', PAGE_PRODUCT_COLUMNS)}, {_select('v', PAGE_VARIANT_COLUMNS)}, c.category_id,"
+    f" v.position, {_nulls(len(IMAGE_COLUMNS) + 4)}"
     f" FROM {Product._meta.db_table} p JOIN {Variant._meta.db_table} v ON v.product_id = p.id AND v.is_active"
     f" LEFT JOIN {Product.categories.through._meta.db_table} c ON c.product_id = p.id"
-    " WHERE p.slug = %s AND p.is_visible ORDER BY v.position, v.id")
-GALLERY_SQL = (
-    f"SELECT {_select('i', IMAGE_COLUMNS)}, r.format, r.width, r.height, r.file"
-    f" FROM {ProductImage._meta.db_table} i LEFT JOIN {Rendition._meta.db_table} r"
-    " ON r.image_id = i.id AND i.status = %s WHERE i.product_id = %s ORDER BY i.position, i.id, r.format, r.width")
+    " WHERE p.slug = %s AND p.is_visible"
+    f" UNION ALL SELECT 1, {_nulls(_IMAGE_AT - 1)}, {_select('i', IMAGE_COLUMNS)},"
+    f" r.format, r.width, r.height, r.file FROM {ProductImage._meta.db_table} i LEFT JOIN {Rendition._meta.db_table} r"
+    f" ON r.image_id = i.id AND i.status = %s"
+    f" WHERE i.product_id = (SELECT id FROM {Product._meta.db_table} WHERE slug = %s)"
+    # kind; variant position and id; image position and id; rendition format and width (1-based)
+    f" ORDER BY 1, {_IMAGE_AT}, {2 + len(PAGE_PRODUCT_COLUMNS)},"
+    f" {_IMAGE_AT + 1 + IMAGE_COLUMNS.index('position')}, {_IMAGE_AT + 1}, {_IMAGE_AT + 1 + len(IMAGE_COLUMNS)},"
+    f" {_IMAGE_AT + 2 + len(IMAGE_COLUMNS)}")
+
+
+def _first_image_row(rows: list[tuple]) -> int:
+    """The index of PRODUCT_PAGE_SQL's first row of kind 1 (len(rows) when there is none)."""
+    return next((index for index, row in enumerate(rows) if row[0] == 1), len(rows))
+
+
 REVIEWS_SQL = (
     f"SELECT rating, title, body, reviewer_name, is_featured, is_verified_buyer FROM {Review._meta.db_table}"
     " WHERE product_id = %s AND status = %s"
     " ORDER BY is_featured DESC, created_at DESC, id DESC LIMIT 50")
-
-
-def _gallery(product_id: int) -> list[ProductImage]:
-    """A product's images in display order (the columns {% picture %} reads), the ready ones with
-    their `rendition_files` (plain rows, as first_images loads them for cards). One query."""
-    images: dict[int, ProductImage] = {}
-    alias, split = connection.alias, len(IMAGE_COLUMNS)
-    for row in _rows(GALLERY_SQL, [ProductImage.Status.READY.value, product_id]):
-        image = images.get(row[0])  # the image's id
-        if image is None:
-            image = images[row[0]] = ProductImage.from_db(alias, IMAGE_COLUMNS, row[:split])
-            if image.is_ready:
-                image.rendition_files = []
-        if row[split] is not None:
-            _add_rendition(image, *row[split:])
-    return list(images.values())
 
 
 def _reviews(product_id: int) -> list[dict]:

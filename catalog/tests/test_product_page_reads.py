@@ -144,7 +144,7 @@ def test_a_product_without_options_posts_its_one_variant(client):
     assert "<fieldset" not in html.split('data-variant-picker>')[1].split("</form>")[0]  # no size or colour
 
 
-def test_the_page_reads_in_two_queries_and_a_third_for_reviews():
+def test_the_page_reads_in_one_query_and_a_second_for_reviews():
     product = ProductFactory(categories=[CategoryFactory(), CategoryFactory()])
     for size in ("S", "M", "L"):
         VariantFactory(product=product, size=size)
@@ -153,7 +153,7 @@ def test_the_page_reads_in_two_queries_and_a_third_for_reviews():
 
     with CaptureQueriesContext(connection) as queries:
         read = selectors.product_page(product.slug)
-    assert len(queries) == 2  # product, variants and categories; images and renditions
+    assert len(queries) == 1  # product, variants and categories, then images and renditions
     assert [v.size for v in read.active_variants] == ["S", "M", "L"] and len(read.category_ids) == 2
     assert len(read.gallery) == 2 and read.approved_reviews == []
 
@@ -161,5 +161,5 @@ def test_the_page_reads_in_two_queries_and_a_third_for_reviews():
     services.refresh_product_rating(product_ids=[product.pk])
     with CaptureQueriesContext(connection) as queries:
         read = selectors.product_page(product.slug)
-    assert len(queries) == 3 and len(read.approved_reviews) == 1
+    assert len(queries) == 2 and len(read.approved_reviews) == 1
     assert isinstance(read.active_variants[0], Variant) and read.active_variants[0].price == Decimal("52.00")
