@@ -41,8 +41,8 @@ def _offering(field: forms.ChoiceField, choices: tuple) -> forms.ChoiceField:
 
 class _ChoiceFilter(django_filters.ChoiceFilter):
     """A ChoiceFilter on Django's own ChoiceField. django-filter's field re-normalizes its choices
-    every time they are read (some 8 µs for a handful: validating, and listing them in
-    templates/catalog/_filters.html), to add an empty or a null choice, which ours do not offer."""
+    every time they are read (some 8 µs for a handful: validating, and listing them in the filter
+    form, `{% filter_form %}`), to add an empty or a null choice, which ours do not offer."""
 
     field_class = forms.ChoiceField
 
@@ -130,10 +130,11 @@ class ProductFilter(django_filters.FilterSet):
 
     @cached_property
     def shown(self) -> dict:
-        """The shopper's choices as the filter form shows them back (templates/catalog/_filters.html
-        writes the form's HTML itself: Django's widget templates cost more than the whole product
-        grid). {"sort": str, "size"/"colour": set of str, "min_price"/"max_price": the text as
-        typed, "in_stock": bool, "invalid": names of the fields whose value was refused}."""
+        """The shopper's choices as the filter form shows them back (`{% filter_form %}`, in
+        catalog/templatetags/shop.py, writes the form's HTML itself: Django's widget templates cost
+        more than the whole product grid). {"sort": str, "size"/"colour": set of str,
+        "min_price"/"max_price": the text as typed, "in_stock": bool, "invalid": names of the fields
+        whose value was refused}."""
         form = self.form
         form.is_valid()  # cleans once; cleaned_data then holds the fields that were valid
         data, cleaned = form.data, form.cleaned_data

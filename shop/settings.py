@@ -94,7 +94,7 @@ TEMPLATES = [
                 "accounts.context_processors.account",  # issue 7: verification reminder, wishlist
             ],
             # {% url %} with the reversal remembered per process (shop.urlcache).
-            "builtins": ["shop.templatetags.cached_url"],
+            "builtins": ["shop.templatetags.cached_url", "shop.templatetags.cached_static"],
         },
     },
 ]
