@@ -1,4 +1,5 @@
 """Cart and checkout through the Django client, as a shopper's browser would drive them."""
+import re
 from decimal import Decimal
 
 import pytest
@@ -136,3 +137,25 @@ def test_customers_see_only_their_own_orders(client, hoodie):
     assert order.number not in client.get(reverse("orders:order_list")).content.decode()
     client.logout()
     assert client.get(order.get_absolute_url()).status_code == 302  # to the login page
+
+
+def test_a_customer_with_many_orders_pages_through_them_all(client):
+    """My orders shows 20 a page, newest first, with Older / Newer links that reach every order."""
+    ann = UserFactory()
+    numbers = []
+    for i in range(23):
+        order = Order.objects.create(
+            number=f"ISH-PAGE-{i:03d}", customer=ann, email=ann.email, currency="USD", shipping_name="Ann",
+            shipping_line1="1 Main Street", shipping_city="Springfield", shipping_postcode="12345",
+            shipping_country="US", shipping_method="standard", shipping_method_name="Standard",
+            shipping_price=Decimal("5.00"), subtotal=Decimal("10.00"), total=Decimal("15.00"), payment_provider="test",
+            idempotency_key=f"page-{i}")
+        numbers.append(order.number)
+    client.force_login(ann)
+    first = client.get(reverse("orders:order_list")).content.decode()
+    assert "Page 1 of 2" in first and "Newer" not in first
+    assert all(number in first for number in numbers[-20:]) and numbers[2] not in first
+    older = re.search(r'<a rel="next" href="([^"]+)">Older', first).group(1)
+    second = client.get(reverse("orders:order_list") + older.replace("&amp;", "&")).content.decode()
+    assert "Page 2 of 2" in second and "Older" not in second and 'rel="prev"' in second
+    assert all(number in second for number in numbers[:3])
