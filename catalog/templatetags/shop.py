@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 from django.template.defaultfilters import urlencode
+from django.template.defaulttags import querystring
 from django.templatetags.static import static
 from django.utils.formats import get_format, localize
 from django.utils.safestring import mark_safe
@@ -294,3 +295,27 @@ def filter_form(product_filter, query: str = "") -> str:
                 f' <label for="id_in_stock">In stock only</label></div>\n  \n  <button type="submit">Apply</button>\n'
                 f"  {clear}\n</form>\n")
     return mark_safe("".join(html))
+
+
+@register.simple_tag(takes_context=True)
+def pagination_links(context, page) -> str:
+    """`{% pagination_links page %}`: a keyset listing's First / Previous / Next / Last links (no
+    page numbers; catalog.pagination.KeysetPage `page`), each the current query string with the
+    cursor parameters (after, before, last) changed by Django's own `{% querystring %}`. Nothing but
+    the blank lines when the listing fits on one page. Written in Python, as `{% product_cards %}`
+    is: the template this replaces cost more than the links."""
+    def link(**changes) -> str:
+        return _escape(querystring(context, **{"after": None, "before": None, "last": None, **changes}))
+
+    if not page.has_other_pages:
+        return mark_safe("\n\n")
+    first = last = ""
+    if not page.is_first:
+        first = f'<a href="{link()}">&laquo; First</a>\n  '
+        if page.previous_cursor:
+            first += f'<a rel="prev" href="{link(before=page.previous_cursor)}">&larr; Previous</a>'
+    if not page.is_last:
+        if page.next_cursor:
+            last = f'<a rel="next" href="{link(after=page.next_cursor)}">Next &rarr;</a>'
+        last += f'\n  <a href="{link(last=1)}">Last &raquo;</a>'
+    return mark_safe(f'\n\n<nav class="pagination" aria-label="Pages">\n  {first}\n  {last}\n</nav>\n\n')
