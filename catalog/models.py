@@ -210,8 +210,8 @@ def _stable_url(storage, name: str) -> str:
 
 
 class RenditionFile(NamedTuple):
-    """A rendition as pages and the API show it, without a model instance (catalog.selectors.
-    first_images loads these for listing cards): its format, size in px and public URL."""
+    """A rendition as pages and the API show it, without a model instance (catalog.selectors loads
+    these for listing cards and the product gallery): its format, size in px and public URL."""
 
     format: str
     width: int
@@ -301,7 +301,7 @@ class ProductImage(models.Model):
 
     def _renditions(self, fmt: str) -> list["Rendition | RenditionFile"]:
         """This image's renditions in `fmt`, narrowest first: its `rendition_files` when loaded
-        (catalog.selectors.first_images), else its renditions (no query when prefetched)."""
+        (catalog.selectors: cards and the gallery), else its renditions (no query when prefetched)."""
         if not self.is_ready:
             return []
         files = self.__dict__.get("rendition_files")

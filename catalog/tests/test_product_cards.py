@@ -95,7 +95,7 @@ def test_an_empty_grid_shows_the_page_s_message_and_the_home_page_none(client):
 
 def images() -> list[ProductImage | None]:
     """Product images in every state a card meets, loaded as listing pages load them
-    (catalog.selectors.first_images) and with their renditions prefetched."""
+    (catalog.selectors.load_cards) and with their renditions prefetched."""
     def product(name: str) -> Product:
         return ProductFactory(name=name, with_variant=True)
 
