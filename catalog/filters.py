@@ -125,8 +125,21 @@ class ProductFilter(django_filters.FilterSet):
             conditions["stock__gt"] = 0
         if conditions:
             queryset = queryset.filter(matching_variant_exists(**conditions))
-        sort = data.get("sort") or self.default_sort
-        return queryset if sort == RELEVANCE else sort_products(queryset, sort)
+        return queryset if self.chosen_sort == RELEVANCE else sort_products(queryset, self.chosen_sort)
+
+    @property
+    def chosen_sort(self) -> str:
+        """The chosen sort (a SORTS key, or RELEVANCE on search pages): the listing's default
+        when none was chosen or the choice was refused."""
+        self.form.is_valid()  # cleans once
+        return self.form.cleaned_data.get("sort") or self.default_sort
+
+    @property
+    def sql_shape(self) -> str:
+        """Everything the filtered, sorted listing's SQL takes from this filter: the cleaned
+        choices and the default sort, as text (catalog.pagination.keyset_page's `shape`)."""
+        self.form.is_valid()
+        return f"{self.default_sort}|{sorted(self.form.cleaned_data.items())!r}"
 
     @cached_property
     def shown(self) -> dict:
@@ -138,7 +151,7 @@ class ProductFilter(django_filters.FilterSet):
         form = self.form
         form.is_valid()  # cleans once; cleaned_data then holds the fields that were valid
         data, cleaned = form.data, form.cleaned_data
-        return {"sort": cleaned.get("sort") or self.default_sort,
+        return {"sort": self.chosen_sort,
                 "size": set(cleaned.get("size") or ()), "colour": set(cleaned.get("colour") or ()),
                 "min_price": data.get("min_price", ""), "max_price": data.get("max_price", ""),
                 "in_stock": bool(cleaned.get("in_stock")), "invalid": set(form.errors)}

@@ -161,9 +161,6 @@ class ProductCard:
     variant_ids: str = ""
     image: ProductImage | None = None
 
-    def get_absolute_url(self) -> str:
-        return self.url
-
     @property
     def on_sale(self) -> bool:
         """An active variant sells below the lowest regular price."""
@@ -432,12 +429,13 @@ def product_page(slug: str) -> Product:
     its reviews unless its `rating_count` (kept in step with the approved reviews by
     catalog.services) says it has none."""
     rows = _rows(PRODUCT_PAGE_SQL, [slug, ProductImage.Status.READY.value, slug])
-    gallery: dict[int, ProductImage] = {}
-    for row in rows[_first_image_row(rows):]:
-        _add_image_row(gallery, row[_IMAGE_AT:])
-    rows = [row[1:_IMAGE_AT - 1] for row in rows[:_first_image_row(rows)]]
+    images_from = next((index for index, row in enumerate(rows) if row[0] == 1), len(rows))  # kind 1 rows
+    rows, image_rows = [row[1:_IMAGE_AT - 1] for row in rows[:images_from]], rows[images_from:]
     if not rows:  # hidden, missing, or without an active variant (Product.objects.visible()'s rule)
         raise Product.DoesNotExist(f"No visible product {slug!r}")
+    gallery: dict[int, ProductImage] = {}
+    for row in image_rows:
+        _add_image_row(gallery, row[_IMAGE_AT:])
     alias, split = connection.alias, len(PAGE_PRODUCT_COLUMNS)
     product = Product.from_db(alias, PAGE_PRODUCT_COLUMNS, rows[0][:split])
     product.attributes = Product._meta.get_field("attributes").from_db_value(product.attributes, None, connection)
@@ -483,11 +481,6 @@ PRODUCT_PAGE_SQL = (
     f" ORDER BY 1, {_IMAGE_AT}, {2 + len(PAGE_PRODUCT_COLUMNS)},"
     f" {_IMAGE_AT + 1 + IMAGE_COLUMNS.index('position')}, {_IMAGE_AT + 1}, {_IMAGE_AT + 1 + len(IMAGE_COLUMNS)},"
     f" {_IMAGE_AT + 2 + len(IMAGE_COLUMNS)}")
-
-
-def _first_image_row(rows: list[tuple]) -> int:
-    """The index of PRODUCT_PAGE_SQL's first row of kind 1 (len(rows) when there is none)."""
-    return next((index for index, row in enumerate(rows) if row[0] == 1), len(rows))
 
 
 REVIEWS_SQL = (

@@ -36,14 +36,13 @@ class ProductListingView(TemplateView):
         self.filterset = ProductFilter(self.request.GET, queryset=base, facets=facts.facets(base),
                                        default_sort=self.default_sort)
         queryset = self.filterset.qs
-        sort = self.filterset.form.cleaned_data.get("sort") or self.default_sort
         params = self.request.GET
         listing = self.listing_shape()
         page = selectors.product_cards_page(
-            queryset, sort, size=settings.SHOP_PRODUCTS_PER_PAGE, after=params.get("after", "")[:2000],
-            before=params.get("before", "")[:2000], last=params.get("last") == "1", count=facts.count,
-            shape=None if listing is None else (listing, self.default_sort,
-                                                repr(sorted(self.filterset.form.cleaned_data.items()))))
+            queryset, self.filterset.chosen_sort, size=settings.SHOP_PRODUCTS_PER_PAGE,
+            after=params.get("after", "")[:2000], before=params.get("before", "")[:2000],
+            last=params.get("last") == "1", count=facts.count,
+            shape=None if listing is None else (listing, self.filterset.sql_shape))
         facts.save()
         return super().get_context_data(filter=self.filterset, products=page.items, page=page, **kwargs)
 

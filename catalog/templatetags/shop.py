@@ -1,5 +1,7 @@
 """Template tags and filters for the storefront: money formatting, media URLs, responsive
-product pictures (`{% picture %}`) and a grid's product cards (`{% product_cards %}`)."""
+product pictures (`{% picture %}`), and the listings' parts written in Python for speed: product
+cards (`{% product_cards %}`), the filter form (`{% filter_form %}`) and the page links
+(`{% pagination_links %}`)."""
 import html
 import re
 from decimal import Decimal
