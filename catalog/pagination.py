@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -66,6 +67,7 @@ class KeysetPage:
     is_last: bool = True
     count_capped: bool = field(default=False)
     rows: dict = field(default_factory=dict, repr=False)  # keyset_page(fields=...): {pk: {name: value}}
+    followed: list = field(default_factory=list, repr=False)  # keyset_page(follow=...): its rows
 
     @property
     def has_other_pages(self) -> bool:
@@ -177,14 +179,54 @@ def seek_params(keys: list[Key], values: list[Any], reverse: bool = False) -> li
     return params
 
 
+@dataclass(frozen=True)
+class Follow:
+    """A query about a keyset page's rows, run in the same statement as the page, so that a
+    listing reads its page and what its cards show in one round trip.
+
+    `sql` is a SELECT, or a UNION ALL of SELECTs, of `width` columns and without ORDER BY, that
+    reads the page as the table `page`: its columns are named after keyset_page's keys and
+    `fields` (e.g. `... WHERE product_id IN (SELECT pk FROM page)`). `params` are its parameters;
+    `order` the 1-based numbers of its columns its rows are sorted by."""
+
+    sql: str
+    params: tuple
+    width: int
+    order: tuple[int, ...]
+
+
+@lru_cache(maxsize=512)
+def _with_follow(sql: str, columns: tuple[str, ...], keys: tuple[Key, ...], reverse: bool, follow: Follow,
+                 using: str) -> str:
+    """The page query `sql` (whose result `columns` are named, the keys' first) and `follow` as one
+    statement. Its rows: the page's, as (position on the page, *page columns, NULL * follow.width),
+    numbered in the page's order (Key.order over the named columns); then the follow's, as
+    (NULL, NULL * len(columns), *follow columns), sorted by follow.order."""
+    quote = connections[using].ops.quote_name
+    ordering = []
+    for key in keys:
+        nulls = (" NULLS FIRST" if reverse else " NULLS LAST") if key.nullable else ""
+        ordering.append(f"{quote(key.name)} {'DESC' if key.desc != reverse else 'ASC'}{nulls}")
+    names = ", ".join(quote(column) for column in columns)
+    nulls = ", ".join(["NULL"] * follow.width)
+    page_nulls = ", ".join(["NULL"] * (len(columns) + 1))
+    order = ", ".join(["1", *(str(len(columns) + 1 + position) for position in follow.order)])
+    return (f"WITH page({names}) AS ({sql}) SELECT ROW_NUMBER() OVER (ORDER BY {', '.join(ordering)}), page.*,"
+            f" {nulls} FROM page UNION ALL SELECT {page_nulls}, followed.* FROM ({follow.sql}) followed"
+            f" ORDER BY {order}")
+
+
 COMPILED_LIMIT = 512  # page queries remembered per process (catalog.pagination._compiled)
 _compiled: OrderedDict = OrderedDict()  # key -> (sql, params before the cursor's, their types, converters)
 _compiled_lock = threading.Lock()
 
 
 def _page_rows(selected: Callable[[], QuerySet], using: str, key: Hashable | None,
-               cursor_params: list[Any]) -> list[tuple]:
-    """The rows of the query `selected()` builds (a values_list slice).
+               cursor_params: list[Any], follow: tuple[Follow, tuple[str, ...], tuple[Key, ...], bool] | None = None,
+               ) -> tuple[list[tuple], list[tuple]]:
+    """The rows of the query `selected()` builds (a values_list slice), and those of a Follow run
+    in the same statement (`follow`: the Follow, the page's column names, its keys and whether it
+    reads them backwards; see _with_follow). No follow rows without one.
 
     With a `key`, the SQL is compiled once per process for every query of that key and only run
     afterwards: building and compiling it through the ORM cost several times what PostgreSQL
@@ -200,7 +242,7 @@ def _page_rows(selected: Callable[[], QuerySet], using: str, key: Hashable | Non
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:
-            return []
+            return [], []
         params = list(params)
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
         cut = len(params) - len(cursor_params)
@@ -216,22 +258,31 @@ def _page_rows(selected: Callable[[], QuerySet], using: str, key: Hashable | Non
     else:
         sql, prefix, types, converters = entry
         params = [*prefix, *(value if cast is None else cast(value) for cast, value in zip(types, cursor_params))]
+    if follow is not None:
+        sql = _with_follow(sql, *follow[1:], follow[0], using)
+        params = [*params, *follow[0].params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    followed = []
+    if follow is not None:
+        end = 1 + len(follow[1])
+        followed = [row[end:] for row in rows if row[0] is None]
+        rows = [row[1:end] for row in rows if row[0] is not None]
     if converters:
         rows = [list(row) for row in rows]
         for row in rows:
             for position, (functions, expression) in converters.items():
                 for function in functions:
                     row[position] = function(row[position], expression, connection)
-    return [tuple(row) for row in rows] if converters else rows
+        rows = [tuple(row) for row in rows]
+    return rows, followed
 
 
 def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = "", before: str = "",
                 last: bool = False, fields: Sequence[str] = (),
                 count: Callable[[QuerySet], int] = capped_count,
-                shape: Hashable | None = None) -> tuple[list[int], KeysetPage]:
+                shape: Hashable | None = None, follow: Follow | None = None) -> tuple[list[int], KeysetPage]:
     """Pick one page of `queryset` in the order `keys` (whose last key must be unique, e.g. pk).
 
     Returns the page's primary keys in display order (the caller loads what it shows for just
@@ -242,7 +293,10 @@ def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = 
 
     `shape` (optional, hashable) names everything `queryset`'s SQL depends on, e.g. the category
     and the cleaned filters: the page's query is then compiled once per process for that shape,
-    direction and cursor pattern, and only run afterwards (_page_rows)."""
+    direction and cursor pattern, and only run afterwards (_page_rows).
+
+    `follow` (optional, a Follow) is run in the same statement as the page, over its rows: its rows
+    are `page.followed`, in its order (one round trip instead of two)."""
     if queryset.query.is_empty():  # .none(): nothing to seek in (and maybe not the sort's annotations)
         return [], KeysetPage(items=[], count=0)
     after_values = decode_cursor(after, keys) if after else None
@@ -261,17 +315,18 @@ def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = 
     key = None if shape is None else (
         queryset.db, shape, tuple(keys), tuple(names + extra), size, reverse,
         None if cursor is None else tuple(value is None for value in cursor))
-    rows = _page_rows(selected, queryset.db, key, [] if cursor is None else seek_params(keys, cursor, reverse))
+    columns = (*names, *extra)
+    rows, followed = _page_rows(selected, queryset.db, key, [] if cursor is None else seek_params(keys, cursor, reverse),
+                                None if follow is None else (follow, columns, tuple(keys), reverse))
     more = len(rows) > size
     rows = rows[:size]
     if reverse:
         rows.reverse()
-    columns = [*names, *extra]
     found = {row[len(keys) - 1]: dict(zip(columns, row)) for row in rows} if fields else {}
     rows = [row[: len(keys)] for row in rows] if extra else rows
     total = count(queryset)
     page = KeysetPage(items=[row[-1] for row in rows], count=min(total, COUNT_CAP), count_capped=total > COUNT_CAP,
-                      rows=found)
+                      rows=found, followed=followed)
     if reverse:
         page.is_first, page.is_last = not more, before_values is None
     else:

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, Least
 from shop.urlcache import cached_reverse
 
 from .models import Category, Product, ProductImage, Rendition, RenditionFile, Review, Variant, media_url
-from .pagination import Key, KeysetPage, capped_count, keyset_page
+from .pagination import Follow, Key, KeysetPage, capped_count, keyset_page
 from .tree import category_tree
 
 logger = logging.getLogger(__name__)
@@ -170,12 +170,13 @@ class ProductCard:
 CARD_FIELDS = ("name", "slug", "rating_average", "rating_count")  # what load_cards needs of each product
 
 
-def load_cards(rows: list[dict]) -> list[ProductCard]:
-    """Cards for products given as rows ({"pk", *CARD_FIELDS}, in display order). One query,
-    none for an empty list (CARD_DETAILS_SQL): the products' active variants (prices and stock
-    are summed here, not in SQL), their first images and those images' renditions. Fixed SQL run
-    on a cursor: building it with the ORM cost several times what running it does, on every
-    listing page."""
+def load_cards(rows: list[dict], details: list[tuple] | None = None) -> list[ProductCard]:
+    """Cards for products given as rows ({"pk", *CARD_FIELDS}, in display order), with the
+    products' active variants (prices and stock are summed here, not in SQL), their first images
+    and those images' renditions: `details`, CARD_DETAILS rows already read with the page
+    (product_cards_page), or read here in one query (none for an empty list). Fixed SQL run on a
+    cursor: building it with the ORM cost several times what running it does, on every listing
+    page."""
     if not rows:
         return []
     ids = [row["pk"] for row in rows]
@@ -183,11 +184,15 @@ def load_cards(rows: list[dict]) -> list[ProductCard]:
     cards = {row["pk"]: ProductCard(pk=row["pk"], name=row["name"], url=f"{product_url}{row['slug']}/",
                                     rating_average=row["rating_average"], rating_count=row["rating_count"])
              for row in rows}
+    if details is None:
+        placeholders = ", ".join(["%s"] * len(ids))
+        details = _rows(CARD_DETAILS.format(in_ids=f"IN ({placeholders})") + " ORDER BY 1, 2, 3, 4",
+                        [*ids, ProductImage.Status.READY.value, *ids])
     variants: dict[int, list[tuple]] = {}
     images: dict[int, ProductImage] = {}
-    placeholders = ", ".join(["%s"] * len(ids))
-    for kind, product_id, _, pk, price, sale, stock, *row in _rows(
-            CARD_DETAILS_SQL.format(ids=placeholders), [*ids, ProductImage.Status.READY.value, *ids]):
+    for kind, product_id, _, pk, price, sale, stock, *row in details:
+        if product_id not in cards:  # read with the page: the row beyond it
+            continue
         if kind == 0:
             variants.setdefault(product_id, []).append((pk, price, sale, stock))
             continue
@@ -254,20 +259,27 @@ def _add_image_row(images: dict[int, ProductImage], row) -> None:
         image.rendition_files.append(RenditionFile(rendition_format, width, height, media_url(name)))
 
 
-# What load_cards reads, in one query: rows of kind 0 are active variants (in display order), rows
-# of kind 1 a product's first image (the lowest position, then id: no earlier image exists), once
-# per rendition when it is ready. Its columns: kind, product_id, position, id, price, sale_price,
-# stock, IMAGE_COLUMNS, then the rendition's format, width, height and file.
-# Parameters: the product ids, Status.READY, the product ids again.
-CARD_DETAILS_SQL = (
+# What load_cards reads, in one query: rows of kind 0 are active variants, rows of kind 1 a
+# product's first image (the lowest position, then id: no earlier image exists), once per rendition
+# when it is ready; sorted by columns 1-4, variants come in display order. Its columns: kind,
+# product_id, position, id, price, sale_price, stock, IMAGE_COLUMNS, then the rendition's format,
+# width, height and file. {in_ids} says which products: "IN (%s, ...)" with their ids as parameters,
+# or a subquery; the parameter between them is Status.READY.
+CARD_DETAILS = (
     f"SELECT 0, product_id, position, id, price, sale_price, stock, {_nulls(len(IMAGE_COLUMNS) + 4)}"
-    f" FROM {Variant._meta.db_table} WHERE is_active AND product_id IN ({{ids}})"
+    f" FROM {Variant._meta.db_table} WHERE is_active AND product_id {{in_ids}}"
     f" UNION ALL SELECT 1, i.product_id, i.position, i.id, NULL, NULL, NULL, {_select('i', IMAGE_COLUMNS)},"
     f" r.format, r.width, r.height, r.file FROM {ProductImage._meta.db_table} i"
     f" LEFT JOIN {Rendition._meta.db_table} r ON r.image_id = i.id AND i.status = %s"
-    f" WHERE i.product_id IN ({{ids}}) AND NOT EXISTS (SELECT 1 FROM {ProductImage._meta.db_table} e"
-    " WHERE e.product_id = i.product_id AND (e.position < i.position OR (e.position = i.position AND e.id < i.id)))"
-    " ORDER BY 1, 2, 3, 4")
+    f" WHERE i.product_id {{in_ids}} AND NOT EXISTS (SELECT 1 FROM {ProductImage._meta.db_table} e"
+    " WHERE e.product_id = i.product_id AND (e.position < i.position OR (e.position = i.position AND e.id < i.id)))")
+# The same rows for the products of a keyset page, read in the page's own statement. PostgreSQL is
+# given the page's ids as an array (an InitPlan), so that it looks them up in the product_id index
+# instead of hashing the page and scanning every variant, as it does for IN (SELECT ...).
+CARD_DETAILS_OF_PAGE = {
+    vendor: Follow(sql=CARD_DETAILS.format(in_ids=in_ids), params=(ProductImage.Status.READY.value,),
+                   width=7 + len(IMAGE_COLUMNS) + 4, order=(1, 2, 3, 4))
+    for vendor, in_ids in (("postgresql", "= ANY(ARRAY(SELECT pk FROM page))"), ("other", "IN (SELECT pk FROM page)"))}
 
 
 def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, after: str = "", before: str = "",
@@ -275,15 +287,16 @@ def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, aft
                        shape: Hashable | None = None) -> KeysetPage:
     """One keyset page (catalog.pagination) of a filtered, sorted listing, as ProductCards.
 
-    Two steps, so that the cost does not grow with the listing: the page's rows (primary keys and
+    One statement, whose cost does not grow with the listing: the page's rows (primary keys and
     the cards' plain columns) are picked from `queryset` alone (an index scan from the cursor),
-    then only those products' variants and images are loaded. Queries: 2 (rows, capped count) +
-    load_cards' 1. `count` counts the listing (e.g.
-    ListingFacts.count, which may answer from the cache). `shape` names what `queryset`'s SQL
+    and only those products' variants and images are read beside them (CARD_DETAILS_OF_PAGE).
+    Queries: 1, and the capped count when `count` asks for it (e.g.
+    ListingFacts.count, which answers from the cache while it can). `shape` names what `queryset`'s SQL
     depends on, to compile the page's query once per process (catalog.pagination.keyset_page)."""
     ids, page = keyset_page(queryset, sort_keys(sort), size=size, after=after, before=before, last=last,
-                            fields=CARD_FIELDS, count=count, shape=shape)
-    page.items = load_cards([page.rows[pk] for pk in ids])
+                            fields=CARD_FIELDS, count=count, shape=shape,
+                            follow=CARD_DETAILS_OF_PAGE["postgresql" if connection.vendor == "postgresql" else "other"])
+    page.items = load_cards([page.rows[pk] for pk in ids], page.followed)
     return page
 
 

@@ -332,3 +332,61 @@ def test_a_category_page_reads_the_cache_once_and_an_unknown_path_stores_nothing
     assert reads.call_count == 1
     assert client.get("/c/no-such-shelf/").status_code == 404
     assert cache.get(pagecache.category_version_key("no-such-shelf")) is None
+
+
+@pytest.mark.parametrize("sort", list(SORT_KEYS))
+def test_each_page_reads_its_cards_in_its_own_statement_and_shows_what_separate_reads_show(
+        client, shelf, settings, sort):
+    """A listing page's rows and its cards' prices, stock, variants and first pictures come from one
+    SQL statement (catalog.pagination.Follow), on every page forwards and backwards, and the cards
+    are the ones the products' own reading (load_cards) gives: photos ready and pending, sale prices,
+    an inactive variant and a product whose later photo was added first."""
+    from catalog.models import Product
+    from catalog.selectors import CARD_FIELDS, load_cards
+    from catalog.tests.factories import ProductImageFactory
+    from catalog.tests.test_pictures import fake_ready_image
+
+    settings.SHOP_PAGE_CACHE_SECONDS = settings.SHOP_FACETS_CACHE_SECONDS = 0
+    products = list(Product.objects.order_by("pk"))
+    for product in products[::3]:
+        fake_ready_image(product)
+    for product in products[1::5]:
+        ProductImageFactory(product=product)  # pending: no renditions yet
+    ProductImageFactory(product=products[0], position=5)  # after the ready photo at position 0
+    VariantFactory(product=products[2], price=Decimal("99"), sale_price=Decimal("3.50"), stock=4)
+    VariantFactory(product=products[4], price=Decimal("1"), is_active=False)
+
+    def cards(page):
+        return [(c.pk, c.name, c.url, c.price_from, c.regular_price_from, c.stock_total, c.variant_ids,
+                 c.image and (c.image.pk, [f.url for f in getattr(c.image, "rendition_files", [])]))
+                for c in page.items]
+
+    url = f"{shelf.get_absolute_url()}?sort={sort}"
+    response, seen = client.get(url + "&last=1"), 0
+    while True:
+        page = response.context["page"]
+        rows = {row["pk"]: row for row in Product.objects.filter(pk__in=[c.pk for c in page.items])
+                .values("pk", *CARD_FIELDS)}
+        assert cards(page) == cards(type(page)(items=load_cards([rows[c.pk] for c in page.items]), count=0))
+        seen += len(page.items)
+        if page.previous_cursor is None:
+            break
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{url}&before={page.previous_cursor}")
+        [cards_read] = [q["sql"] for q in queries.captured_queries if "catalog_productimage" in q["sql"]]
+        assert '"catalog_product"."is_visible"' in cards_read  # the page's rows, in the same statement
+    assert seen == 23
+    every = cards_of(client, url)
+    assert any(getattr(c.image, "rendition_files", None) for c in every)  # ready photos, with renditions
+    assert any(c.image and not c.image.is_ready for c in every) and any(c.price_from == Decimal("3.50") for c in every)
+
+
+def cards_of(client, url):
+    """Every card of a listing, following its Next links."""
+    found, response = [], client.get(url)
+    while True:
+        page = response.context["page"]
+        found.extend(page.items)
+        if page.next_cursor is None:
+            return found
+        response = client.get(f"{url}&after={page.next_cursor}")
