@@ -43,4 +43,20 @@ def test_a_new_script_prefix_or_urlconf_gives_new_paths(settings):
         cached_reverse("orders:cart")
 
 
+def test_a_url_with_a_literal_name_kept_on_its_node_follows_the_prefix_the_urlconf_and_the_app(settings):
+    template = Template("{% url 'orders:cart' %}{% autoescape off %}|{% url 'orders:cart' %}{% endautoescape %}")
+    fixed = [node for node in template.nodelist if isinstance(node, CachedURLNode)][0]
+    assert fixed.fixed == "orders:cart"
+    assert template.render(Context()) == "/cart/|/cart/"
+    set_script_prefix("/shop/")
+    try:
+        assert template.render(Context()) == "/shop/cart/|/shop/cart/"
+    finally:
+        set_script_prefix("/")
+    assert template.render(Context()) == "/cart/|/cart/"
+    settings.ROOT_URLCONF = "shop.tests.test_urlcache"
+    with pytest.raises(NoReverseMatch):
+        template.render(Context())
+
+
 urlpatterns = []  # the URLconf of the last test: nothing to reverse
