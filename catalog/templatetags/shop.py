@@ -15,6 +15,7 @@ from django.utils.formats import get_format, localize
 from django.utils.safestring import mark_safe
 
 from catalog import models
+from shop.templatetags.cached_url import FixedURLs, current_app
 
 register = template.Library()
 
@@ -249,6 +250,53 @@ def picture_link(image) -> str:
 def picture_sizes(layout: str) -> str:
     """The `sizes` value of a PICTURE_SIZES layout, for scripts that move pictures between slots."""
     return PICTURE_SIZES[layout]
+
+
+# --- The site header ----------------------------------------------------------------------------
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context) -> str:
+    """`{% site_header %}`: every storefront page's header (base.html), the one place that writes it.
+
+    The shop's name linking home; the search form, holding the page's `query`; the account links
+    (a guest's Log in / Sign up; a customer's account, orders and a Log out form with the CSRF
+    token, and for staff the dashboard and the admin); the wishlist; the cart link whose badge
+    (`cart_item_count`) the cart script updates; the top-level categories (`nav_categories`).
+    Reads the context the processors give (shop.context_processors and the others in
+    settings.TEMPLATES). Written in Python, as `{% product_cards %}` is: the template cost ~0.25 ms
+    a page, a fifth of a category page's rendering. The output is byte for byte what that template
+    wrote, every value escaped as it did."""
+    def value(name: str):  # {{ name }}: a missing variable prints "", a callable is called
+        found = context.get(name, "")
+        return found() if callable(found) else found
+
+    url, user = FixedURLs(current_app(context)), context.get("user")
+    query = value("query")
+    if user is not None and user.is_authenticated:
+        staff = (f'<a href="{url["analytics:staff_dashboard"]}">Staff</a> <a href="{url["admin:index"]}">Admin</a>'
+                 if user.is_staff else "")
+        token = context.get("csrf_token")
+        token = "" if not token or token == "NOTPROVIDED" else \
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{_escape(token)}">'
+        account = (f'\n        <a href="{url["account"]}">My account</a>\n        <a href="{url["orders:order_list"]}">My orders'
+                   f'</a>\n        {staff}\n        <form action="{url["logout"]}" method="post" class="inline">{token}'
+                   '<button class="link" type="submit">Log out</button></form>\n      ')
+    else:
+        account = (f'\n        <a href="{url["login"]}">Log in</a>\n        <a href="{url["signup"]}">Sign up</a>'
+                   "\n      ")
+    categories = "".join(f'<a href="{_escape(category.get_absolute_url())}">{_escape(category.name)}</a>'
+                         for category in value("nav_categories") or ())
+    return mark_safe(
+        f'<header class="site-header">\n  <div class="container header-row">\n    <a class="brand" href="{url["home"]}">'
+        f'{_escape(value("SHOP_NAME"))}</a>\n    <form class="search" action="{url["catalog:search"]}" method="get" '
+        'role="search">\n      <label class="visually-hidden" for="search-q">Search products</label>\n      <input '
+        f'id="search-q" type="search" name="q" value="{_escape(query) if query else ""}" placeholder="Search products">'
+        '\n      <button type="submit">Search</button>\n    </form>\n    <nav class="account-nav" aria-label="Account">'
+        f'\n      {account}\n      <a href="{url["wishlist"]}">Wishlist</a>\n      <a class="cart-link" href="'
+        f'{url["orders:cart"]}">Cart <span class="badge" data-cart-count>{_escape(value("cart_item_count"))}</span></a>'
+        '\n    </nav>\n  </div>\n  <nav class="container category-nav" aria-label="Categories">\n    '
+        f"{categories}\n  </nav>\n</header>\n")
 
 
 # --- The listing's filter form ------------------------------------------------------------------

@@ -2,8 +2,9 @@
 in settings): the same syntax and output as Django's own tag, without reversing the same URL again.
 
 A URL with a literal name and no arguments (`{% url 'home' %}`: most of a page's, in the header and
-footer) is kept on its node, escaped as the page prints it, per current app, URLconf, script
-prefix and ROOT_URLCONF: everything a reversal depends on. Such a node cost ~8 us a render, now ~3."""
+footer) is read from `fixed_urls`, escaped as a page prints it, kept per current app, URLconf,
+script prefix and ROOT_URLCONF: everything a reversal depends on. Such a node cost ~8 us a render,
+now ~3."""
 from django import template
 from django.conf import settings
 from django.template import defaulttags
@@ -15,6 +16,33 @@ from shop.urlcache import cached_reverse
 register = template.Library()
 
 _UNSET = object()
+_fixed: dict[tuple, dict[str, str]] = {}  # (app, URLconf, prefix, ROOT_URLCONF) -> {URL name: escaped path}
+
+
+def current_app(context) -> str | None:
+    """The current app a `{% url %}` reverses for, as Django's URLNode finds it: the request's
+    current_app, else the namespace it was resolved in, else None."""
+    request = getattr(context, "request", None)
+    app = getattr(request, "current_app", _UNSET)
+    return getattr(getattr(request, "resolver_match", None), "namespace", None) if app is _UNSET else app
+
+
+class FixedURLs:
+    """`urls[name]`: the escaped path of the URL `name` (no arguments) for one current app, URLconf,
+    script prefix and ROOT_URLCONF, reversed once per process. NoReverseMatch is raised, as
+    reverse() raises it, and nothing kept."""
+
+    __slots__ = ("app", "known")
+
+    def __init__(self, app: str | None):
+        self.app = app
+        self.known = _fixed.setdefault((app, get_urlconf(), get_script_prefix(), settings.ROOT_URLCONF), {})
+
+    def __getitem__(self, name: str) -> str:
+        url = self.known.get(name)
+        if url is None:
+            url = self.known[name] = conditional_escape(cached_reverse(name, current_app=self.app))
+        return url
 
 
 class CachedURLNode(defaulttags.URLNode):
@@ -24,24 +52,15 @@ class CachedURLNode(defaulttags.URLNode):
     fixed: str | None = None
 
     def render(self, context):
-        request = getattr(context, "request", None)
-        # As URLNode: the request's current_app, else its resolved namespace, else None.
-        current_app = getattr(request, "current_app", _UNSET)
-        if current_app is _UNSET:
-            current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
-        if self.fixed is not None and self.asvar is None:
-            key = (current_app, get_urlconf(), get_script_prefix(), settings.ROOT_URLCONF, context.autoescape)
-            url = self.urls.get(key)
-            if url is None:  # NoReverseMatch is raised, as below, and nothing kept
-                url = cached_reverse(self.fixed, current_app=current_app)
-                url = self.urls[key] = conditional_escape(url) if context.autoescape else url
-            return url
+        app = current_app(context)
+        if self.fixed is not None and self.asvar is None and context.autoescape:
+            return FixedURLs(app)[self.fixed]
         args = [arg.resolve(context) for arg in self.args]
         kwargs = {k: v.resolve(context) for k, v in self.kwargs.items()}
         view_name = self.view_name.resolve(context)
         url = ""
         try:
-            url = cached_reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
+            url = cached_reverse(view_name, args=args, kwargs=kwargs, current_app=app)
         except NoReverseMatch:
             if self.asvar is None:
                 raise
@@ -58,5 +77,5 @@ def url(parser, token):
     node.__class__ = CachedURLNode
     name = node.view_name
     if not node.args and not node.kwargs and isinstance(name.var, str) and not name.filters:
-        node.fixed, node.urls = str(name.var), {}
+        node.fixed = str(name.var)
     return node
