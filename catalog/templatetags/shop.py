@@ -252,7 +252,7 @@ def picture_sizes(layout: str) -> str:
     return PICTURE_SIZES[layout]
 
 
-# --- The site header ----------------------------------------------------------------------------
+# --- The site header and footer ----------------------------------------------------------------------------
 
 
 @register.simple_tag(takes_context=True)
@@ -297,6 +297,18 @@ def site_header(context) -> str:
         f'{url["orders:cart"]}">Cart <span class="badge" data-cart-count>{_escape(value("cart_item_count"))}</span></a>'
         '\n    </nav>\n  </div>\n  <nav class="container category-nav" aria-label="Categories">\n    '
         f"{categories}\n  </nav>\n</header>\n")
+
+
+@register.simple_tag(takes_context=True)
+def site_footer(context) -> str:
+    """`{% site_footer %}`: every storefront page's footer (base.html): the shop's name, the
+    currency its prices are in, and links to the cart and to search. Written in Python beside
+    `{% site_header %}`; byte for byte what templates/includes/footer.html wrote."""
+    url = FixedURLs(current_app(context))
+    return mark_safe(
+        f'<footer class="site-footer">\n  <div class="container">\n    <p>{_escape(context.get("SHOP_NAME", ""))} &middot; '
+        f'prices in {_escape(context.get("SHOP_CURRENCY", ""))} &middot; <a href="{url["orders:cart"]}">Cart</a> &middot; '
+        f'<a href="{url["catalog:search"]}">Search</a></p>\n  </div>\n</footer>\n')
 
 
 # --- The listing's filter form ------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""{% site_header %} writes what templates/includes/header.html wrote, byte for byte, and the pages
-show the header a shopper expects for who they are."""
+"""{% site_header %} and {% site_footer %} write what templates/includes/header.html and footer.html
+wrote, byte for byte, and the pages show the header a shopper expects for who they are."""
 import itertools
 
 import pytest
@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from catalog.templatetags.shop import site_header
+from catalog.templatetags.shop import site_footer, site_header
 
 OLD_TEMPLATE = """<header class="site-header">
   <div class="container header-row">
@@ -36,6 +36,21 @@ OLD_TEMPLATE = """<header class="site-header">
   </nav>
 </header>
 """
+
+OLD_FOOTER = """<footer class="site-footer">
+  <div class="container">
+    <p>{{ SHOP_NAME }} &middot; prices in {{ SHOP_CURRENCY }} &middot; <a href="{% url 'orders:cart' %}">Cart</a> &middot; <a href="{% url 'catalog:search' %}">Search</a></p>
+  </div>
+</footer>
+"""
+
+
+def test_the_footer_matches_the_old_template():
+    for name, currency in [("iShop", "USD"), ("A&B <Shop>", '"GBP"')]:
+        context = Context({"SHOP_NAME": name, "SHOP_CURRENCY": currency})
+        context.request = RequestFactory().get("/")
+        assert site_footer(context) == Template(OLD_FOOTER).render(context)
+    assert site_footer(Context()) == Template(OLD_FOOTER).render(Context())
 
 
 class Category:

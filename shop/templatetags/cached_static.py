@@ -16,6 +16,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.templatetags.static import StaticNode, do_static, static
 
 register = template.Library()
@@ -26,15 +27,30 @@ def _manifest_url(storage: ManifestFilesMixin, path: str) -> str:
     return storage.url(path)
 
 
+@lru_cache(maxsize=8)
+def _remembers(storage, debug: bool) -> bool:
+    """Whether `storage`'s URLs may be remembered (see above); apps.is_installed walks every app,
+    so this is worked out once per storage (and again when INSTALLED_APPS change)."""
+    return (not debug and apps.is_installed("django.contrib.staticfiles") and isinstance(storage, ManifestFilesMixin)
+            and storage.manifest_strict)
+
+
 def cached_static(path: str) -> str:
     """static(path), the public URL of a static file ("css/shop.css" -> "/static/css/shop.1a2b.css"),
     remembered where the storage's answer cannot change (see above). Raises as static() does (a
     file missing from a strict manifest: ValueError, never remembered)."""
-    if not settings.DEBUG and apps.is_installed("django.contrib.staticfiles"):
-        storage = storages["staticfiles"]
-        if isinstance(storage, ManifestFilesMixin) and storage.manifest_strict:
-            return _manifest_url(storage, path)
+    storage = storages["staticfiles"]
+    if _remembers(storage, settings.DEBUG):
+        return _manifest_url(storage, path)
     return static(path)
+
+
+def _forget(*, setting, **kwargs):
+    if setting == "INSTALLED_APPS":
+        _remembers.cache_clear()
+
+
+setting_changed.connect(_forget)
 
 
 class CachedStaticNode(StaticNode):
