@@ -19,9 +19,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -196,7 +196,7 @@ class Follow:
 
 
 @lru_cache(maxsize=512)
-def _with_follow(sql: str, columns: tuple[str, ...], keys: tuple[Key, ...], reverse: bool, follow: Follow,
+def _with_follow(sql: str, follow: Follow, columns: tuple[str, ...], keys: tuple[Key, ...], reverse: bool,
                  using: str) -> str:
     """The page query `sql` (whose result `columns` are named, the keys' first) and `follow` as one
     statement. Its rows: the page's, as (position on the page, *page columns, NULL * follow.width),
@@ -222,11 +222,11 @@ _compiled_lock = threading.Lock()
 
 
 def _page_rows(selected: Callable[[], QuerySet], using: str, key: Hashable | None,
-               cursor_params: list[Any], follow: tuple[Follow, tuple[str, ...], tuple[Key, ...], bool] | None = None,
-               ) -> tuple[list[tuple], list[tuple]]:
-    """The rows of the query `selected()` builds (a values_list slice), and those of a Follow run
-    in the same statement (`follow`: the Follow, the page's column names, its keys and whether it
-    reads them backwards; see _with_follow). No follow rows without one.
+               cursor_params: list[Any], *, follow: Follow | None = None, columns: tuple[str, ...] = (),
+               keys: tuple[Key, ...] = (), reverse: bool = False) -> tuple[list[tuple], list[tuple]]:
+    """The rows of the query `selected()` builds (a values_list slice of `columns`, in the order of
+    `keys`, read backwards when `reverse`), and the rows of `follow`, run in the same statement
+    (_with_follow); no follow rows without one.
 
     With a `key`, the SQL is compiled once per process for every query of that key and only run
     afterwards: building and compiling it through the ORM cost several times what PostgreSQL
@@ -259,14 +259,14 @@ def _page_rows(selected: Callable[[], QuerySet], using: str, key: Hashable | Non
         sql, prefix, types, converters = entry
         params = [*prefix, *(value if cast is None else cast(value) for cast, value in zip(types, cursor_params))]
     if follow is not None:
-        sql = _with_follow(sql, *follow[1:], follow[0], using)
-        params = [*params, *follow[0].params]
+        sql = _with_follow(sql, follow, columns, keys, reverse, using)
+        params = [*params, *follow.params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     followed = []
     if follow is not None:
-        end = 1 + len(follow[1])
+        end = 1 + len(columns)
         followed = [row[end:] for row in rows if row[0] is None]
         rows = [row[1:end] for row in rows if row[0] is not None]
     if converters:
@@ -317,7 +317,7 @@ def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = 
         None if cursor is None else tuple(value is None for value in cursor))
     columns = (*names, *extra)
     rows, followed = _page_rows(selected, queryset.db, key, [] if cursor is None else seek_params(keys, cursor, reverse),
-                                None if follow is None else (follow, columns, tuple(keys), reverse))
+                                follow=follow, columns=columns, keys=tuple(keys), reverse=reverse)
     more = len(rows) > size
     rows = rows[:size]
     if reverse:
