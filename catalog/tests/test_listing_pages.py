@@ -358,7 +358,7 @@ def test_each_page_reads_its_cards_in_its_own_statement_and_shows_what_separate_
 
     def cards(page):
         return [(c.pk, c.name, c.url, c.price_from, c.regular_price_from, c.stock_total, c.variant_ids,
-                 c.image and (c.image.pk, [f.url for f in getattr(c.image, "rendition_files", [])]))
+                 c.image and (c.image.pk, sorted(f.url for f in getattr(c.image, "rendition_files", []))))
                 for c in page.items]
 
     url = f"{shelf.get_absolute_url()}?sort={sort}"
