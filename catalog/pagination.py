@@ -205,14 +205,14 @@ def _with_follow(sql: str, follow: Follow, columns: tuple[str, ...], keys: tuple
     quote = connections[using].ops.quote_name
     ordering = []
     for key in keys:
-        nulls = (" NULLS FIRST" if reverse else " NULLS LAST") if key.nullable else ""
-        ordering.append(f"{quote(key.name)} {'DESC' if key.desc != reverse else 'ASC'}{nulls}")
+        where_nulls = (" NULLS FIRST" if reverse else " NULLS LAST") if key.nullable else ""
+        ordering.append(f"{quote(key.name)} {'DESC' if key.desc != reverse else 'ASC'}{where_nulls}")
     names = ", ".join(quote(column) for column in columns)
-    nulls = ", ".join(["NULL"] * follow.width)
+    follow_nulls = ", ".join(["NULL"] * follow.width)
     page_nulls = ", ".join(["NULL"] * (len(columns) + 1))
     order = ", ".join(["1", *(str(len(columns) + 1 + position) for position in follow.order)])
     return (f"WITH page({names}) AS ({sql}) SELECT ROW_NUMBER() OVER (ORDER BY {', '.join(ordering)}), page.*,"
-            f" {nulls} FROM page UNION ALL SELECT {page_nulls}, followed.* FROM ({follow.sql}) followed"
+            f" {follow_nulls} FROM page UNION ALL SELECT {page_nulls}, followed.* FROM ({follow.sql}) followed"
             f" ORDER BY {order}")
 
 

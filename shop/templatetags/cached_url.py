@@ -2,7 +2,7 @@
 in settings): the same syntax and output as Django's own tag, without reversing the same URL again.
 
 A URL with a literal name and no arguments (`{% url 'home' %}`: most of a page's, in the header and
-footer) is read from `fixed_urls`, escaped as a page prints it, kept per current app, URLconf,
+footer) is read from a FixedURLs table, escaped as a page prints it, kept per current app, URLconf,
 script prefix and ROOT_URLCONF: everything a reversal depends on. Such a node cost ~8 us a render,
 now ~3."""
 from django import template
