@@ -177,3 +177,17 @@ class DailyFunnel(models.Model):
 
     class Meta:
         ordering = ["day"]
+
+
+class RollupWatermark(models.Model):
+    """The one row saying how far the rollups are final: every day up to and including
+    `closed_through` was rebuilt from data read after that day had ended (plus
+    analytics.rollups.CLOSE_GRACE for late writes). The days after it, today included, are the
+    rollups still owed; `analytics.rollups.catch_up()` rebuilds them (a worker runs it when it
+    starts, and beat every few minutes), so days missed while no worker ran are never lost."""
+
+    closed_through = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"rollups closed through {self.closed_through or 'nothing yet'}"

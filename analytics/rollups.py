@@ -6,6 +6,11 @@ INSERT ... SELECT over a UNION ALL), so its cost is a few scans of the range, no
 over orders. Running it twice gives the same rows. One rebuild runs at a time (a PostgreSQL
 advisory lock), so the beat's refresh and a manual rebuild cannot interleave.
 
+What is owed: a rebuild also moves the watermark (models.RollupWatermark) past every day it covered
+that had ended, CLOSE_GRACE before it read the data, when its range joins the days already closed.
+`catch_up()` rebuilds the days after the watermark through today, so that days missed while no
+worker ran (a worker down over midnight, or for a week) are completed as soon as one runs again.
+
 Definitions (money in the order's currency, summed per currency only):
 - A *credit note* is an order created already refunded (its first status change is "" ->
   refunded): the imported `C` invoices. It is never a sale; it is a refund on the day it was made.
@@ -30,12 +35,15 @@ from django.utils import timezone
 
 from orders.models import Order, OrderLine, OrderStatusChange
 
-from .models import DailyCountry, DailyCustomer, DailyFunnel, DailyProduct, DailySales, Event
+from .models import DailyCountry, DailyCustomer, DailyFunnel, DailyProduct, DailySales, Event, RollupWatermark
 
 ZERO = Decimal("0.00")
 RETURN_STATUSES = (Order.Status.CANCELLED, Order.Status.REFUNDED)
 ROLLUP_MODELS = (DailySales, DailyCustomer, DailyProduct, DailyCountry, DailyFunnel)
 _LOCK_KEY = 0x15_40_A1  # pg_advisory_xact_lock key for rebuilds
+# A day is final once this long after its end: events reach the table within seconds (the 10 s
+# flush, ANALYTICS_BATCH_SECONDS) and an order placed at 23:59:59 commits within a request.
+CLOSE_GRACE = timedelta(minutes=10)
 
 
 def credit_note_exists(order_ref: str = "pk") -> Exists:
@@ -94,6 +102,7 @@ def rebuild(*, start: date | None = None, end: date | None = None) -> RebuildRes
             # The per-product GROUP BY sorts ~0.5 M rows of a year: in memory, not in temp files.
             cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute("SET LOCAL jit = off")
+    read_from = timezone.now()  # the data read below is at least this recent
     lo, hi = day_bounds(start, end)
     for model in ROLLUP_MODELS:
         model.objects.filter(day__gte=start, day__lte=end).delete()
@@ -106,7 +115,31 @@ def rebuild(*, start: date | None = None, end: date | None = None) -> RebuildRes
     _countries(lo, hi)
     _funnel(lo, hi)
     rows = {model.__name__: model.objects.filter(day__gte=start, day__lte=end).count() for model in ROLLUP_MODELS}
+    _advance_watermark(start, end, read_from)
     return RebuildResult(start, end, rows)
+
+
+def _advance_watermark(start: date, end: date, read_from: datetime) -> None:
+    """Close the days of [start, end] that had ended CLOSE_GRACE before `read_from`, if the range
+    joins the days already closed (or, with none closed, begins at the first day with data)."""
+    final = min(end, timezone.localdate(read_from - CLOSE_GRACE) - timedelta(days=1))
+    mark, _ = RollupWatermark.objects.get_or_create(pk=1)
+    closed = mark.closed_through
+    joins = start <= closed + timedelta(days=1) if closed else start <= (history_start() or start)
+    if joins and (closed is None or final > closed):
+        mark.closed_through = final
+        mark.save(update_fields=["closed_through", "updated_at"])
+
+
+def catch_up() -> RebuildResult:
+    """Rebuild every day whose rollups are still owed: the days after the watermark (from the first
+    day with data when none is closed yet) through today, in one rebuild. Idempotent; run by a
+    worker when it starts (settings.CELERY_WORKER_READY_TASKS) and by beat's refresh. Returns what
+    rebuild() returns (an empty result when there is no data)."""
+    today = timezone.localdate()
+    closed = RollupWatermark.objects.filter(pk=1).values_list("closed_through", flat=True).first()
+    start = min(closed + timedelta(days=1), today) if closed else None
+    return rebuild(start=start, end=today)
 
 
 def _insert_select(model, fields: list[str], sql: str, params) -> None:

@@ -2,7 +2,9 @@
 a rebuild recomputes the same rows, a flush moves what is buffered.
 
 - `flush_events()`: every 10 s (beat): buffered page-view events -> the Event table.
-- `refresh_today()`: every 5 minutes (beat): flush, then rebuild today's rollups.
+- `refresh_today()`: every 5 minutes (beat), and when a worker starts
+  (settings.CELERY_WORKER_READY_TASKS): flush, then rebuild today's rollups and any day still owed
+  since the last closed one (rollups.catch_up).
 - `close_day(day=None)`: hourly at :15 (beat): rebuild yesterday (shop TIME_ZONE), so that the
   day is closed soon after midnight whatever the zone, with every late event and status change.
 - `rebuild_range(start, end)`: any range, ISO dates, for staff tools.
@@ -30,10 +32,10 @@ def flush_events() -> int:
 @shared_task(acks_late=True, time_limit=REBUILD_TIME_LIMIT, soft_time_limit=REBUILD_TIME_LIMIT - 30,
              autoretry_for=(Exception,), retry_backoff=30, max_retries=3)
 def refresh_today() -> dict:
-    """Flush the event buffer, then recompute today's rollups. Returns the rebuild summary."""
+    """Flush the event buffer, then recompute today's rollups and those of every earlier day still
+    owed (days missed while no worker ran; rollups.catch_up). Returns the rebuild summary."""
     events.flush()
-    today = timezone.localdate()
-    return _result(rollups.rebuild(start=today, end=today))
+    return _result(rollups.catch_up())
 
 
 @shared_task(acks_late=True, time_limit=REBUILD_TIME_LIMIT, soft_time_limit=REBUILD_TIME_LIMIT - 30,

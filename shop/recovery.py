@@ -1,8 +1,9 @@
 """Pending work is picked up again when a worker (re)starts.
 
-Work the shop owes in the background (renditions today, analytics rollups next) is recorded in
-the database as pending, so a lost job is never lost work: each app has a Celery task that finds
-its pending rows and sends their jobs again (catalog.tasks.requeue_stale_images). Beat runs them
+Work the shop owes in the background is recorded in the database as pending, so a lost job is
+never lost work: each app has a Celery task that finds it and does it, or sends its jobs again
+(catalog.tasks.requeue_stale_images: images whose renditions are pending;
+analytics.tasks.refresh_today: the rollups of the days after analytics.RollupWatermark). Beat runs them
 periodically; in addition, settings.CELERY_WORKER_READY_TASKS lists them with the arguments for
 "right now" and `on_worker_ready` sends each once when a worker comes up, so a restarted worker
 completes what was pending without waiting for beat. An app adds its own with

@@ -494,6 +494,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_WORKER_READY_TASKS = [
     ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
+    ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
 ]
 
 # Structured logs: one JSON object per line (DJANGO_LOG_FORMAT=json, the default with

@@ -161,7 +161,10 @@ def running_worker(*, queue: str, log_path: Path, media_root: Path, extra_env: d
     with `pool` options (e.g. ["--pool", "solo"]) and `extra_env` on top of this process's
     environment. Yields once the worker says it is ready (60 s at most); then stops it (warm
     shutdown: it finishes the job in hand, killed after 30 s) and deletes the queue from Redis.
-    Needs REDIS_URL: skipped without it on a laptop, failed in CI, where nothing may be skipped."""
+    The worker's start-up recovery tasks (settings.CELERY_WORKER_READY_TASKS) have run by then, on
+    an emptied event buffer, so that they neither write events other tests left buffered nor race
+    the first test for its own. Needs REDIS_URL: skipped without it on a laptop, failed in CI,
+    where nothing may be skipped."""
     if not django_settings.REDIS_URL:
         message = "a real Celery worker needs Redis: set REDIS_URL (make test and CI do)"
         if os.environ.get("CI"):
@@ -172,13 +175,17 @@ def running_worker(*, queue: str, log_path: Path, media_root: Path, extra_env: d
     command = [sys.executable, "-m", "celery", "-A", "shop", "worker", "--queues", queue, "--hostname",
                f"{queue}@%h", *pool, "--without-gossip", "--without-mingle", "--without-heartbeat",
                "--loglevel", "INFO"]
+    from analytics import events
+
+    events.clear_buffer()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     worker = WorkerProcess(process=process, queue=queue, media_root=media_root, log_path=log_path)
+    recovery_tasks = len(django_settings.CELERY_WORKER_READY_TASKS)
     deadline = time.monotonic() + 60
-    while " ready." not in worker.log():
+    while " ready." not in worker.log() or worker.log().count("task_succeeded") < recovery_tasks:
         assert process.poll() is None, f"the Celery worker exited:\n{worker.log()}"
-        assert time.monotonic() < deadline, f"the Celery worker did not start in 60 s:\n{worker.log()}"
+        assert time.monotonic() < deadline, f"the Celery worker did not start and recover in 60 s:\n{worker.log()}"
         time.sleep(0.2)
     try:
         yield worker

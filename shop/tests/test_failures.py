@@ -6,8 +6,8 @@
   shared one.
 - A Celery worker is SIGKILLed in the middle of a rendition: the broker hands the same task to the
   next worker, and the renditions exist exactly once.
-- A worker that (re)starts finds the renditions left pending (their jobs lost) and completes them
-  (shop.recovery: CELERY_WORKER_READY_TASKS).
+- A worker that (re)starts finds the renditions left pending (their jobs lost) and the rollups
+  owed since the last closed day, and completes them (shop.recovery: CELERY_WORKER_READY_TASKS).
 
 The workers are real `celery -A shop worker` processes on the test database and the real Redis,
 each consuming a queue of its own, in their own process group (so SIGKILL takes the whole worker).
@@ -23,6 +23,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -35,6 +36,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from catalog import services as catalog_services
@@ -262,6 +264,25 @@ def test_a_restarted_worker_completes_the_renditions_left_pending(workers, luma_
     assert set(ProductImage.objects.values_list("status", flat=True)) == {ProductImage.Status.READY}
     assert Rendition.objects.filter(image__in=images).count() == 12
     assert "sent recovery tasks" in worker.log()
+
+
+def test_a_restarted_worker_completes_the_rollups_left_pending(workers):
+    # The rollups were closed through four days ago, then no worker ran: three days of orders are owed.
+    from analytics.models import DailySales, RollupWatermark
+    from analytics.tests.test_tasks import last_closable_day, placed_days_ago
+
+    today = timezone.localdate()
+    variant = VariantFactory(price=Decimal("8.00"), stock=10)
+    orders = {days_ago: placed_days_ago(variant, days_ago, f"owed-{days_ago}") for days_ago in (3, 2, 0)}
+    RollupWatermark.objects.create(pk=1, closed_through=today - timedelta(days=4))
+
+    worker = workers()
+    wait_for(lambda: DailySales.objects.count() == 3, timeout=120,
+             message=lambda: f"the rollups owed were not completed:\n{worker.log()}")
+    assert list(DailySales.objects.values_list("day", "orders", "gross_revenue")) == [
+        (today - timedelta(days=days_ago), 1, orders[days_ago].total) for days_ago in (3, 2, 0)]
+    assert RollupWatermark.objects.get().closed_through == last_closable_day()
+    assert "analytics.tasks.refresh_today[" in worker.log()
 
 
 def test_the_request_id_follows_an_upload_to_the_worker(workers, client):
