@@ -311,12 +311,19 @@ def run_with_overlay_env(overlay: str, command: list[str], process: str = "web")
         return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
 
 
+# One Django start per overlay: the settings as `diffsettings --all` prints them, then `check --deploy`.
+SETTINGS_AND_DEPLOY_CHECK = ("from django.core.management import call_command; "
+                             "call_command('diffsettings', all=True); "
+                             "call_command('check', deploy=True, fail_level='WARNING')")
+
+
 @functools.cache
-def production_settings(overlay: str) -> dict:
-    """The settings shop/settings.py computes from the overlay's web environment, as
-    `manage.py diffsettings --all` prints them (values that are Python literals)."""
-    result = run_with_overlay_env(overlay, ["python", "manage.py", "diffsettings", "--all"])
-    assert result.returncode == 0, f"the settings do not load with the {overlay} environment:\n{result.stderr}"
+def production_settings(overlay: str) -> tuple[dict, subprocess.CompletedProcess]:
+    """The settings shop/settings.py computes from the overlay's web environment ({name: value}
+    for the values that are Python literals), and the finished run, whose return code is that of
+    `manage.py check --deploy --fail-level WARNING`."""
+    result = run_with_overlay_env(overlay, ["python", "manage.py", "shell", "-c", SETTINGS_AND_DEPLOY_CHECK])
+    assert "DEBUG = " in result.stdout, f"the settings do not load with the {overlay} environment:\n{result.stderr}"
     facts = {}
     for line in result.stdout.splitlines():
         match = re.fullmatch(r"(?:### )?([A-Z][A-Z0-9_]*) = (.*?)(?:  ###)?", line)
@@ -325,4 +332,4 @@ def production_settings(overlay: str) -> dict:
                 facts[match.group(1)] = ast.literal_eval(match.group(2))
             except (ValueError, SyntaxError):
                 pass  # not a literal (paths, timedeltas): not needed here
-    return facts
+    return facts, result
