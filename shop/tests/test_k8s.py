@@ -330,3 +330,11 @@ def test_make_k8s_prints_the_rendered_prod_overlay():
     result = subprocess.run(["make", "-s", "k8s"], cwd=kube.ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout == kube.rendered_text("prod")
+
+
+def test_serve_metrics_refuses_to_run_without_the_pods_shared_folder(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with pytest.raises(CommandError, match="PROMETHEUS_MULTIPROC_DIR is not set"):
+        call_command("serve_metrics", "--port", "0")
