@@ -9,7 +9,7 @@ ISHOP_DEMO_DATA ?= ../shared/data
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ishop)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: install browser run demo test bench clean nginx prod prod-stop k8s kubectl
+.PHONY: install browser run demo test bench clean nginx prod prod-stop
 
 # --- Chart.js for /staff/analytics/ (analytics issue): fetched from the npm registry at build time,
 # checked against its sha256, never from a CDN and never committed (static/vendor/chartjs/ is ignored).
@@ -85,20 +85,6 @@ prod: install nginx
 prod-stop:
 	ISHOP_RUN_DIR=$(PROD_RUN_DIR) $(PY) deploy/prod.py --stop
 
-# --- Kubernetes (issue 30) ---------------------------------------------------------------------------
-# `make k8s` prints the production overlay as `kubectl apply -k` would send it (K8S_OVERLAY=dev or
-# staging for the others): kubectl's built-in kustomize, no cluster needed. README "Kubernetes".
-KUBECTL ?= kubectl
-K8S_OVERLAY ?= prod
-
-kubectl:
-	@command -v $(KUBECTL) >/dev/null 2>&1 || { \
-	  echo "kubectl is missing: deploy/k8s is rendered with kubectl's built-in kustomize (kubectl v1.27+;" >&2; \
-	  echo "install it from your Kubernetes distribution or cloud SDK, or set KUBECTL=/path/to/kubectl)." >&2; exit 1; }
-
-k8s: kubectl
-	@$(KUBECTL) kustomize deploy/k8s/overlays/$(K8S_OVERLAY)
-
 $(CHARTJS):
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to fetch Chart.js: apt-get install npm"; exit 1; }
 	rm -rf .chartjs && mkdir -p .chartjs static/vendor/chartjs
@@ -110,3 +96,18 @@ $(CHARTJS):
 	cp .chartjs/package/dist/chart.umd.js.map static/vendor/chartjs/chart.umd.js.map
 	cp .chartjs/package/dist/chart.umd.js $@
 	rm -rf .chartjs
+
+# --- Kubernetes (issue 30) ---------------------------------------------------------------------------
+# `make k8s` prints the production overlay as `kubectl apply -k` would send it (K8S_OVERLAY=dev or
+# staging for the others): kubectl's built-in kustomize, no cluster needed. README "Kubernetes".
+.PHONY: k8s kubectl
+KUBECTL ?= kubectl
+K8S_OVERLAY ?= prod
+
+kubectl:
+	@command -v $(KUBECTL) >/dev/null 2>&1 || { \
+	  echo "kubectl is missing: deploy/k8s is rendered with kubectl's built-in kustomize (kubectl v1.27+;" >&2; \
+	  echo "install it from your Kubernetes distribution or cloud SDK, or set KUBECTL=/path/to/kubectl)." >&2; exit 1; }
+
+k8s: kubectl
+	@$(KUBECTL) kustomize deploy/k8s/overlays/$(K8S_OVERLAY)

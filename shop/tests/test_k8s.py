@@ -27,8 +27,8 @@ PROXY_COUNT_VARIABLE = re.compile(r"NUM_PROX|PROXY_COUNT|TRUSTED_PROX")
 
 def host_of(objects) -> str:
     """The shop's host: SHOP_BASE_URL of the settings ConfigMap."""
-    url = kube.by_kind(objects, "ConfigMap")
-    (settings_map,) = [cm for name, cm in url.items() if name.startswith("ishop-settings")]
+    (settings_map,) = [config for name, config in kube.by_kind(objects, "ConfigMap").items()
+                       if name.startswith("ishop-settings")]
     return re.fullmatch(r"https://([^/]+)", settings_map["data"]["SHOP_BASE_URL"]).group(1)
 
 
@@ -91,10 +91,11 @@ def test_secrets_come_from_the_secret_by_key_and_nothing_secret_sits_in_the_conf
         if isinstance(value, str):
             assert not re.search(r"SECRET|PASSWORD|TOKEN|_KEY($|_)", name), f"{name} belongs in the Secret"
             assert not re.search(r"://[^/@]*:[^/@]*@", value), f"{name} carries a password"
-    # dev generates its Secret: it holds every required key.
-    for secret in kube.by_kind(objects, "Secret").values():
-        if secret["metadata"]["name"] == next(iter(secrets.values())).secret:
-            assert set(secret["data"]) >= REQUIRED_SECRETS
+    # One Secret; dev generates it (and must give every required key), the others expect it made by hand.
+    (secret,) = {ref.secret for ref in secrets.values()}
+    rendered = kube.secret_values(objects)
+    assert (secret in rendered) == (overlay == "dev")
+    assert secret not in rendered or set(rendered[secret]) >= REQUIRED_SECRETS
 
 
 @OVERLAY
@@ -135,7 +136,9 @@ def test_probes_point_at_real_views_with_headers_django_accepts(overlay):
             headers = {header["name"]: header["value"] for header in probe["httpHeaders"]}
             assert headers["Host"] in env["DJANGO_ALLOWED_HOSTS"].split(","), (process, kind)
             assert headers["X-Forwarded-Proto"] == "https"  # else SECURE_SSL_REDIRECT answers 301
-        assert f":{ports['http']}" in kube.command_words(container, env)[-2 if process == "ws" else -1]
+        words = kube.command_words(container, env)
+        listen = words[words.index("--bind" if process == "web" else "--endpoint") + 1]
+        assert re.search(rf"(^|:){ports['http']}(:|$)", listen), (process, listen)  # serves the probed port
     worker = kube.main_container(objects, "worker")
     for kind in ("startupProbe", "livenessProbe"):
         script = worker.spec[kind]["exec"]["command"][-1]
@@ -150,6 +153,13 @@ def test_beat_is_one_scheduler(overlay):
     assert beat["spec"]["strategy"] == {"type": "Recreate"}
     targets = [hpa["spec"]["scaleTargetRef"]["name"] for hpa in kube.by_kind(objects, "HorizontalPodAutoscaler").values()]
     assert "beat" not in targets and "beat" not in kube.by_kind(objects, "PodDisruptionBudget")
+
+
+def quantity(value: str) -> float:
+    """A Kubernetes CPU or memory quantity as a number ("500m" -> 0.5, "1Gi" -> 2**30)."""
+    units = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "": 1}
+    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(value)).groups()
+    return float(number) * units[unit]
 
 
 def selects(selector: dict, labels: dict) -> bool:
@@ -202,7 +212,7 @@ def test_pods_run_unprivileged_on_a_read_only_root_with_the_writable_paths_they_
     objects = kube.render(overlay)
     (namespace,) = kube.by_kind(objects, "Namespace").values()
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    app_workloads = {id(c.workload): c for c in kube.containers(objects)}
+    image = kube.app_image(objects)
     for obj in objects:
         if obj["kind"] not in kube.WORKLOAD_KINDS:
             continue
@@ -210,7 +220,7 @@ def test_pods_run_unprivileged_on_a_read_only_root_with_the_writable_paths_they_
         context = pod["securityContext"]
         assert context["runAsNonRoot"] and context["seccompProfile"] == {"type": "RuntimeDefault"}, obj["metadata"]
         assert pod["automountServiceAccountToken"] is False
-        if id(obj) in app_workloads:
+        if any(container["image"] == image for container in pod["containers"]):
             assert context["runAsUser"] == kube.dockerfile_uid()
         volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
         for container in pod.get("initContainers", []) + pod["containers"]:
@@ -219,13 +229,15 @@ def test_pods_run_unprivileged_on_a_read_only_root_with_the_writable_paths_they_
             assert security["capabilities"] == {"drop": ["ALL"]}
             resources = container["resources"]
             assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}, container["name"]
+            for kind in ("cpu", "memory"):  # the API server refuses a request above its limit
+                assert quantity(resources["requests"][kind]) <= quantity(resources["limits"][kind]), container["name"]
     for container in kube.containers(objects):
         env = kube.container_env(objects, container)
         volumes = {volume["name"]: volume for volume in container.pod["volumes"]}
         writable = {mount["mountPath"] for mount in container.spec["volumeMounts"]
                     if "emptyDir" in volumes[mount["name"]] and not mount.get("readOnly")}
         needed = {"/tmp", env["PROMETHEUS_MULTIPROC_DIR"]}
-        words = kube.command_words(container.spec and container, env)
+        words = kube.command_words(container, env)
         if "--pidfile" in words:
             needed.add(words[words.index("--pidfile") + 1].rsplit("/", 1)[0])
         assert needed <= writable, (container.label, needed - writable)
@@ -304,6 +316,9 @@ def test_the_settings_come_out_production_grade(overlay):
     assert facts["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
     assert facts["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend" or overlay == "dev"
     assert facts["METRICS_ALLOWED_IPS"] == ["127.0.0.1", "::1"]  # /metrics through the Ingress: 403
+    # The Ingress lets through every body Django would take, so Django's own 413 speaks for larger ones.
+    body = kube.by_kind(objects, "Ingress")["web"]["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+    assert quantity(body.upper().replace("M", "Mi")) >= facts["SHOP_MAX_REQUEST_BYTES"]
     assert run.returncode == 0 and "System check identified no issues" in run.stdout, run.stderr
 
 
