@@ -29,9 +29,12 @@ FROM ${PYTHON_IMAGE} AS app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_STATIC_ROOT=/app/staticfiles DJANGO_MEDIA_ROOT=/srv/media
 # postgresql-client: pg_dump/pg_restore for `manage.py backup` and `restore`; curl: the healthcheck.
+# The user "shop" has a fixed uid/gid (999, what --system gave it before): Kubernetes' runAsUser
+# names it by number (deploy/k8s/base; shop/tests/test_k8s.py checks they agree).
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client curl \
     && rm -rf /var/lib/apt/lists/* \
-    && groupadd --system shop && useradd --system --gid shop --home-dir /app --shell /usr/sbin/nologin shop
+    && groupadd --system --gid 999 shop \
+    && useradd --system --uid 999 --gid shop --home-dir /app --shell /usr/sbin/nologin shop
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/* && rm -rf /wheels
 WORKDIR /app

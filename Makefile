@@ -96,3 +96,18 @@ $(CHARTJS):
 	cp .chartjs/package/dist/chart.umd.js.map static/vendor/chartjs/chart.umd.js.map
 	cp .chartjs/package/dist/chart.umd.js $@
 	rm -rf .chartjs
+
+# --- Kubernetes (issue 30) ---------------------------------------------------------------------------
+# `make k8s` prints the production overlay as `kubectl apply -k` would send it (K8S_OVERLAY=dev or
+# staging for the others): kubectl's built-in kustomize, no cluster needed. README "Kubernetes".
+.PHONY: k8s kubectl
+KUBECTL ?= kubectl
+K8S_OVERLAY ?= prod
+
+kubectl:
+	@command -v $(KUBECTL) >/dev/null 2>&1 || { \
+	  echo "kubectl is missing: deploy/k8s is rendered with kubectl's built-in kustomize (kubectl v1.27+;" >&2; \
+	  echo "install it from your Kubernetes distribution or cloud SDK, or set KUBECTL=/path/to/kubectl)." >&2; exit 1; }
+
+k8s: kubectl
+	@$(KUBECTL) kustomize deploy/k8s/overlays/$(K8S_OVERLAY)
