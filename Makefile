@@ -67,8 +67,8 @@ bench: install
 	$(PY) benchmarks/analytics.py
 
 # Issue 22's peer run: iShop against django-oscar 4.2 (in its own venv, .bench/oscar-venv) on the Luma
-# catalogue, same PostgreSQL, Redis and gunicorn; apt-installs wrk if missing. ~5 min once both shops
-# are loaded (the first run loads them: ~10 min more). Measure on a quiet machine.
+# catalogue, same PostgreSQL, Redis and gunicorn; apt-installs wrk if missing. ~8 min once both shops
+# are loaded (the first run loads them: 10-25 min more). Measure on a quiet machine.
 bench-peer: install
 	ISHOP_DEMO_DATA="$(ISHOP_DEMO_DATA)" $(PY) benchmarks/peer_oscar.py
 

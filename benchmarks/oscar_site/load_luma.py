@@ -43,6 +43,7 @@ THUMBNAILS = [{"size": "x155", "upscale": False}, {"size": "440x400", "upscale":
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
+    """Every row of a CSV file (Magento's product export, or reviews.csv) as a dict by column."""
     with open(path, newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
@@ -69,6 +70,7 @@ def is_browsable(row: dict[str, str]) -> bool:
 
 
 def browsable_count(rows: list[dict[str, str]]) -> int:
+    """How many parent and standalone products the file holds (191 in Luma)."""
     return sum(map(is_browsable, rows))
 
 
@@ -83,10 +85,12 @@ def category_paths(text: str) -> list[tuple[str, ...]]:
 
 
 def money(value: str) -> Decimal | None:
+    """A CSV amount in dollars as a Decimal to the cent; None when the cell is empty."""
     return Decimal(value).quantize(Decimal("0.01")) if value and value.strip() else None
 
 
 def selling_price(row: dict[str, str]) -> Decimal:
+    """What the shopper pays, in dollars: the sale price when it is below the price (iShop's rule)."""
     price, sale = money(row["price"]), money(row.get("special_price", ""))
     return sale if sale is not None and sale < price else price
 
@@ -238,6 +242,7 @@ def warm_thumbnails() -> int:
 
 
 def main() -> None:
+    """Load (once), warm, index and collect static files; print HOME/CATEGORY/PRODUCT paths."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--csv", type=Path, required=True)
     parser.add_argument("--images", type=Path, required=True)
