@@ -19,7 +19,8 @@ What it does:
    venv, .bench/oscar-venv, from benchmarks/requirements-oscar.txt (again only when that file changes).
 2. iShop: database `--ishop-db` (default ishop_bench_peer), migrated, the Luma catalogue and reviews
    imported with the shop's own commands and the photos' renditions made (`make demo`'s steps), media
-   in .bench/ishop-media; done once, again when the product count differs from the file's or with
+   in .bench/ishop-media; done once, again when the product count differs from the file's, when
+   .bench/ holds no stamp of that load (a database loaded from another checkout) or with
    --reload [ishop|oscar|both].
 3. Oscar: database `--oscar-db` (default oscar_bench), the same file loaded as parent, child and
    standalone products with stock records, categories, the same photos and reviews
@@ -109,6 +110,15 @@ def describe_ishop(category: str, sku: str) -> None:
         print(f"PRODUCT {product.get_absolute_url()}")
 
 
+def empty_database(name: str) -> None:
+    """Drop the benchmark database `name` (ending its sessions) and create it again, empty."""
+    import psycopg
+
+    with psycopg.connect(f"host={pages.HOST} user=postgres dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pages.create_database(name)
+
+
 def ishop_cache_prefix(args) -> str:
     """iShop's cache keys in the shared Redis (Oscar's are peer-<its database>)."""
     return f"peer-{args.ishop_db}"
@@ -126,7 +136,13 @@ def prepare_ishop(args, data: Path) -> tuple[str, dict[str, str]]:
     found = facts(subprocess.run(describe, cwd=pages.BASE_DIR, env=env, check=True, capture_output=True,
                                  text=True).stdout)
     expected = browsable_count(read_rows(data / "luma" / "products.csv"))
-    if args.reload in ("ishop", "both") or int(found["PRODUCTS"]) != expected:
+    stamp = ISHOP_MEDIA / f".loaded-{args.ishop_db}"  # the photos are here, not in the database
+    if args.reload in ("ishop", "both") or not stamp.exists() or int(found["PRODUCTS"]) != expected:
+        shutil.rmtree(ISHOP_MEDIA, ignore_errors=True)  # the last load's photos, if any
+        ISHOP_MEDIA.mkdir(parents=True)
+        if int(found["PRODUCTS"]):  # an import updates in place and would not copy the photos again
+            empty_database(args.ishop_db)
+            subprocess.run([*manage, "migrate", "-v0"], cwd=pages.BASE_DIR, env=env, check=True)
         print(f"importing the Luma catalogue into {args.ishop_db}", flush=True)
         subprocess.run([*manage, "import_catalog", str(data / "luma" / "products.csv"),
                         "--images", str(data / "luma" / "images")], cwd=pages.BASE_DIR, env=env, check=True)
@@ -139,6 +155,7 @@ def prepare_ishop(args, data: Path) -> tuple[str, dict[str, str]]:
         print(f"  iShop: {expected} products already there", flush=True)
     subprocess.run([*manage, "process_images", "--missing", "--workers", "2"], cwd=pages.BASE_DIR, env=env,
                    check=True)
+    stamp.touch()
     if "PRODUCT" not in found:
         sys.exit(f"iShop has no category {args.category!r} or no product {args.product!r}")
     return url, found
@@ -168,22 +185,23 @@ def prepare_oscar(args, data: Path, python: Path) -> tuple[str, dict[str, str]]:
 
 # --- Serving and measuring ------------------------------------------------------------------------
 
-def start_servers(args, ishop_url: str, oscar_url: str, work: Path, *, serve_media: bool) -> dict[str, pages.Server]:
-    """Both shops in gunicorn, `args.workers` sync workers each, DEBUG off, PostgreSQL and Redis."""
+def start_servers(args, ishop_url: str, oscar_url: str, work: Path, servers: dict[str, pages.Server], *,
+                  serve_media: bool) -> None:
+    """Both shops in gunicorn, `args.workers` sync workers each, DEBUG off, PostgreSQL and Redis,
+    into `servers` as each starts (so that the caller stops the first if the second fails)."""
     log = work / "gunicorn.log"
     static_root = str(work / "ishop-static")
     subprocess.run([pages.PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=pages.BASE_DIR, check=True,
                    env=pages.django_env(ishop_url, DJANGO_STATIC_ROOT=static_root))
-    ishop = pages.start_gunicorn(
+    servers["iShop"] = pages.start_gunicorn(
         ishop_url, workers=args.workers, cache_seconds=0, static_root=static_root, redis_url=args.redis_url,
         log=log, DJANGO_MEDIA_ROOT=str(ISHOP_MEDIA), DJANGO_SERVE_MEDIA=str(serve_media).lower(),
         CACHE_KEY_PREFIX=ishop_cache_prefix(args))
-    oscar = pages.serve(
+    servers["Oscar"] = pages.serve(
         [str(OSCAR_VENV / "bin" / "gunicorn"), "oscar_site.wsgi:application", "--workers", str(args.workers),
          "--worker-class", "sync"],
         cwd=BENCH_DIR, env=oscar_env(oscar_url, args.redis_url, OSCAR_SERVE_MEDIA=str(serve_media).lower()),
         log=log)
-    return {"iShop": ishop, "Oscar": oscar}
 
 
 def paths(ishop: dict[str, str], oscar: dict[str, str], query: str) -> dict[str, dict[str, str]]:
@@ -278,29 +296,31 @@ def main() -> None:
     ishop_url, ishop = prepare_ishop(args, data)
     oscar_url, oscar = prepare_oscar(args, data, python)
     measured = paths(ishop, oscar, args.query)
-    work = Path(tempfile.mkdtemp(prefix="ishop-peer-"))
-    servers = {}
+    work = Path(tempfile.mkdtemp(prefix="ishop-peer-"))  # kept (with the servers' log) if anything fails
+    servers: dict[str, pages.Server] = {}
     try:
-        servers = start_servers(args, ishop_url, oscar_url, work, serve_media=args.serve)
+        start_servers(args, ishop_url, oscar_url, work, servers, serve_media=args.serve)
         if args.serve:
             for shop, server in servers.items():
                 print(f"{shop}: " + "  ".join(server.url + measured[shop][page] for page in PAGES), flush=True)
             print("Ctrl-C (or kill) stops both", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 servers["iShop"].process.wait()
-            return
-        lua = work / "report.lua"
-        lua.write_text(pages.WRK_LUA)
-        results = measure_alternating(wrk, str(lua), servers, measured, args)
+        else:
+            lua = work / "report.lua"
+            lua.write_text(pages.WRK_LUA)
+            results = measure_alternating(wrk, str(lua), servers, measured, args)
     finally:
         for server in servers.values():
             server.stop()
+    shutil.rmtree(work, ignore_errors=True)
+    if args.serve:
+        return
     print()
     print(f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per run, {args.rounds} "
           f"rounds (median kept); gunicorn: {args.workers} sync workers per shop; {os.cpu_count()} CPUs shared "
           "with whatever else runs on this machine")
     print(report(results, measured))
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ The mapping, in Oscar's terms (docs/source/topics/modelling_your_catalogue.rst):
 - reviews.csv: approved anonymous reviews on the parent or gear product, with Oscar's rating.
 
 Idempotent: the catalogue is written in one transaction and skipped when the database already holds
-as many parent and standalone products as the file; thumbnails already in sorl's store and an index
-that already holds every product are left as they are.
+as many parent and standalone products as the file and MEDIA_ROOT holds the stamp of that load;
+thumbnails already in sorl's store and an index that already holds every product are left as they are.
 """
 from __future__ import annotations
 
@@ -261,11 +261,17 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     rows = read_rows(args.csv)
     expected = browsable_count(rows)
-    if args.reload or Product.objects.browsable().count() != expected:
+    # The photos live beside the database, in MEDIA_ROOT: a database loaded from another checkout
+    # has no stamp here, so it is loaded again.
+    stamp = Path(settings.MEDIA_ROOT) / f".loaded-{settings.DATABASES['default']['NAME']}"
+    if args.reload or not stamp.exists() or Product.objects.browsable().count() != expected:
+        stamp.unlink(missing_ok=True)
         print(f"  loading {args.csv} into Oscar", flush=True)
         load_catalogue(rows, args.images, read_rows(args.reviews) if args.reviews else [])
         cache = settings.CACHES["default"]
         forget_keys(cache["LOCATION"], cache["KEY_PREFIX"])
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
     else:
         print(f"  Oscar: {expected} products already there", flush=True)
     print(f"  Oscar: {warm_thumbnails()} photos' thumbnails warm", flush=True)
