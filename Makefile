@@ -9,7 +9,7 @@ ISHOP_DEMO_DATA ?= ../shared/data
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ishop)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: install browser run demo test bench clean nginx prod prod-stop
+.PHONY: install browser run demo test bench bench-peer clean nginx prod prod-stop
 
 # --- Chart.js for /staff/analytics/ (analytics issue): fetched from the npm registry at build time,
 # checked against its sha256, never from a CDN and never committed (static/vendor/chartjs/ is ignored).
@@ -65,6 +65,12 @@ bench: install
 	$(PY) benchmarks/ws_fanout.py
 	$(PY) benchmarks/images.py
 	$(PY) benchmarks/analytics.py
+
+# Issue 22's peer run: iShop against django-oscar 4.2 (in its own venv, .bench/oscar-venv) on the Luma
+# catalogue, same PostgreSQL, Redis and gunicorn; apt-installs wrk if missing. ~8 min once both shops
+# are loaded (the first run loads them: 10-25 min more). Measure on a quiet machine.
+bench-peer: install
+	ISHOP_DEMO_DATA="$(ISHOP_DEMO_DATA)" $(PY) benchmarks/peer_oscar.py
 
 # --- Production topology on this machine (issue 8) --------------------------------------------------
 # `make prod`: nginx on 127.0.0.1:$(PROD_PORT) in front of gunicorn (HTML, API), daphne (/ws/), a Celery

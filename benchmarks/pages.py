@@ -164,14 +164,19 @@ def describe() -> None:
     print(f"MIDDLE {encode_cursor(list(middle))}")
 
 
-def prepare_database(name: str, count: int) -> tuple[str, dict[str, str]]:
-    """Create (if needed), migrate and fill a scratch database; return its URL and its facts."""
+def create_database(name: str) -> str:
+    """Create the PostgreSQL database `name` on HOST unless it exists; return its URL."""
     import psycopg
 
     with psycopg.connect(f"host={HOST} user=postgres dbname=postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgres://postgres@{HOST}:5432/{name}"
+    return f"postgres://postgres@{HOST}:5432/{name}"
+
+
+def prepare_database(name: str, count: int) -> tuple[str, dict[str, str]]:
+    """Create (if needed), migrate and fill a scratch database; return its URL and its facts."""
+    url = create_database(name)
     env = django_env(url)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
     subprocess.run([PYTHON, __file__, "--populate", str(count)], cwd=BASE_DIR, env=env, check=True)
@@ -211,14 +216,21 @@ class Server:
 
 
 def start_gunicorn(database_url: str, *, workers: int, cache_seconds: int, static_root: str,
-                   redis_url: str, log: Path) -> Server:
-    port = free_port()
+                   redis_url: str, log: Path, **extra_env: str) -> Server:
+    """The shop in gunicorn on a free port; `extra_env` adds or overrides settings."""
     env = django_env(database_url, REDIS_URL=redis_url, SHOP_PAGE_CACHE_SECONDS=str(cache_seconds),
-                     SHOP_PAGE_CACHE_NAMESPACE=f"bench-{secrets.token_hex(4)}", DJANGO_STATIC_ROOT=static_root)
+                     SHOP_PAGE_CACHE_NAMESPACE=f"bench-{secrets.token_hex(4)}", DJANGO_STATIC_ROOT=static_root,
+                     **extra_env)
+    return serve([GUNICORN, "shop.wsgi:application", "--workers", str(workers), "--worker-class", "sync"],
+                 cwd=BASE_DIR, env=env, log=log)
+
+
+def serve(command: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> Server:
+    """Start gunicorn `command` (no --bind) on a free port; return once its /health/ answers 200."""
+    port = free_port()
     process = subprocess.Popen(
-        [GUNICORN, "shop.wsgi:application", "--workers", str(workers), "--worker-class", "sync",
-         "--bind", f"{HOST}:{port}", "--log-level", "warning"],
-        cwd=BASE_DIR, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        [*command, "--bind", f"{HOST}:{port}", "--log-level", "warning"],
+        cwd=cwd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -266,7 +278,8 @@ def measure(wrk: str, lua: str, label: str, url: str, *, pids: list[int], args) 
     check_url(url)
     before = cpu_ticks(pids) if pids else 0
     out = subprocess.run([wrk, "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
-                          "-s", lua, url], capture_output=True, text=True, check=True).stdout
+                          "--timeout", f"{args.timeout}s", "-s", lua, url],
+                         capture_output=True, text=True, check=True).stdout
     after = cpu_ticks(pids) if pids else 0
     found = re.search(r"BENCH requests=(\d+) non2xx=(\d+) socket_errors=(\d+) duration_us=(\d+) "
                       r"p50=(\d+) p95=(\d+) p99=(\d+)", out)
@@ -323,6 +336,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per URL; the median is kept")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--timeout", type=int, default=2, help="wrk's per-request timeout in seconds (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2: the cores here)")
     parser.add_argument("--small", type=int, default=2000, help="products in the reference category")
     parser.add_argument("--large", type=int, default=100_000, help="products in the large category")
