@@ -507,8 +507,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),  # seconds
     "unacked_restore_throttle": 1,
 }
-# Sent once (whichever worker of a queue is first within 10 s) when a worker becomes ready, so that a
-# restarted worker picks up work left pending: (task name, kwargs). Apps append theirs.
+# Riding out a broker outage (issue 21). The worker retries the broker for ever (Celery gives up after
+# 100 tries by default), also at start, and runs without gossip and mingle (Procfile), whose channels
+# raised AttributeError on every reconnection. A task running when the connection is lost finishes:
+# its effect is recorded in the database (outbox, renditions), so the redelivery of its message does
+# nothing. Cancelling such tasks instead (celery/celery#6654; Celery 6's default) cut emails between
+# the SMTP server's acceptance and our commit, and sent them twice (tests/test_stack_failures.py).
+# If the worker dies anyway (the "Unrecoverable error: AttributeError(... 'hostname')" seen once in
+# kombu's restore_unacked_once -> _connparams, not reproduced here), supervisord restarts it and the
+# outbox relays what it left pending.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Sent once (whichever worker of a queue is first within 10 s) each time a worker's consumer
+# connects to the broker (at start and after every reconnection), so that a restarted worker, or
+# one whose broker lost its queues, picks up work left pending: (task name, kwargs). Apps append theirs.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_WORKER_READY_TASKS = [
     ("outbox.tasks.relay", {"stale_after_seconds": 0}),  # every pending outbox message, sent again (first:
