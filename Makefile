@@ -9,7 +9,7 @@ ISHOP_DEMO_DATA ?= ../shared/data
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/ishop)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: install browser run demo test bench bench-peer clean nginx prod prod-stop
+.PHONY: install browser run demo test bench bench-peer clean nginx prod prod-stop prod-status
 
 # --- Chart.js for /staff/analytics/ (analytics issue): fetched from the npm registry at build time,
 # checked against its sha256, never from a CDN and never committed (static/vendor/chartjs/ is ignored).
@@ -72,10 +72,12 @@ bench: install
 bench-peer: install
 	ISHOP_DEMO_DATA="$(ISHOP_DEMO_DATA)" $(PY) benchmarks/peer_oscar.py
 
-# --- Production topology on this machine (issue 8) --------------------------------------------------
+# --- Production topology on this machine (issues 8, 21) ---------------------------------------------
 # `make prod`: nginx on 127.0.0.1:$(PROD_PORT) in front of gunicorn (HTML, API), daphne (/ws/), a Celery
 # worker and beat, with DJANGO_DEBUG=false and PostgreSQL/Redis from DATABASE_URL/REDIS_URL (defaults:
-# the local ishop database and Redis db 0). Foreground; Ctrl-C or `make prod-stop` stops everything.
+# the local ishop database and Redis db 0), under supervisord, which restarts any of them that dies on
+# its own. Foreground; Ctrl-C or `make prod-stop` stops everything; `make prod-status` lists the
+# processes; each one's log is in $(PROD_RUN_DIR)/log/.
 PROD_PORT ?= 8080
 PROD_RUN_DIR ?= .prod
 
@@ -90,6 +92,9 @@ prod: install nginx
 
 prod-stop:
 	ISHOP_RUN_DIR=$(PROD_RUN_DIR) $(PY) deploy/prod.py --stop
+
+prod-status:
+	ISHOP_RUN_DIR=$(PROD_RUN_DIR) $(PY) deploy/prod.py --status
 
 $(CHARTJS):
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to fetch Chart.js: apt-get install npm"; exit 1; }

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (wishlist merge at login, back-in-stock emails)
+        from . import emails, signals  # noqa: F401  (outbox handlers; wishlist merge at login, back in stock)

@@ -59,14 +59,12 @@ class WishlistForm(forms.Form):
 
 
 class ShopPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the email is sent by a Celery task after commit (no request Host
+    """Django's reset form, but the email is an outbox message, sent after commit (no request Host
     header in the link: it is built on SHOP_BASE_URL). Unknown emails get no email and the same
     answer, as in Django."""
 
     def save(self, *args, **kwargs) -> None:
-        from shop.mail import send_after_commit
-
-        from .tasks import send_password_reset_email
+        from outbox import services as outbox
 
         for user in self.get_users(self.cleaned_data["email"]):
-            send_after_commit(send_password_reset_email, user.pk)
+            outbox.enqueue(kind="accounts.password_reset_email", payload={"user_id": user.pk})

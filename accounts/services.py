@@ -2,7 +2,7 @@
 
 Also: email verification (signed, expiring links), profile and email change, the address book,
 the wishlist (a guest's lives in the session and merges at login) and the back-in-stock emails.
-Every email is sent by a Celery task after commit (shop.mail.send_after_commit).
+Every email is an outbox message written in the transaction that makes it due (accounts.emails).
 """
 from collections.abc import Iterable
 
@@ -15,7 +15,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from catalog.models import Product, Variant
-from shop.mail import send_after_commit
+from outbox import services as outbox
 
 from .models import Address, User, WishlistItem
 
@@ -61,10 +61,10 @@ def verification_token(*, user: User, email: str) -> str:
 
 
 def send_verification(*, user: User, email: str | None = None) -> None:
-    """Email a verification link for `email` (default: the account's current email) after commit."""
-    from . import tasks
-
-    send_after_commit(tasks.send_verification_email, user.pk, (email or user.email).lower())
+    """Email a verification link for `email` (default: the account's current email): an outbox
+    message in the current transaction, sent after commit."""
+    outbox.enqueue(kind="accounts.verification_email",
+                   payload={"user_id": user.pk, "email": (email or user.email).lower()})
 
 
 @transaction.atomic
@@ -251,7 +251,7 @@ def _buyable() -> Q:
 def watch_stock(*, variant_ids: Iterable[int]) -> int:
     """React to a stock change of these variants (after commit, from catalog's `stock_changed`):
     wishlist items that can no longer be bought start waiting, and those that can again get one
-    email each (a Celery task) and stop waiting. An item is for one variant, or for the whole
+    email each (an outbox message) and stop waiting. An item is for one variant, or for the whole
     product (no variant chosen): that one waits while none of the product's active variants has
     stock. Returns the emails sent.
 
@@ -261,8 +261,6 @@ def watch_stock(*, variant_ids: Iterable[int]) -> int:
     products = Variant.objects.filter(pk__in=ids).values("product_id")
     watched = WishlistItem.objects.filter(Q(variant_id__in=ids) | Q(variant__isnull=True, product_id__in=products))
     watched.filter(awaiting_restock=False).exclude(_buyable()).update(awaiting_restock=True)
-    from . import tasks
-
     with transaction.atomic():
         restocked = list(watched.select_for_update(skip_locked=True).filter(
             _buyable(), awaiting_restock=True, product__is_visible=True).values_list("pk", flat=True))
@@ -270,5 +268,5 @@ def watch_stock(*, variant_ids: Iterable[int]) -> int:
             WishlistItem.objects.filter(pk__in=restocked).update(awaiting_restock=False,
                                                                  restock_notified_at=timezone.now())
             for item_id in restocked:
-                send_after_commit(tasks.send_back_in_stock_email, item_id)
+                outbox.enqueue(kind="accounts.back_in_stock_email", payload={"item_id": item_id})
     return len(restocked)

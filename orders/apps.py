@@ -7,4 +7,4 @@ class OrdersConfig(AppConfig):
     name = "orders"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (merges the guest cart at login)
+        from . import emails, signals  # noqa: F401  (outbox handlers; merges the guest cart at login)

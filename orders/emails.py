@@ -1,12 +1,14 @@
 """Order emails: which status change sends which email, and the guest's signed order link.
 
-The emails are sent by orders.tasks.send_order_email, enqueued after commit by orders.services
-(place_order: confirmation; transition_order: shipped, cancelled, refunded).
+Each email is an outbox message of kind "orders.order_email" ({"order_id", "event"}), written by
+orders.services in the transaction that makes it due (place_order: confirmation; transition_order:
+shipped, cancelled, refunded) and sent by `order_email` below, once, after commit (outbox).
 """
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from outbox.registry import handles
 from shop.mail import absolute_url, send_templated_email
 
 from .models import Order
@@ -46,7 +48,16 @@ def order_link(order: Order) -> str:
 
 def send_order_email(*, order: Order, kind: str) -> None:
     """Render and send the `kind` email (a key of ORDER_EMAILS) for `order` to its email address.
-    Raises KeyError for an unknown kind; backend errors propagate (the task retries)."""
+    Raises KeyError for an unknown kind; backend errors propagate (the outbox retries)."""
     template = ORDER_EMAILS[kind]
     send_templated_email(to=order.email, template=template, context={
         "order": order, "lines": list(order.lines.all()), "link": order_link(order)})
+
+
+@handles("orders.order_email")
+def order_email(*, order_id: int, event: str) -> None:
+    """Outbox handler: send order `order_id`'s `event` email (a key of ORDER_EMAILS). A deleted
+    order sends nothing."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is not None:
+        send_order_email(order=order, kind=event)

@@ -13,7 +13,7 @@ from catalog.models import Variant
 from catalog import realtime
 from catalog.services import (InsufficientStock, allocate_stock, broadcast_stock, lock_variants, mark_verified_buyer,
                               release_stock)
-from shop.mail import send_after_commit
+from outbox import services as outbox
 
 from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
 from .payments import PaymentDeclined, get_provider
@@ -261,10 +261,8 @@ def _place_order(*, cart, customer, details, payment_provider, card_number, idem
 
 
 def _send_order_email(order: Order, kind: str) -> None:
-    """Enqueue the order's `kind` email (orders.emails.ORDER_EMAILS) after commit."""
-    from . import tasks
-
-    send_after_commit(tasks.send_order_email, order.pk, kind)
+    """Write the order's `kind` email (orders.emails.ORDER_EMAILS) to the outbox, in this transaction."""
+    outbox.enqueue(kind="orders.order_email", payload={"order_id": order.pk, "event": kind})
 
 
 # The order lifecycle: every legal move, and nothing else. Shipping needs a tracking number.

@@ -1,13 +1,15 @@
 """The Celery application. Settings come from Django's settings under the CELERY_ prefix.
 
 Worker-side wiring (issue 8): django-structlog's boot step (task logs carry the request id of the
-request that sent them) and the recovery of pending work when a worker becomes ready
-(shop.recovery). Task-outcome metrics are connected by ShopConfig.ready.
+request that sent them) and the recovery of pending work each time a worker's consumer connects to
+the broker (shop.recovery.RecoveryStep). Task-outcome metrics are connected by ShopConfig.ready.
 """
 import os
 
 from celery import Celery, signals
 from django_structlog.celery.steps import DjangoStructLogInitStep
+
+from shop.recovery import RecoveryStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
 
@@ -15,6 +17,7 @@ app = Celery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.steps["worker"].add(DjangoStructLogInitStep)
+app.steps["consumer"].add(RecoveryStep)
 
 
 @signals.worker_init.connect
@@ -27,13 +30,6 @@ def _worker_init(**kwargs) -> None:
     if receiver is not None:
         signals.before_task_publish.disconnect(receiver.receiver_before_task_publish)
         signals.after_task_publish.disconnect(receiver.receiver_after_task_publish)
-
-
-@signals.worker_ready.connect
-def _worker_ready(sender=None, **kwargs) -> None:
-    from shop.recovery import on_worker_ready
-
-    on_worker_ready(sender=sender)
 
 
 @signals.setup_logging.connect

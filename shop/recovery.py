@@ -1,19 +1,22 @@
-"""Pending work is picked up again when a worker (re)starts.
+"""Pending work is picked up again when a worker (re)starts or (re)connects to the broker.
 
 Work the shop owes in the background is recorded in the database as pending, so a lost job is
 never lost work: each app has a Celery task that finds it and does it, or sends its jobs again
 (catalog.tasks.requeue_stale_images: images whose renditions are pending;
-analytics.tasks.refresh_today: the rollups of the days after analytics.RollupWatermark). Beat runs them
-periodically; in addition, settings.CELERY_WORKER_READY_TASKS lists them with the arguments for
-"right now" and `on_worker_ready` sends each once when a worker comes up, so a restarted worker
-completes what was pending without waiting for beat. An app adds its own with
-`CELERY_WORKER_READY_TASKS += [("app.tasks.name", {...})]`.
+analytics.tasks.refresh_today: the rollups of the days after analytics.RollupWatermark;
+outbox.tasks.relay: outbox messages not yet done). Beat runs them periodically; in addition,
+settings.CELERY_WORKER_READY_TASKS lists them with the arguments for "right now" and
+`RecoveryStep` sends each whenever a worker's consumer connects to the broker: when the worker
+starts, and again after every lost connection (a Redis restarted without persistence has lost the
+queued jobs), so a restarted worker completes what was pending without waiting for beat. An app
+adds its own with `CELERY_WORKER_READY_TASKS += [("app.tasks.name", {...})]`.
 
 With several workers of one queue starting together, a Redis key (SET NX, RECOVERY_LOCK_SECONDS)
 lets the first one send them; the tasks themselves must be idempotent (they are: they look at pending rows).
 """
 import logging
 
+from celery import bootsteps
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -45,15 +48,22 @@ def send_recovery_tasks(app, *, queue: str | None = None, force: bool = False) -
     for name, kwargs in settings.CELERY_WORKER_READY_TASKS:
         app.send_task(name, kwargs=kwargs, queue=queue)
         sent.append(name)
-    logger.info("Worker ready: sent recovery tasks %s", sent)
+    logger.info("Worker connected: sent recovery tasks %s", sent)
     return sent
 
 
-def on_worker_ready(sender=None, **kwargs) -> None:
-    """celery.signals.worker_ready receiver: the worker's consumer is up. The tasks go to the first
-    queue this worker consumes, so that it (or its peers on that queue) runs them."""
-    try:
-        consumed = list(sender.app.amqp.queues.consume_from or sender.app.amqp.queues)
-        send_recovery_tasks(sender.app, queue=consumed[0] if consumed else None)
-    except Exception:  # noqa: BLE001 - a worker must start even if the broker hiccups here
-        logger.exception("Could not send the recovery tasks")
+class RecoveryStep(bootsteps.StartStopStep):
+    """A step of the worker's consumer (Celery's documented bootstep extension point): its start
+    runs each time the consumer has connected to the broker and set up its task consumer, at the
+    worker's start and after every reconnection. It sends the recovery tasks to the first queue
+    this worker consumes, so that it (or its peers on that queue) runs them."""
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def start(self, c) -> None:
+        consumed = list(c.app.amqp.queues.consume_from or c.app.amqp.queues)
+        logger.info("Worker consuming from the broker (queue %s)", consumed[0] if consumed else "default")
+        try:
+            send_recovery_tasks(c.app, queue=consumed[0] if consumed else None)
+        except Exception:  # noqa: BLE001 - a worker must start even if the broker hiccups here
+            logger.exception("Could not send the recovery tasks")

@@ -238,6 +238,24 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="iShop <shop@localhost>")
 SHOP_BASE_URL = env("SHOP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SHOP_EMAIL_VERIFICATION_MAX_AGE = env.int("SHOP_EMAIL_VERIFICATION_MAX_AGE", default=3 * 24 * 3600)  # seconds
 SHOP_GUEST_ORDER_LINK_MAX_AGE = env.int("SHOP_GUEST_ORDER_LINK_MAX_AGE", default=180 * 24 * 3600)  # seconds
+
+# --- Outbox (issue 21): every email (webhooks later) written with the change, delivered once ----
+# outbox.services: a message is retried after 30 s, 60 s, 120 s ... (capped at 600 s, times 0.5-1)
+# and marked failed after OUTBOX_MAX_ATTEMPTS attempts (7: about 25 minutes). Beat relays what is
+# pending every OUTBOX_RELAY_INTERVAL seconds: messages never handed to the broker, and those handed
+# over more than OUTBOX_RELAY_STALE_SECONDS ago and still not done (a broker that lost them); a
+# worker connecting to the broker relays every pending one (shop.recovery).
+INSTALLED_APPS.append("outbox")
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=7)
+OUTBOX_RETRY_BACKOFF = env.float("OUTBOX_RETRY_BACKOFF", default=30.0)  # seconds
+OUTBOX_RETRY_BACKOFF_MAX = env.float("OUTBOX_RETRY_BACKOFF_MAX", default=600.0)  # seconds
+OUTBOX_RELAY_INTERVAL = env.float("OUTBOX_RELAY_INTERVAL", default=10.0)  # seconds
+OUTBOX_RELAY_STALE_SECONDS = env.float("OUTBOX_RELAY_STALE_SECONDS", default=300.0)  # seconds
+OUTBOX_KEEP_SENT_DAYS = env.int("OUTBOX_KEEP_SENT_DAYS", default=30)  # sent messages are then deleted
+CELERY_BEAT_SCHEDULE.update({
+    "outbox-relay": {"task": "outbox.tasks.relay", "schedule": OUTBOX_RELAY_INTERVAL},
+    "outbox-purge-sent": {"task": "outbox.tasks.purge_sent", "schedule": crontab(hour=3, minute=40)},  # daily
+})
 PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=24 * 3600)  # seconds
 
 # --- I18N --------------------------------------------------------------------------------
@@ -489,10 +507,25 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),  # seconds
     "unacked_restore_throttle": 1,
 }
-# Sent once (whichever worker of a queue is first within 10 s) when a worker becomes ready, so that a
-# restarted worker picks up work left pending: (task name, kwargs). Apps append theirs.
+# Riding out a broker outage (issue 21). The worker retries the broker for ever (Celery gives up after
+# 100 tries by default), also at start, and runs without gossip and mingle (Procfile), whose channels
+# raised AttributeError on every reconnection. A task running when the connection is lost finishes:
+# its effect is recorded in the database (outbox, renditions), so the redelivery of its message does
+# nothing. Cancelling such tasks instead (celery/celery#6654; Celery 6's default) cut emails between
+# the SMTP server's acceptance and our commit, and sent them twice (tests/test_stack_failures.py).
+# If the worker dies anyway (the "Unrecoverable error: AttributeError(... 'hostname')" seen once in
+# kombu's restore_unacked_once -> _connparams, not reproduced here), supervisord restarts it and the
+# outbox relays what it left pending.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Sent once (whichever worker of a queue is first within 10 s) each time a worker's consumer
+# connects to the broker (at start and after every reconnection), so that a restarted worker, or
+# one whose broker lost its queues, picks up work left pending: (task name, kwargs). Apps append theirs.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_WORKER_READY_TASKS = [
+    ("outbox.tasks.relay", {"stale_after_seconds": 0}),  # every pending outbox message, sent again (first:
+    # customers wait for these emails)
     ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
     ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
 ]

@@ -1,11 +1,9 @@
 """Issue 8's "Done when": the `make prod` stack comes up and a guest buys through nginx.
 
-The fixture runs what `make prod` runs (deploy/prod.py: migrate, collectstatic, then nginx and the
-Procfile's web, ws, worker and beat under honcho) with DJANGO_DEBUG=false on the test database and
-the real Redis. Nothing of it can collide with another run: nginx listens on a free port, gunicorn
-and daphne on Unix sockets in the test's own folder, the worker consumes a queue of its own, and
-cache keys and channel-layer channels carry a prefix of their own. It is stopped the way
-`make prod-stop` stops it, and killed if it will not stop.
+The fixture runs what `make prod` runs (tests/stack.py: deploy/prod.py, migrate, collectstatic,
+then nginx and the Procfile's web, ws, worker and beat under supervisord) with DJANGO_DEBUG=false
+on the test database and the real Redis, on a free port, and stops it the way `make prod-stop`
+does: nothing of it is left running.
 
 Then, over HTTP through nginx: a guest opens the product page, adds two to the cart and checks
 out; a WebSocket opened through nginx's /ws/ hears the new stock; /metrics counts the order; the
@@ -13,19 +11,14 @@ request id sent with the checkout is echoed and appears in nginx's and Django's 
 files and media come from nginx with their cache headers.
 """
 import json
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 from django.conf import settings
 from django.db import connection
@@ -35,38 +28,19 @@ from catalog.models import Variant
 from catalog.tests.conftest import _database_url
 from catalog.tests.factories import VariantFactory
 from orders.models import Order
-
-ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 180  # seconds: migrate, collectstatic and six processes on a shared 2-core machine
-ADDRESS = {"email": "gale@example.com", "shipping_name": "Gale Guest", "shipping_line1": "1 Main Street",
-           "shipping_city": "Springfield", "shipping_postcode": "12345", "shipping_country": "US",
-           "shipping_method": "standard"}
+from tests.stack import ADDRESS, ROLES, form_value, running_stack
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Stack:
-    def __init__(self, url: str, run_dir: Path, log_path: Path, media_root: Path):
-        self.url, self.run_dir, self.log_path, self.media_root = url, run_dir, log_path, media_root
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def json_lines(self, process: str) -> list[dict]:
-        """The JSON log lines honcho printed for `process` ("web", "nginx", ...)."""
-        lines = []
-        for line in self.log().splitlines():
-            match = re.match(r"^\S+ " + re.escape(process) + r"\s*\| (\{.*\})$", line)
-            if match:
-                try:
-                    lines.append(json.loads(match.group(1)))
-                except json.JSONDecodeError:
-                    pass
-        return lines
+def json_lines(stack, process: str) -> list[dict]:
+    """The JSON log lines process `process` ("web", "nginx", ...) wrote."""
+    lines = []
+    for line in stack.process_log(process).splitlines():
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return lines
 
 
 @pytest.fixture
@@ -74,61 +48,14 @@ def production_stack(transactional_db, tmp_path):
     if not settings.REDIS_URL or connection.vendor != "postgresql":
         pytest.skip("the production stack needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL "
                     "(make test does)")
-    run_id = uuid.uuid4().hex[:10]
-    run_dir = tmp_path / "run"
-    media_root = tmp_path / "media"
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "REDIS_URL": settings.REDIS_URL,
-        "ISHOP_RUN_DIR": str(run_dir),
-        "ISHOP_PROD_PORT": str(port),
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
-        "DJANGO_MEDIA_ROOT": str(media_root),
-        "CELERY_TASK_DEFAULT_QUEUE": f"test-stack-{run_id}",
-        "CACHE_KEY_PREFIX": f"test-stack-{run_id}",
-        "CHANNEL_LAYER_PREFIX": f"test-stack-{run_id}",
-        "WEB_CONCURRENCY": "2",  # two gunicorn workers: /metrics must add up both
-        "CELERY_CONCURRENCY": "1",
-    }
-    for key in ("DJANGO_SECRET_KEY", "DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS", "PROMETHEUS_MULTIPROC_DIR"):
-        env.pop(key, None)
-    log_path = tmp_path / "stack.log"
-    with open(log_path, "wb") as log:
-        runner = subprocess.Popen([sys.executable, str(ROOT / "deploy" / "prod.py")], cwd=ROOT, env=env,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    stack = Stack(f"http://127.0.0.1:{port}", run_dir, log_path, media_root)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert runner.poll() is None, f"make prod stopped:\n{stack.log()[-6000:]}"
-            try:  # a fresh worker's first request imports the URLconf and templates: slow under load
-                if requests.get(stack.url + "/ready/", timeout=30).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                pass
-            assert time.monotonic() < deadline, f"the stack was not ready in {START_TIMEOUT} s:\n{stack.log()[-6000:]}"
-            time.sleep(0.5)
+    with running_stack(tmp_path, database_url=_database_url(connection.settings_dict),
+                       redis_url=settings.REDIS_URL) as stack:
         yield stack
-    finally:
-        subprocess.run([sys.executable, str(ROOT / "deploy" / "prod.py"), "--stop"], cwd=ROOT, env=env,
-                       timeout=60, capture_output=True)
-        try:
-            runner.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(runner.pid, signal.SIGKILL)
-            runner.wait(timeout=10)
-        with redis.Redis.from_url(settings.REDIS_URL) as client:
-            queue = env["CELERY_TASK_DEFAULT_QUEUE"]
-            client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-            stale = list(client.scan_iter(f":1:test-stack-{run_id}*")) + list(client.scan_iter(f"*test-stack-{run_id}*"))
-            if stale:
-                client.delete(*stale)
-    # Everything stopped: nothing listens on the port or the sockets any more.
+    # Everything stopped: nothing listens on the port or the sockets, and no process is left.
     with pytest.raises(requests.ConnectionError):
         requests.get(stack.url + "/health/", timeout=2)
-    assert not (run_dir / "web.sock").exists() or not _accepts(run_dir / "web.sock")
+    assert not (stack.run_dir / "web.sock").exists() or not _accepts(stack.run_dir / "web.sock")
+    assert not stack.leftovers(), stack.leftovers()
 
 
 def _accepts(path: Path) -> bool:
@@ -140,13 +67,6 @@ def _accepts(path: Path) -> bool:
             return False
 
 
-def form_value(html: str, name: str) -> str:
-    match = re.search(r'name="' + re.escape(name) + r'"[^>]*value="([^"]*)"', html) or \
-        re.search(r'value="([^"]*)"[^>]*name="' + re.escape(name) + r'"', html)
-    assert match, f"no {name} field in the page"
-    return match.group(1)
-
-
 def metric(text: str, name: str) -> float:
     return sum(float(value) for value in re.findall(r"^" + re.escape(name) + r"(?:\{[^}]*\})? ([0-9.e+-]+)$",
                                                     text, re.MULTILINE))
@@ -154,9 +74,13 @@ def metric(text: str, name: str) -> float:
 
 def test_a_guest_buys_through_nginx_and_sees_live_stock_and_the_metrics_count_it(production_stack):
     stack = production_stack
-    for process in ("web", "ws", "worker", "beat", "nginx"):  # the whole topology runs
-        assert re.search(rf"system \| {process} started \(pid=\d+\)", stack.log()), process
-    assert any(re.match(r"^\S+ beat\s+\|.*django_celery_beat", line) for line in stack.log().splitlines())
+    assert set(stack.processes()) == set(ROLES)  # the whole topology runs, under the supervisor
+    for process in ROLES:
+        assert f"success: {process} entered RUNNING state" in stack.log(), process
+    deadline = time.monotonic() + 60  # beat names its scheduler once Django is set up: slow under load
+    while "django_celery_beat" not in stack.process_log("beat") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "django_celery_beat" in stack.process_log("beat"), stack.tail()
     variant = VariantFactory(sku="MH01-M-Gray", size="M", colour="Gray", stock=5, price=Decimal("52.00"),
                              product__name="Chaz Kangeroo Hoodie")
     product = variant.product
@@ -213,12 +137,12 @@ def test_a_guest_buys_through_nginx_and_sees_live_stock_and_the_metrics_count_it
     assert done.history[0].headers["X-Request-ID"] == request_id
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        nginx_ids = {line.get("request_id") for line in stack.json_lines("nginx")}
-        django_ids = {line.get("request_id") for line in stack.json_lines("web")}
+        nginx_ids = {line.get("request_id") for line in json_lines(stack, "nginx")}
+        django_ids = {line.get("request_id") for line in json_lines(stack, "web")}
         if request_id in nginx_ids and request_id in django_ids:
             break
         time.sleep(0.2)
-    assert request_id in nginx_ids and request_id in django_ids, stack.log()[-4000:]
+    assert request_id in nginx_ids and request_id in django_ids, stack.tail(4000)
 
     # /metrics (from 127.0.0.1, through nginx) adds up every gunicorn worker.
     metrics = requests.get(stack.url + "/metrics", timeout=10)

@@ -1,5 +1,6 @@
-"""Fixtures of the orders tests: email tasks run in this process when sent (after commit); or a
-real Celery worker delivers them to a real SMTP server (aiosmtpd on 127.0.0.1)."""
+"""Fixtures of the orders tests: emails (outbox messages) are delivered in this process when
+relayed after commit; or a real Celery worker delivers them to a real SMTP server (aiosmtpd on
+127.0.0.1)."""
 import uuid
 from functools import partial
 
@@ -10,8 +11,7 @@ from catalog.tests.conftest import _free_port, running_worker
 
 # --- A real worker delivering to a real SMTP server ------------------------------------------------
 
-EMAIL_TASKS = ["orders.tasks.send_order_email", "accounts.tasks.send_verification_email",
-               "accounts.tasks.send_password_reset_email", "accounts.tasks.send_back_in_stock_email"]
+EMAIL_TASKS = ["outbox.tasks.deliver"]  # every email is an outbox message
 
 
 class SmtpSink:
@@ -46,14 +46,15 @@ def _email_worker(django_db_setup, smtp_sink, tmp_path_factory):
     queue = f"test-emails-{uuid.uuid4().hex[:10]}"
     log_dir = tmp_path_factory.mktemp("email-worker")
     with running_worker(queue=queue, log_path=log_dir / f"{queue}.log", media_root=log_dir,
-                        extra_env={"EMAIL_URL": f"smtp://127.0.0.1:{smtp_sink.port}"},
+                        extra_env={"EMAIL_URL": f"smtp://127.0.0.1:{smtp_sink.port}",
+                                   "CELERY_TASK_DEFAULT_QUEUE": queue},  # its own outbox relays
                         pool=["--pool", "solo"]) as worker:
         yield worker
 
 
 @pytest.fixture
 def email_worker(_email_worker, emails_run_here, transactional_db, monkeypatch):
-    """The real worker for one `transaction=True` test: the email tasks this process sends go to
+    """The real worker for one `transaction=True` test: the outbox jobs this process relays go to
     its queue through the broker (not eagerly)."""
     from celery.utils.imports import symbol_by_name
 

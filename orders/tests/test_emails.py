@@ -1,7 +1,7 @@
 """Order emails and the order timeline through the client: confirmation at checkout (a guest's
 with a signed link to the order), shipped with tracking, cancelled and refunded; the admin's
 status actions call the lifecycle service and refuse illegal moves with a clear message; emails
-are sent after commit and retried when the mail server fails."""
+are outbox messages, sent after commit and retried when the mail server fails."""
 import re
 import smtplib
 
@@ -14,9 +14,11 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from catalog.models import Variant
 from catalog.tests.factories import VariantFactory
-from orders import emails, tasks
+from orders import emails
 from orders.models import Order
 from orders.tests.test_views import add, checkout
+from outbox import services as outbox, tasks as outbox_tasks
+from outbox.models import Message
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
@@ -151,16 +153,43 @@ def eager_retries_recorded():
     app.conf.task_eager_propagates = True
 
 
-def test_the_email_task_retries_when_the_mail_server_fails(settings, eager_retries_recorded):
+def test_the_email_is_retried_with_backoff_when_the_mail_server_fails_then_given_up(settings):
     from orders.tests.test_cancel import placed_order
 
-    order = placed_order(VariantFactory(stock=2), 1)
+    order = placed_order(VariantFactory(stock=2), 1)  # its confirmation waits in the outbox (no commit here)
+    message = Message.objects.get(kind="orders.order_email")
+    assert (message.status, message.payload) == ("pending", {"order_id": order.pk, "event": "confirmation"})
     settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
     FlakyBackend.failures = 2
-    result = tasks.send_order_email.apply(args=[order.pk, "confirmation"])
-    assert result.successful()
-    assert len(mail.outbox) == 1 and FlakyBackend.failures == 0  # sent on the third try
-    FlakyBackend.failures = 99  # a server that stays down: 1 try + 6 retries, then the task fails
-    result = tasks.send_order_email.apply(args=[order.pk, "confirmation"])
-    assert result.failed() and isinstance(result.result, smtplib.SMTPServerDisconnected)
-    assert FlakyBackend.failures == 99 - 7 and len(mail.outbox) == 1
+    first, second = outbox.deliver(message_id=message.pk), outbox.deliver(message_id=message.pk)
+    assert (first.outcome, second.outcome) == ("retry", "retry")
+    assert 15 <= first.retry_in <= 30 and 30 <= second.retry_in <= 60  # 30 s, then 60 s, times 0.5-1
+    assert mail.outbox == [] and "SMTPServerDisconnected" in Message.objects.get().last_error
+    assert outbox.deliver(message_id=message.pk).outcome == "sent"
+    assert len(mail.outbox) == 1 and Message.objects.get().attempts == 3
+    assert outbox.deliver(message_id=message.pk).outcome == "skipped"  # delivered again: nothing happens
+    assert len(mail.outbox) == 1
+
+    FlakyBackend.failures = 99  # a server that stays down: OUTBOX_MAX_ATTEMPTS tries, then failed
+    again = outbox.enqueue(kind="orders.order_email", payload={"order_id": order.pk, "event": "confirmation"})
+    outcomes = [outbox.deliver(message_id=again.pk).outcome for _ in range(settings.OUTBOX_MAX_ATTEMPTS + 1)]
+    assert outcomes == ["retry"] * (settings.OUTBOX_MAX_ATTEMPTS - 1) + ["failed", "skipped"]
+    again.refresh_from_db()
+    assert (again.status, again.attempts) == ("failed", settings.OUTBOX_MAX_ATTEMPTS)
+    assert again.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    assert len(mail.outbox) == 1
+
+
+def test_the_delivery_job_retries_itself(settings, eager_retries_recorded):
+    """The Celery job of a message retries after the back-off (eagerly here: at once) until the
+    email is sent."""
+    from orders.tests.test_cancel import placed_order
+
+    placed_order(VariantFactory(stock=2), 1)
+    message = Message.objects.get()
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
+    FlakyBackend.failures = 2
+    outbox_tasks.deliver.apply(args=[message.pk])
+    message.refresh_from_db()
+    assert (message.status, message.attempts, FlakyBackend.failures) == ("sent", 3, 0)
+    assert len(mail.outbox) == 1

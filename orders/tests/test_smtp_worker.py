@@ -1,5 +1,5 @@
-"""Emails really delivered: a real `celery -A shop worker` process takes the email tasks from
-Redis and sends them over SMTP (EMAIL_URL=smtp://127.0.0.1:<port>) to an aiosmtpd server, as
+"""Emails really delivered: a real `celery -A shop worker` process takes the outbox's delivery
+jobs from Redis and sends the emails over SMTP (EMAIL_URL=smtp://127.0.0.1:<port>) to an aiosmtpd server, as
 text and HTML. Runs on PostgreSQL and Redis (make test, CI)."""
 import re
 
@@ -43,7 +43,7 @@ def test_signup_and_order_emails_go_through_the_worker_to_smtp(client, email_wor
     assert rcpt == ["nia@example.com"] and order.number in confirmation["Subject"]
     assert "1 x Aero Daily Tank" in parts(confirmation)["text/plain"]
     assert "<table" in parts(confirmation)["text/html"]
-    assert "Task orders.tasks.send_order_email" in email_worker.log()  # the worker, not this process, sent it
+    assert "Task outbox.tasks.deliver" in email_worker.log()  # the worker, not this process, sent it
 
 
 def test_shipped_password_reset_and_back_in_stock_emails_over_smtp(client, email_worker, smtp_sink):

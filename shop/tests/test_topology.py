@@ -2,10 +2,13 @@
 
 There is no Docker engine here, so these checks are the test of the Dockerfile and
 docker-compose.yml: the compose services run the same commands as the Procfile that `make prod`
-runs (tests/test_production_stack.py runs that one for real), the Django services share one
-`x-django` block, every long-running service has a healthcheck and waits for what it needs, and
-the nginx config of the Docker image is the same template `make prod` renders.
+runs (tests/test_production_stack.py and tests/test_stack_failures.py run that one for real), the
+Django services share one `x-django` block, every long-running service has a healthcheck, a restart
+policy and waits for what it needs, and the nginx config of the Docker image is the same template
+`make prod` renders. The supervisord configuration `make prod` writes runs every Procfile process
+and nginx, each restarted on its own and stopped with its whole process group.
 """
+import configparser
 import os
 import re
 import runpy
@@ -134,3 +137,37 @@ def test_the_local_nginx_config_is_valid(tmp_path):
 def test_the_procfile_commands_exist_in_the_environment(name):
     program = shlex.split(prod.read_procfile()[name])[0]
     assert shutil.which(program) or (ROOT / ".venv" / "bin" / program).exists(), program
+
+
+def test_every_long_running_service_restarts_on_its_own():
+    services = compose()["services"]
+    for name, service in services.items():
+        expected = "no" if name == "migrate" else "unless-stopped"
+        assert service["restart"] == expected, name
+
+
+def test_make_prod_supervises_every_process_on_its_own(tmp_path):
+    commands = {**prod.read_procfile(), "nginx": "nginx -g 'daemon off;'"}
+    config = configparser.RawConfigParser()
+    config.read_string(prod.supervisor_conf(tmp_path, commands))
+    assert config.get("supervisord", "nodaemon") == "true"
+    assert config.get("supervisord", "pidfile") == f"{tmp_path}/prod.pid"  # what `make prod-stop` signals
+    programs = {section.split(":", 1)[1]: config[section] for section in config.sections()
+                if section.startswith("program:")}
+    assert set(programs) == PROCESSES | {"nginx"}
+    for name, program in programs.items():
+        assert program["autorestart"] == "true" and int(program["startretries"]) >= 10, name  # back-off, then FATAL
+        assert program["stopasgroup"] == program["killasgroup"] == "true", name  # children go too
+        assert program["stdout_logfile"] == f"{tmp_path}/log/{name}.log", name
+        words = shlex.split(program["command"].replace("%%", "%"))
+        assert words[:2] == ["/bin/sh", "-c"] and words[2] == f"exec {commands[name]}", name
+    assert int(programs["nginx"]["priority"]) > int(programs["web"]["priority"])  # nginx starts last, stops first
+
+
+def test_the_worker_rides_out_broker_outages():
+    assert settings.CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS is False  # finish, never cut an email
+    assert settings.CELERY_BROKER_CONNECTION_MAX_RETRIES is None  # reconnects for ever
+    assert settings.CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP is True
+    worker = shlex.split(prod.read_procfile()["worker"])
+    assert {"--without-gossip", "--without-mingle"} <= set(worker)
+    assert settings.CELERY_WORKER_READY_TASKS[0][0] == "outbox.tasks.relay"

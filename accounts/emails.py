@@ -1,19 +1,25 @@
-"""Celery tasks of accounts: the emails. Each takes ids, loads the rows and sends one email;
-network and SMTP errors are retried with backoff (shop.mail.EMAIL_TASK_OPTIONS)."""
-from celery import shared_task
+"""Account emails, as outbox handlers (outbox.registry): each loads its rows by id and sends one
+email, or nothing when the account or item is gone. accounts.services (and the password reset
+form) write the messages in the transaction that makes them due; the outbox sends each once.
+
+    accounts.verification_email    {"user_id", "email"}   sign-up, email change, "send it again"
+    accounts.password_reset_email  {"user_id"}            the password reset form
+    accounts.back_in_stock_email   {"item_id"}            a wishlisted variant is in stock again
+"""
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from shop.mail import EMAIL_TASK_OPTIONS, absolute_url, send_templated_email
+from outbox.registry import handles
+from shop.mail import absolute_url, send_templated_email
 
 from .models import User, WishlistItem
 
 
-@shared_task(**EMAIL_TASK_OPTIONS)
-def send_verification_email(self, user_id: int, email: str) -> None:
+@handles("accounts.verification_email")
+def verification_email(*, user_id: int, email: str) -> None:
     """Email `email` a link that verifies it as the address of account `user_id` (for a new
     account, or an email change). Nothing is sent for a deleted or inactive account."""
     from .services import verification_token
@@ -27,8 +33,8 @@ def send_verification_email(self, user_id: int, email: str) -> None:
                                   "valid_days": max(1, settings.SHOP_EMAIL_VERIFICATION_MAX_AGE // 86400)})
 
 
-@shared_task(**EMAIL_TASK_OPTIONS)
-def send_password_reset_email(self, user_id: int) -> None:
+@handles("accounts.password_reset_email")
+def password_reset_email(*, user_id: int) -> None:
     """Email account `user_id` a password reset link (Django's token: single use, expires after
     PASSWORD_RESET_TIMEOUT seconds)."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
@@ -39,8 +45,8 @@ def send_password_reset_email(self, user_id: int) -> None:
     send_templated_email(to=user.email, template="password_reset", context={"user": user, "link": absolute_url(path)})
 
 
-@shared_task(**EMAIL_TASK_OPTIONS)
-def send_back_in_stock_email(self, item_id: int) -> None:
+@handles("accounts.back_in_stock_email")
+def back_in_stock_email(*, item_id: int) -> None:
     """Tell the customer of wishlist item `item_id` that its variant is back in stock."""
     item = WishlistItem.objects.select_related("user", "product", "variant").filter(pk=item_id).first()
     if item is None or not item.user.is_active:
