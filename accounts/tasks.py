@@ -28,6 +28,18 @@ def send_verification_email(self, user_id: int, email: str) -> None:
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
+def send_account_exists_email(self, user_id: int) -> None:
+    """Tell account `user_id` that someone tried to sign up with its email (the sign-up page
+    answered as for a new address), with links to log in and to reset the password."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    send_templated_email(to=user.email, template="account_exists", context={
+        "user": user, "login_link": absolute_url(reverse("login")),
+        "reset_link": absolute_url(reverse("password_reset"))})
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
 def send_password_reset_email(self, user_id: int) -> None:
     """Email account `user_id` a password reset link (Django's token: single use, expires after
     PASSWORD_RESET_TIMEOUT seconds)."""
@@ -37,6 +49,26 @@ def send_password_reset_email(self, user_id: int) -> None:
     path = reverse("password_reset_confirm", kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
                                                      "token": default_token_generator.make_token(user)})
     send_templated_email(to=user.email, template="password_reset", context={"user": user, "link": absolute_url(path)})
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_login_link_email(self, user_id: int, next_url: str = "") -> None:
+    """Email account `user_id` a one-time login link (accounts.login_guard: signed, expires after
+    SHOP_LOGIN_LINK_MAX_AGE seconds, dies at the next login) and its code for apps. The code is
+    made here, so it never travels through the broker. `next_url`: a path on this site to go on to."""
+    from urllib.parse import urlencode
+
+    from .login_guard import login_code, safe_next
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    code = login_code(user)
+    next_url = safe_next(next_url)
+    path = reverse("login_link", args=[code]) + (f"?{urlencode({'next': next_url})}" if next_url else "")
+    send_templated_email(to=user.email, template="login_link", context={
+        "user": user, "link": absolute_url(path), "code": code, "reset_link": absolute_url(reverse("password_reset")),
+        "minutes": max(1, settings.SHOP_LOGIN_LINK_MAX_AGE // 60)})
 
 
 @shared_task(**EMAIL_TASK_OPTIONS)
