@@ -68,8 +68,9 @@ def smtp_sink():
 
 
 @pytest.fixture
-def stack(request, monkeypatch, smtp_sink):
-    """The production stack, its worker sending email to `smtp_sink`."""
+def stack(request, transactional_db, monkeypatch, smtp_sink):
+    """The production stack, its worker sending email to `smtp_sink` (transactional_db first: the
+    test database must exist before the fixture reads its name)."""
     monkeypatch.setenv("EMAIL_URL", f"smtp://127.0.0.1:{smtp_sink.port}")
     monkeypatch.setenv("SHOP_BASE_URL", "http://shop.example")
     return request.getfixturevalue("production_stack")
@@ -122,7 +123,7 @@ def test_each_client_is_its_own_client_behind_nginx(stack, smtp_sink):
 
     # 2. Ten auth calls from one host use up that host's throttle, not another host's.
     noisy, quiet = client_at("127.0.0.6"), client_at("127.0.0.7")
-    statuses = [api_token(noisy, url, "nobody@example.com", "wrong").status_code for _ in range(11)]
+    statuses = [api_token(noisy, url, f"nobody{n}@example.com", "wrong").status_code for n in range(11)]
     assert statuses[-1] == 429 and 429 not in statuses[:10], statuses
     assert api_token(quiet, url, "cy@example.com", PASSWORD).status_code == 200
     refreshed = quiet.post(url + "/api/v1/auth/token/refresh", json={"refresh": tokens.json()["refresh"]}, timeout=30)
@@ -168,7 +169,7 @@ def test_each_client_is_its_own_client_behind_nginx(stack, smtp_sink):
     # The API takes the code from the same kind of email together with the password.
     api_held = api_token(client_at("127.0.0.10"), url, "ann@example.com", PASSWORD)
     assert api_held.status_code == 403
-    second = wait_for_mail(smtp_sink, "ann@example.com", 2)[-1]
+    second = wait_for_mail(smtp_sink, "ann@example.com", 4)[-1]  # held HTML, held API, reused link, this
     code = re.search(r"code:\s*(\S+)", second.get_body(preferencelist=("plain",)).get_content()).group(1)
     granted = api_token(client_at("127.0.0.10"), url, "ann@example.com", PASSWORD, login_code=code)
     assert granted.status_code == 200 and "access" in granted.json(), granted.text
