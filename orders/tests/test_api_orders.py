@@ -1,5 +1,6 @@
 """The orders API through APIClient: placing orders (idempotency, server-side prices, bad input),
 reading one's own orders, and the staff order and customer endpoints, with two customers and staff."""
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -106,6 +107,24 @@ def test_keys_are_per_customer(ann, bob, hoodie):
     assert first.status_code == second.status_code == 201
     assert first.json()["number"] != second.json()["number"]
     assert second.json()["customer"] == bob.pk
+
+
+def test_a_replayed_key_of_another_customer_creates_and_reveals_nothing(ann, bob, hoodie):
+    """Issue 21: stored keys are an HMAC of the server secret, the owner and the key. Bob sending
+    Ann's key, or the stored key of Ann's order (as the old sha256 scheme let anyone compute),
+    with an order Bob cannot place (no stock), gets Bob's own error and nothing of Ann's."""
+    first = place(client_for(ann), order_body((hoodie, 1)), key="ann-key")
+    ann_order = Order.objects.get()
+    assert first.status_code == 201
+    computed = "api-" + hashlib.sha256(f"{ann.pk}\x00ann-key".encode()).hexdigest()[:60]  # the old scheme
+    assert ann_order.idempotency_key not in ("ann-key", computed) and len(ann_order.idempotency_key) == 64
+    for stolen in ("ann-key", ann_order.idempotency_key, computed):
+        replay = place(client_for(bob), order_body((hoodie, 99)), key=stolen)
+        assert replay.status_code == 409 and ann_order.number not in replay.content.decode()
+        assert "ann@example.com" not in replay.content.decode()
+    assert Order.objects.count() == 1
+    # The same key and body again by Ann is still the same order.
+    assert place(client_for(ann), order_body((hoodie, 1)), key="ann-key").json()["number"] == ann_order.number
 
 
 def test_an_idempotency_key_is_required(ann, hoodie):
