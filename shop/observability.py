@@ -69,6 +69,18 @@ class RequestIdMiddleware:
         return response
 
 
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """Log filter (on the console handler, settings.LOGGING): a record about a response below 500
+    (Django logs PermissionDenied and every SuspiciousOperation, such as a bad Host header, with
+    its traceback) keeps its line and loses the traceback. A client's mistake is not a crash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if record.exc_info and isinstance(status, int) and status < 500:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 # --- Metrics ----------------------------------------------------------------------------------
 
 ORDERS_PLACED = prometheus_client.Counter(

@@ -309,7 +309,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", defa
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 MIDDLEWARE.insert(1, "shop.security.RequestSizeLimitMiddleware")  # right after SecurityMiddleware
-MIDDLEWARE.insert(2, "csp.middleware.CSPMiddleware")
+# NUL bytes, oversized or broken forms: a clean 4xx before any view (shop.security, issue 21).
+MIDDLEWARE.insert(2, "shop.security.HostileInputMiddleware")
+SHOP_JSON_MAX_DEPTH = env.int("SHOP_JSON_MAX_DEPTH", default=32)  # levels of JSON a client may nest
+# Longest URL (path and query string, bytes) answered; longer is 414, as gunicorn's 4094-byte request line.
+SHOP_MAX_URI_BYTES = env.int("SHOP_MAX_URI_BYTES", default=4094)
+MIDDLEWARE.insert(3, "csp.middleware.CSPMiddleware")
 INSTALLED_APPS.append("csp")
 # Content-Security-Policy (django-csp 4): scripts only from this site or carrying the request's
 # nonce (`{{ request.csp_nonce }}`; never on a page served from shop.pagecache), no inline event
@@ -346,7 +351,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # the browsable API and the shop's pages
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # uploads name their multipart parser
+    # JSON with a depth limit (shop.api_base.JSONParser); uploads name their multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["shop.api_base.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop.api.exception_handler",
@@ -382,6 +388,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Issue 21: gunicorn and nginx answer 414 to an over-long request line; every operation says so.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "shop.api_base.document_uri_too_long"],
 }
 INSTALLED_APPS += ["drf_spectacular_sidecar"]
 # No cross-origin browser access unless named: DJANGO_CORS_ALLOWED_ORIGINS=https://app.example,...
@@ -542,7 +550,10 @@ LOGGING = {
             "foreign_pre_chain": _shared_log_processors,
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # A client's error (4xx: PermissionDenied, a SuspiciousOperation) is one line, never a traceback.
+    "filters": {"client_errors_without_traceback": {"()": "shop.observability.ClientErrorsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["client_errors_without_traceback"]}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "celery.app.trace": {"level": "WARNING"}},
 }

@@ -92,6 +92,7 @@ def test_each_client_is_its_own_client_behind_nginx(stack, smtp_sink):
     User.objects.create_superuser(email="boss@example.com", password=PASSWORD)
     User.objects.create_user(email="cy@example.com", password=PASSWORD)
     attacker, victim = client_at("127.0.0.2"), client_at("127.0.0.3")
+    attacker.headers["X-Forwarded-For"] = "127.0.0.3"  # posing as the victim: nginx appends the real address
 
     # 1. Five bad passwords from 127.0.0.2 lock (account, 127.0.0.2) on every login path, not 127.0.0.3.
     for _ in range(5):

@@ -18,14 +18,14 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from catalog.services import InsufficientStock
 from orders import selectors, services
 from orders.models import Cart, Order
-from shop.api_base import StrictPageNumberPagination, error_responses
+from shop.api_base import JSONParser, StrictPageNumberPagination, error_responses
 
 from .serializers import (
     CustomerSerializer, OrderCreateSerializer, OrderSerializer, OrderSummarySerializer, StatusChangeRequest,
@@ -211,6 +211,16 @@ class StaffOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return order_queryset().order_by("-created_at", "-pk")
+
+    def list(self, request, *args, **kwargs):
+        """Every order, filtered; an unknown parameter (`?created_after=`) is a 400 naming it, not
+        a filter silently left out."""
+        known = [*StaffOrderFilter.base_filters, self.paginator.page_query_param]
+        unknown = sorted(set(request.query_params) - set(known) - {api_settings.URL_FORMAT_OVERRIDE})
+        if unknown:
+            message = f"Unknown filter {', '.join(unknown)}: the filters are {', '.join(known)}."
+            return error(400, message, "invalid", {name: [message] for name in unknown})
+        return super().list(request, *args, **kwargs)
 
 
 

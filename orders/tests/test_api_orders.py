@@ -215,6 +215,12 @@ def test_staff_list_and_filter_every_order(ann, bob, staff, hoodie):
     today = Order.objects.get(number=a).created_at.date().isoformat()
     assert len(admin.get("/api/v1/admin/orders/", {"placed_from": today, "placed_to": today}).json()["results"]) == 2
     assert admin.get("/api/v1/admin/orders/", {"status": "lost"}).status_code == 400
+    # Issue 21: an invalid date and an unknown filter are said to be invalid, not ignored.
+    bad_date = admin.get("/api/v1/admin/orders/", {"placed_from": "2020-13-45"})
+    assert bad_date.status_code == 400 and "placed_from" in bad_date.json()["fields"]
+    unknown = admin.get("/api/v1/admin/orders/", {"created_after": "2020-01-01"})
+    assert unknown.status_code == 400 and "created_after" in unknown.json()["fields"]
+    assert "placed_from" in unknown.json()["detail"]
     for user in (ann, bob):
         assert client_for(user).get("/api/v1/admin/orders/").status_code == 403
     assert APIClient().get("/api/v1/admin/orders/").status_code == 401

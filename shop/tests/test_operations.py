@@ -44,9 +44,13 @@ def test_metrics_are_not_public(client, settings):
     assert outsider.get("/metrics").status_code == 403
     assert outsider.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     assert outsider.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape-token").status_code == 200
-    # Behind our nginx (peer on the loopback or a Unix socket), nginx's X-Real-IP is the caller.
-    assert Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.7").get("/metrics").status_code == 403
-    assert Client(REMOTE_ADDR="", HTTP_X_REAL_IP="127.0.0.1").get("/metrics").status_code == 200
+    # Behind our nginx (SHOP_TRUSTED_PROXY_COUNT = 1; a Unix socket, so no REMOTE_ADDR), the caller is
+    # the address nginx appended to X-Forwarded-For, whatever the client wrote before it.
+    settings.SHOP_TRUSTED_PROXY_COUNT = 1
+    assert Client(REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="127.0.0.1, 203.0.113.7").get("/metrics").status_code == 403
+    assert Client(REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.7, 127.0.0.1").get("/metrics").status_code == 200
+    assert Client(REMOTE_ADDR="", HTTP_X_REAL_IP="127.0.0.1").get("/metrics").status_code == 403  # not believed
+    settings.SHOP_TRUSTED_PROXY_COUNT = 0
     settings.METRICS_ALLOWED_IPS = ["203.0.113.0/24"]
     assert outsider.get("/metrics").status_code == 200
 
