@@ -17,7 +17,7 @@ import requests
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.test_production_stack import production_stack  # noqa: F401 - the fixture
+from tests.test_production_stack import form_value, production_stack  # noqa: F401 - the fixture
 
 HOSTILE_QUERIES = ["%00", "a%00b", "%ff%fe", "x" * 3000, "[" * 2000, "-1", "9223372036854775808", "1e309",
                    "NaN", "..%2F..%2Fetc%2Fpasswd", "%27%20OR%201%3D1--", "2020-13-45", "%ED%A0%80"]
@@ -33,7 +33,10 @@ def stack(transactional_db, request):
 
 def test_hostile_input_through_nginx_gets_clean_4xx_and_close_codes(stack):
     url = stack.url
-    big_form = requests.post(url + "/accounts/login/", data={"username": "x" * 3_000_000, "password": "x"}, timeout=60)
+    browser = requests.Session()  # a real form post: with its CSRF cookie and token
+    token = form_value(browser.get(url + "/accounts/login/", timeout=30).text, "csrfmiddlewaretoken")
+    big_form = browser.post(url + "/accounts/login/", timeout=60,
+                            data={"csrfmiddlewaretoken": token, "username": "x" * 3_000_000, "password": "x"})
     assert big_form.status_code == 413, (big_form.status_code, big_form.text[:300])
     assert "larger than" in big_form.text  # Django's answer, after reading the body
     too_big = requests.post(url + "/accounts/login/", data=b"x" * (17 * 1024 * 1024),
