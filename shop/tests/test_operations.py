@@ -127,3 +127,18 @@ def test_celery_task_outcomes_are_counted(client, settings):
     before = succeeded(client.get("/metrics").content.decode())
     requeue_stale_images.apply()
     assert succeeded(client.get("/metrics").content.decode()) == before + 1
+
+
+def test_nginx_appends_the_client_address_on_every_proxied_location():
+    """Issue 21: shop.observability.client_address reads the entry nginx appends to
+    X-Forwarded-For (SHOP_TRUSTED_PROXY_COUNT = 1 in production), so every location nginx proxies
+    to gunicorn or daphne must send it, in make prod's config and in docker-compose's."""
+    import re
+
+    from deploy.prod import DOCKER_CONF, TEMPLATE
+
+    for conf in (TEMPLATE.read_text(), DOCKER_CONF.read_text()):
+        proxied = re.findall(r"location [^{]+\{([^}]*proxy_pass[^}]*)\}", conf)
+        assert len(proxied) >= 3
+        for block in proxied:
+            assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block, block
