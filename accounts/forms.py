@@ -1,6 +1,7 @@
-"""Sign-up form: email, name and a password checked by Django's validators."""
+"""Sign-up, log-in and account forms."""
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm, PasswordResetForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
 
 from orders.forms import COUNTRIES
 
@@ -8,17 +9,48 @@ from .models import Address, User
 
 
 class SignUpForm(BaseUserCreationForm):
-    """Create a customer account. The email must not be taken (case-insensitive)."""
+    """A new customer account: email, names and a password checked by Django's validators.
+
+    Whether the email is taken is not the form's business: the HTML sign-up answers the same either
+    way (accounts.services.sign_up), and the API says so (RegisterSerializer)."""
 
     class Meta:
         model = User
         fields = ("email", "first_name", "last_name")
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in or reset your password.")
-        return email
+        return self.cleaned_data["email"].strip().lower()
+
+    def validate_unique(self) -> None:
+        """No "already exists" error from the model form (see the class docstring)."""
+
+
+class LoginGuardMixin:
+    """Adds the login guard (accounts.login_guard) to an AuthenticationForm: once the password is
+    right, a guarded account also needs the emailed login code, else the form fails saying that a
+    link was emailed. The code comes in the hidden `login_code` field (the link's page fills it)."""
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        from .login_guard import LoginLinkRequired, check_login
+
+        request = self.request
+        next_url = (request.POST.get("next") or request.GET.get("next") or "") if request is not None else ""
+        try:
+            check_login(user=user, code=self.cleaned_data.get("login_code", ""), next_url=next_url)
+        except LoginLinkRequired as error:
+            raise forms.ValidationError(str(error), code="login_link_required") from None
+
+
+class LoginForm(LoginGuardMixin, AuthenticationForm):
+    """The shop's log-in form: email and password (and, from a login link, its code)."""
+
+    login_code = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+
+
+class AdminLoginForm(LoginGuardMixin, AdminAuthenticationForm):
+    """The admin's log-in form (AdminSite.login_form). It takes no code: a guarded account's link
+    leads to the shop's log-in page, going on to the admin."""
 
 
 class ProfileForm(forms.Form):

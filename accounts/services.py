@@ -7,6 +7,7 @@ Every email is an outbox message written in the transaction that makes it due (a
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -52,6 +53,27 @@ def register_customer(*, email: str, password: str, first_name: str = "", last_n
     send_verification(user=user)
     transaction.on_commit(lambda: user_registered.send(sender=User, user=user, request=request), robust=True)
     return user
+
+
+def sign_up(*, email: str, password: str, first_name: str = "", last_name: str = "", request=None) -> User | None:
+    """The HTML sign-up, which never tells whether `email` already has an account (no account
+    enumeration): a new address gets an account and its verification link (register_customer);
+    a taken one gets an email telling its owner so, with log-in and password-reset links, and no
+    account is made. Either way the password is hashed, so the answer takes as long. Returns the
+    new account, or None when the address was taken (callers answer alike in both cases)."""
+    email = email.strip().lower()
+    if not User.objects.filter(email__iexact=email).exists():
+        try:
+            with transaction.atomic():
+                return register_customer(email=email, password=password, first_name=first_name,
+                                         last_name=last_name, request=request)
+        except IntegrityError:  # a concurrent sign-up with the same email won
+            pass
+    make_password(password)
+    existing = User.objects.filter(email__iexact=email, is_active=True).first()
+    if existing is not None:
+        outbox.enqueue(kind="accounts.account_exists_email", payload={"user_id": existing.pk})
+    return None
 
 
 def verification_token(*, user: User, email: str) -> str:

@@ -8,6 +8,9 @@ from .forms import ShopPasswordResetForm
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/done/", views.signup_done, name="signup_done"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/link/<str:code>/", views.LoginView.as_view(), name="login_link"),
     path("verify/resend/", views.resend_verification, name="resend_verification"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path("profile/", views.account, name="account"),

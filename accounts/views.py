@@ -6,6 +6,7 @@ one service and redirects with a message.
 """
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,31 +19,63 @@ from orders import services as orders
 from orders.selectors import has_delivered_line
 
 from . import services
-from .forms import AddressForm, ProfileForm, ReviewForm, SignUpForm, WishlistForm
+from .forms import AddressForm, LoginForm, ProfileForm, ReviewForm, SignUpForm, WishlistForm
 from .models import Address, WishlistItem
+
+SIGNUP_SESSION_KEY = "signup_email"  # the address this browser signed up with, until its link is opened
+
+
+class LoginView(auth_views.LoginView):
+    """/accounts/login/ (email and password) and /accounts/login/link/<code>/, the page an emailed
+    login link opens (accounts.login_guard): the same form, with the link's code sent along."""
+
+    authentication_form = LoginForm
+
+    def get_form_kwargs(self) -> dict:
+        kwargs = super().get_form_kwargs()
+        if "code" in self.kwargs and "data" in kwargs:
+            kwargs["data"] = kwargs["data"].copy()
+            kwargs["data"]["login_code"] = self.kwargs["code"]
+        return kwargs
+
+    def get_context_data(self, **kwargs) -> dict:
+        return {**super().get_context_data(**kwargs), "login_link": "code" in self.kwargs}
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    """Create an account, email the verification link, and log the new customer in (their guest
-    cart and wishlist come along)."""
+    """Sign up. The answer is the same whether or not the email already has an account
+    (services.sign_up): "check your inbox". A new account's link verifies the address and, opened
+    in this browser, logs the customer in (their guest cart and wishlist come along)."""
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.register_customer(
-            email=form.cleaned_data["email"], password=form.cleaned_data["password1"],
-            first_name=form.cleaned_data["first_name"], last_name=form.cleaned_data["last_name"], request=request)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Your account is ready. We sent you a link to verify your email.")
-        return redirect("home")
+        services.sign_up(email=form.cleaned_data["email"], password=form.cleaned_data["password1"],
+                         first_name=form.cleaned_data["first_name"], last_name=form.cleaned_data["last_name"],
+                         request=request)
+        request.session[SIGNUP_SESSION_KEY] = form.cleaned_data["email"]
+        return redirect("signup_done")
     return render(request, "registration/signup.html", {"form": form})
 
 
+def signup_done(request: HttpRequest) -> HttpResponse:
+    """"Check your inbox", after any sign-up."""
+    return render(request, "registration/signup_done.html", {"email": request.session.get(SIGNUP_SESSION_KEY, "")})
+
+
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
-    """The link from a verification email: marks the address verified (or completes an email change)."""
+    """The link from a verification email: marks the address verified (or completes an email
+    change). Opened in the browser that signed up, by an account that never logged in, it also
+    logs the new customer in."""
     try:
         user = services.verify_email(token=token)
     except services.AccountError as error:
         messages.error(request, str(error))
         return redirect("account" if request.user.is_authenticated else "login")
+    if (not request.user.is_authenticated and user.last_login is None
+            and request.session.get(SIGNUP_SESSION_KEY) == user.email):
+        del request.session[SIGNUP_SESSION_KEY]
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome! {user.email} is verified and your account is ready.")
+        return redirect("home")
     messages.success(request, f"Thank you: {user.email} is verified.")
     return redirect("account" if request.user.is_authenticated else "login")
 

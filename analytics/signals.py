@@ -19,7 +19,12 @@ def _visitor(request) -> str:
 
 @receiver(user_logged_in, dispatch_uid="analytics-user-login")
 def on_login(sender, request, user, **kwargs):
-    events.record(Event.Type.USER_LOGIN, user_id=user.pk, session_id=_visitor(request))
+    """A login, with the client's address (shop.observability.client_address) for the account's
+    log-in history."""
+    from shop.observability import client_address
+
+    data = {"ip": client_address(request)} if request is not None else {}
+    events.record(Event.Type.USER_LOGIN, user_id=user.pk, session_id=_visitor(request), data=data)
 
 
 @receiver(user_registered, dispatch_uid="analytics-user-registered")

@@ -18,6 +18,8 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from shop.security import loads_json
+
 from . import fanout, realtime
 
 MAX_SUBSCRIPTIONS = 500
@@ -59,8 +61,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
             self.closing = True
             await self.close(code=CLOSE_FLOODING)
             return
-        try:
-            message = json.loads(text_data) if text_data is not None else None
+        try:  # nesting, NUL and lone surrogates are refused like any malformed frame (shop.security)
+            message = loads_json(text_data) if text_data is not None else None
         except ValueError:
             message = None
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
@@ -152,6 +154,7 @@ class StaffConsumer(StreamConsumer):
         user = self.scope.get("user")
         if (user is None or not user.is_authenticated or not user.is_staff
                 or not await database_sync_to_async(user.has_perm)("accounts.view_dashboard")):
+            self.closing = True  # frames already in flight are ignored, not parsed
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return

@@ -28,6 +28,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, Q, QuerySet
 
+from shop.security import loads_json
+
 COUNT_CAP = 1000  # listings with more products say "1,000+ products"
 
 
@@ -90,7 +92,7 @@ def encode_cursor(values: list[Any]) -> str:
 def decode_cursor(text: str, keys: list[Key]) -> list[Any] | None:
     """URL text -> sort-key values typed per `keys`, or None when it is not a cursor for them."""
     try:
-        raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        raw = loads_json(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))  # no deep nesting, no NUL
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
     if not isinstance(raw, list) or len(raw) != len(keys):

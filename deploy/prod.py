@@ -43,7 +43,7 @@ DOCKER_VALUES = {
     "WORKER_PROCESSES": "auto",
     "RUN_DIR": "/tmp",
     "MIME_TYPES": "/etc/nginx/mime.types",
-    "CLIENT_MAX_BODY_SIZE": "20m",
+    "CLIENT_MAX_BODY_SIZE": "16m",  # = SHOP_MAX_REQUEST_BYTES (shop/tests/test_hostile_input.py)
     "ACCESS_LOG": "/dev/stdout",
     "WEB_UPSTREAM": "web:8000",
     "WS_UPSTREAM": "ws:8001",
@@ -123,7 +123,7 @@ def local_values(run_dir: Path, port: int, env: dict[str, str]) -> dict[str, str
         "WORKER_PROCESSES": "1",
         "RUN_DIR": str(run_dir),
         "MIME_TYPES": "/etc/nginx/mime.types",
-        "CLIENT_MAX_BODY_SIZE": "20m",
+        "CLIENT_MAX_BODY_SIZE": "16m",  # = SHOP_MAX_REQUEST_BYTES (shop/tests/test_hostile_input.py)
         "ACCESS_LOG": "/dev/stdout",
         "WEB_UPSTREAM": f"unix:{run_dir}/web.sock",
         "WS_UPSTREAM": f"unix:{run_dir}/ws.sock",

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
+from django.utils.crypto import salted_hmac
 
 from catalog.models import Variant
 from catalog import realtime
@@ -24,7 +25,8 @@ SESSION_CART_KEY = "cart_id"
 __all__ = [
     "CheckoutDetails", "CheckoutError", "EmptyCart", "InsufficientStock", "InvalidQuantity",
     "PaymentDeclined", "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order", "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
-    "get_or_create_cart", "merge_guest_cart_into_customer_cart", "place_order", "set_line_quantity",
+    "get_or_create_cart", "idempotency_owner", "merge_guest_cart_into_customer_cart", "place_order",
+    "set_line_quantity", "stored_idempotency_key",
 ]
 
 
@@ -184,19 +186,39 @@ def new_order_number() -> str:
     return "IS-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
+def idempotency_owner(*, cart: Cart, customer) -> str:
+    """Who a checkout attempt belongs to: "customer:<id>" for a logged-in customer, else
+    "cart:<id>", the guest's own cart (found only through their session)."""
+    if customer is not None and customer.is_authenticated:
+        return f"customer:{customer.pk}"
+    return f"cart:{cart.pk}"
+
+
+def stored_idempotency_key(*, owner: str, key: str) -> str:
+    """Order.idempotency_key for a client's `key` sent by `owner`: an HMAC-SHA256 of both under
+    the server's SECRET_KEY (django.utils.crypto.salted_hmac), 64 hex digits. The same key sent by
+    two owners is two keys, and nobody can work out another owner's stored key."""
+    return salted_hmac("orders.services.idempotency-key", f"{owner}\x00{key}", algorithm="sha256").hexdigest()
+
+
 def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provider: str,
-                card_number: str, idempotency_key: str) -> Order:
+                card_number: str, idempotency_key: str, owner: str = "") -> Order:
     """Turn a cart into a paid order and take its stock, all in one transaction.
 
     Prices, shipping and totals come from the database; the order lines keep a snapshot.
     Variants are locked in primary-key order so that concurrent checkouts cannot deadlock.
-    A second call with the same `idempotency_key` returns the first order and changes nothing.
+    A second call with the same `idempotency_key` by the same owner returns the first order and
+    changes nothing. The key is the client's; it is kept scoped to its `owner` (default:
+    idempotency_owner(cart, customer)) by stored_idempotency_key, so another owner replaying it
+    places their own order, or none, and never gets this one.
 
     Raises EmptyCart, VariantUnavailable, InsufficientStock, UnknownShippingMethod or
     PaymentDeclined; in each case no order exists, no stock moved and nothing was charged.
     """
     if not idempotency_key:
         raise ValueError("idempotency_key is required")
+    idempotency_key = stored_idempotency_key(owner=owner or idempotency_owner(cart=cart, customer=customer),
+                                             key=idempotency_key)
     if existing := Order.objects.filter(idempotency_key=idempotency_key).first():
         return existing
     try:

@@ -2,9 +2,27 @@
 hold JSON bodies to the schema's types, and strict page numbers. (shop/api.py mounts the apps'
 APIs and turns errors into the error body.)"""
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework import parsers, serializers
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.pagination import PageNumberPagination
+
+from shop.security import check_json
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing with 400 (ParseError) what shop.security.check_json refuses:
+    nesting deeper than SHOP_JSON_MAX_DEPTH (past ~1000 levels Python's own parser raised
+    RecursionError, a 500), NUL and lone surrogates in strings."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+            check_json(data)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
+        except ValueError as error:
+            raise ParseError(f"JSON parse error - {error}") from None
+        return data
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -22,6 +40,26 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
                     429: "Too many requests"}
     return {status: OpenApiResponse(ErrorSerializer, description=descriptions.get(status, "Error"))
             for status in statuses}
+
+
+URI_TOO_LONG = {
+    "description": "URI Too Long: the URL (path and query string) is longer than the shop accepts "
+                   "(SHOP_MAX_URI_BYTES, 4094 bytes, gunicorn's request-line limit). Past the web server's own "
+                   "limits (gunicorn: a 4094-byte request line; nginx: 8 KB) the server answers before the API "
+                   "is reached, with an HTML page; otherwise the API does, in the JSON error shape.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+                "text/html": {"schema": {"type": "string"}}},
+}
+
+
+def document_uri_too_long(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): every
+    operation may be answered 414 by gunicorn or nginx, so the schema says so on each."""
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("414", URI_TOO_LONG)
+    return result
 
 
 # JSON types each kind of field accepts. DRF is lenient (a CharField takes 5, a BooleanField takes

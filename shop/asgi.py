@@ -13,14 +13,19 @@ django_asgi_app = get_asgi_application()  # must run before importing consumers 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from catalog.routing import websocket_urlpatterns  # noqa: E402
+from shop.consumers import UnknownStreamConsumer  # noqa: E402
+
+# Every stream's routes, then a catch-all that closes with 4404 (shop.consumers).
+websocket_routes = [*websocket_urlpatterns, re_path(r"", UnknownStreamConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Every stream: origin check, then the session's user (the staff stream needs it).
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_routes))),
     }
 )
 

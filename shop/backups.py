@@ -5,6 +5,8 @@ Used by `manage.py backup` and `manage.py restore` (the commands only parse argu
 - A backup is `<dir>/ishop-<UTC timestamp>.dump` (pg_dump's custom format: compressed, restorable
   table by table) and `<same>.dump.sha256` in sha256sum's format ("<64 hex>  <file name>"), so
   `sha256sum -c` checks it too. The dump is written to a temporary name and renamed when complete.
+  Both files are readable by their owner only (0600, pg_dump runs under umask 077), and a backup
+  directory made here is 0700: a dump holds password hashes, emails and addresses.
 - A restore checks the checksum first, then refuses a database that has any table in it unless
   `force` (then pg_restore --clean drops and recreates what the dump holds).
 
@@ -84,9 +86,13 @@ def checksum_path(dump: Path) -> Path:
     return dump.with_name(dump.name + ".sha256")
 
 
-def _run(command: list[str], database: Database) -> None:
+PRIVATE_FILE = 0o600
+PRIVATE_UMASK = 0o077
+
+
+def _run(command: list[str], database: Database, *, umask: int = -1) -> None:
     try:
-        result = subprocess.run(command, env=database.environment(), capture_output=True, text=True)
+        result = subprocess.run(command, env=database.environment(), capture_output=True, text=True, umask=umask)
     except FileNotFoundError as exc:
         raise BackupError(f"{command[0]} is not installed (Debian: apt-get install postgresql-client).") from exc
     if result.returncode != 0:
@@ -104,16 +110,20 @@ def backup(*, directory: Path | None = None, output: Path | None = None,
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         output = directory / f"ishop-{stamp}.dump"
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = output.with_name(output.name + ".partial")
     try:
         _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(partial),
-              *database.arguments(), database.name], database)
+              *database.arguments(), database.name], database, umask=PRIVATE_UMASK)
+        partial.chmod(PRIVATE_FILE)  # also when --output named a file that already existed
         digest = sha256_of(partial)
         partial.replace(output)
     finally:
         partial.unlink(missing_ok=True)
-    checksum_path(output).write_text(f"{digest}  {output.name}\n")
+    sidecar = checksum_path(output)
+    sidecar.unlink(missing_ok=True)
+    with open(os.open(sidecar, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), "w") as handle:
+        handle.write(f"{digest}  {output.name}\n")
     return output, digest
 
 

@@ -22,12 +22,14 @@ import time
 import uuid
 
 import prometheus_client
+import structlog
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import connection
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django_structlog.signals import bind_extra_request_metadata
 from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
@@ -65,6 +67,18 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """Log filter (on the console handler, settings.LOGGING): a record about a response below 500
+    (Django logs PermissionDenied and every SuspiciousOperation, such as a bad Host header, with
+    its traceback) keeps its line and loses the traceback. A client's mistake is not a crash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if record.exc_info and isinstance(status, int) and status < 500:
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 # --- Metrics ----------------------------------------------------------------------------------
@@ -150,16 +164,39 @@ class _ProcessRegistry:
         yield from prometheus_client.REGISTRY.collect()
 
 
-TRUSTED_PROXY_ADDRESSES = {"", "127.0.0.1", "::1"}  # a Unix socket ("") or the loopback: our nginx
+def client_address(request) -> str:
+    """The caller's IP address, the one function that says who a client is: the throttles
+    (shop.throttling), the login lockout (AXES_CLIENT_IP_CALLABLE), the logs (bound as `ip` on
+    every line of the request) and the analytics login events all use it.
+
+    With settings.SHOP_TRUSTED_PROXY_COUNT = 0 (the default in development: daphne or runserver
+    face the client) it is REMOTE_ADDR. With N > 0 proxies in front (production: nginx, so 1),
+    each of which appends the address it saw to X-Forwarded-For, it is the N-th entry from the
+    right of that header: the address the outermost trusted proxy saw. Entries further left were
+    written by the client and are never believed. Behind nginx on a Unix socket REMOTE_ADDR is
+    empty, so without this every client was one client. A header with fewer entries than N gives
+    its leftmost entry (as DRF's NUM_PROXIES does). Returns the address in its compressed form
+    ("2001:db8::1"), or "" when there is none or it is not an IP address. `request` is a Django
+    HttpRequest or a DRF Request.
+    """
+    meta = request.META
+    proxies = settings.SHOP_TRUSTED_PROXY_COUNT
+    candidate = meta.get("REMOTE_ADDR", "") or ""
+    if proxies > 0:
+        hops = [hop.strip() for hop in (meta.get("HTTP_X_FORWARDED_FOR", "") or "").split(",") if hop.strip()]
+        if hops:
+            candidate = hops[-min(proxies, len(hops))]
+    try:
+        return ipaddress.ip_address(candidate).compressed
+    except ValueError:
+        return ""
 
 
-def client_address(request: HttpRequest) -> str:
-    """The caller's IP address: REMOTE_ADDR, or nginx's X-Real-IP when the peer is our own proxy
-    (gunicorn on a Unix socket or the loopback; nginx always overwrites X-Real-IP)."""
-    peer = request.META.get("REMOTE_ADDR", "") or ""
-    if peer in TRUSTED_PROXY_ADDRESSES and request.META.get("HTTP_X_REAL_IP"):
-        return request.META["HTTP_X_REAL_IP"].strip()
-    return peer
+@receiver(bind_extra_request_metadata, dispatch_uid="shop.observability.bind_client_address")
+def _bind_client_address(sender, request, logger, log_kwargs, **kwargs) -> None:
+    """Every log line of a request carries `ip`: client_address(request), not django-structlog's own
+    guess (DJANGO_STRUCTLOG_IP_LOGGING_ENABLED is off), which believes any X-Forwarded-For."""
+    structlog.contextvars.bind_contextvars(ip=client_address(request))
 
 
 def metrics_access_allowed(request: HttpRequest) -> bool:

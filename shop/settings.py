@@ -35,7 +35,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "shop.admin_site.ShopAdminConfig",  # django.contrib.admin with the shop's site (guarded login)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -327,7 +327,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", defa
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 MIDDLEWARE.insert(1, "shop.security.RequestSizeLimitMiddleware")  # right after SecurityMiddleware
-MIDDLEWARE.insert(2, "csp.middleware.CSPMiddleware")
+# NUL bytes, oversized or broken forms: a clean 4xx before any view (shop.security, issue 21).
+MIDDLEWARE.insert(2, "shop.security.HostileInputMiddleware")
+SHOP_JSON_MAX_DEPTH = env.int("SHOP_JSON_MAX_DEPTH", default=32)  # levels of JSON a client may nest
+# Longest URL (path and query string, bytes) answered; longer is 414, as gunicorn's 4094-byte request line.
+SHOP_MAX_URI_BYTES = env.int("SHOP_MAX_URI_BYTES", default=4094)
+MIDDLEWARE.insert(3, "csp.middleware.CSPMiddleware")
 INSTALLED_APPS.append("csp")
 # Content-Security-Policy (django-csp 4): scripts only from this site or carrying the request's
 # nonce (`{{ request.csp_nonce }}`; never on a page served from shop.pagecache), no inline event
@@ -364,7 +369,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # the browsable API and the shop's pages
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # uploads name their multipart parser
+    # JSON with a depth limit (shop.api_base.JSONParser); uploads name their multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["shop.api_base.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop.api.exception_handler",
@@ -378,7 +384,6 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="600/minute"),
         "auth": env("API_THROTTLE_AUTH", default="10/minute"),
     },
-    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),  # proxies in front that set X-Forwarded-For
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_LIFETIME", default=15 * 60)),
@@ -401,6 +406,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Issue 21: gunicorn and nginx answer 414 to an over-long request line; every operation says so.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "shop.api_base.document_uri_too_long"],
 }
 INSTALLED_APPS += ["drf_spectacular_sidecar"]
 # No cross-origin browser access unless named: DJANGO_CORS_ALLOWED_ORIGINS=https://app.example,...
@@ -409,13 +416,29 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = (*__import__("corsheaders.defaults", fromlist=["default_headers"]).default_headers,
                       "idempotency-key")
 
-# django-axes: lock an account (per email and client IP) after AXES_FAILURE_LIMIT failed logins on
-# the HTML login, the admin login and the API token endpoint; the lock lifts after AXES_COOLOFF_MINUTES.
+# Who the client is (issue 21): shop.observability.client_address, for the throttles, axes, the logs
+# and analytics. The number of proxies in front that append the address they saw to
+# X-Forwarded-For; 0 believes REMOTE_ADDR (daphne or runserver facing the client). Production
+# defaults to 1 (nginx, which gunicorn sees through a Unix socket with an empty REMOTE_ADDR).
+SHOP_TRUSTED_PROXY_COUNT = env.int("SHOP_TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # shop.observability binds `ip` itself
+
+# django-axes: failed logins lock an (account, client address) pair after AXES_FAILURE_LIMIT failures
+# on the HTML login, the admin login and the API token endpoint, until AXES_COOLOFF_MINUTES pass; the
+# owner elsewhere still logs in. Every failure is also logged (AccessFailureLog): when one account
+# gets SHOP_LOGIN_ACCOUNT_FAILURE_LIMIT failures within SHOP_LOGIN_ACCOUNT_FAILURE_WINDOW seconds
+# from anywhere, its logins need the password plus a one-time link emailed to the owner
+# (accounts.login_guard).
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_CLIENT_IP_CALLABLE = "shop.observability.client_address"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+SHOP_LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("SHOP_LOGIN_ACCOUNT_FAILURE_LIMIT", default=50)
+SHOP_LOGIN_ACCOUNT_FAILURE_WINDOW = env.int("SHOP_LOGIN_ACCOUNT_FAILURE_WINDOW", default=3600)  # seconds
+SHOP_LOGIN_LINK_MAX_AGE = env.int("SHOP_LOGIN_LINK_MAX_AGE", default=15 * 60)  # seconds a login link works
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -560,7 +583,10 @@ LOGGING = {
             "foreign_pre_chain": _shared_log_processors,
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # A client's error (4xx: PermissionDenied, a SuspiciousOperation) is one line, never a traceback.
+    "filters": {"client_errors_without_traceback": {"()": "shop.observability.ClientErrorsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["client_errors_without_traceback"]}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "celery.app.trace": {"level": "WARNING"}},
 }

@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
@@ -17,7 +16,9 @@ from accounts.backends import LOCKED_OUT_CODE, lockout_message
 from shop.api_base import error_responses
 from shop.throttling import AuthThrottle
 
-from .serializers import LogoutSerializer, RegisterSerializer, UserSerializer
+from .serializers import (
+    TAKEN_EMAIL, LogoutSerializer, RefreshSerializer, RegisterSerializer, TokenPairSerializer, UserSerializer,
+)
 
 
 class RegisterView(APIView):
@@ -38,23 +39,26 @@ class RegisterView(APIView):
                 first_name=data.validated_data["first_name"], last_name=data.validated_data["last_name"],
                 request=request._request)
         except IntegrityError:  # a concurrent sign-up with the same email won
-            message = "An account with this email already exists. Log in or reset your password."
-            return Response({"detail": message, "code": "invalid", "fields": {"email": [message]}}, status=400)
+            return Response({"detail": TAKEN_EMAIL, "code": "invalid", "fields": {"email": [TAKEN_EMAIL]}}, status=400)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class TokenView(jwt_views.TokenObtainPairView):
     """POST /api/v1/auth/token: an access and refresh token pair for an email and password.
 
-    Failed attempts count towards the login lockout (django-axes, shared with the HTML and admin
-    logins): once locked, even the right password gets 429 until the cool-off ends.
+    Failed attempts count towards the login lockout of this (email, client address) pair
+    (django-axes, shared with the HTML and admin logins): once locked, even the right password gets
+    429 there until the cool-off ends. An account under distributed guessing (accounts.login_guard)
+    answers the right password with 403 `login_link_required` and emails its owner a login code,
+    to be sent again with the password as `login_code`.
     """
 
     authentication_classes: list = []
     throttle_classes = [AuthThrottle]
+    serializer_class = TokenPairSerializer
 
-    @extend_schema(responses={200: jwt_views.TokenObtainPairView.serializer_class,
-                              **error_responses(400, 401, 429)}, auth=[], operation_id="auth_token", tags=["auth"])
+    @extend_schema(responses={200: TokenPairSerializer, **error_responses(400, 401, 403, 429)}, auth=[],
+                   operation_id="auth_token", tags=["auth"])
     def post(self, request: Request, *args, **kwargs) -> Response:
         try:
             return super().post(request, *args, **kwargs)
@@ -70,8 +74,9 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
 
     authentication_classes: list = []
     throttle_classes = [AuthThrottle]
+    serializer_class = RefreshSerializer
 
-    @extend_schema(responses={200: TokenRefreshSerializer, **error_responses(400, 401, 429)}, auth=[],
+    @extend_schema(responses={200: RefreshSerializer, **error_responses(400, 401, 429)}, auth=[],
                    operation_id="auth_token_refresh", tags=["auth"])
     def post(self, request: Request, *args, **kwargs) -> Response:
         return super().post(request, *args, **kwargs)

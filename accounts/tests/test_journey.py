@@ -42,17 +42,19 @@ def test_register_verify_buy_ship_review_and_restock(client, django_capture_on_c
                             product__name="Chaz Kangeroo Hoodie")
     jacket = VariantFactory(sku="MJ01-L-Red", size="L", colour="Red", stock=0, product__name="Beaumont Jacket")
 
-    # Register: the verification email arrives (text and HTML), the site reminds until verified.
+    # Register: "check your inbox"; the verification email arrives (text and HTML), and its link,
+    # opened in this browser, verifies the address and logs the new customer in.
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post(reverse("signup"), {"email": "nia@example.com", "first_name": "Nia", "last_name": "New",
                                                "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
                            follow=True)
-    assert "Please verify your email address" in page.content.decode()
+    assert "Check your inbox" in page.content.decode() and "nia@example.com" in page.content.decode()
     verification, = mail.outbox
     assert verification.to == ["nia@example.com"] and "Verify your email" in verification.subject
     assert link_in(verification) in html_part(verification)
     page = client.get(link_in(verification), follow=True)
     assert "nia@example.com is verified" in page.content.decode()
+    assert page.context["user"].email == "nia@example.com"
     assert "Please verify your email address" not in page.content.decode()
     customer = User.objects.get(email="nia@example.com")
     assert customer.email_verified and customer.password.startswith("argon2")

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from accounts import services
@@ -13,16 +14,46 @@ from accounts.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_logs_the_new_customer_in(client):
-    response = client.post(reverse("signup"), {"email": "New@Example.com", "first_name": "Nia", "last_name": "New",
-                                               "password1": "a-long-unusual-pass", "password2": "a-long-unusual-pass"},
-                           follow=True)
-    assert "Welcome! Your account is ready." in response.content.decode()
-    assert response.context["user"].email == "new@example.com"
-    duplicate = client.post(reverse("signup"), {"email": "NEW@example.com", "password1": "x-long-unusual-pass",
-                                                "password2": "x-long-unusual-pass"})
-    assert "already exists" in duplicate.content.decode()
-    assert User.objects.count() == 1
+def signup_form(email: str, password: str = "a-long-unusual-pass") -> dict:
+    return {"email": email, "first_name": "Nia", "last_name": "New", "password1": password, "password2": password}
+
+
+def test_signup_answers_alike_for_a_taken_email_and_emails_its_owner_instead(
+        client, django_capture_on_commit_callbacks):
+    owner = UserFactory(email="ann@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        new = client.post(reverse("signup"), signup_form("New@Example.com"))
+        taken = Client().post(reverse("signup"), signup_form("ANN@example.com", "x-long-unusual-pass"))
+    # The same answer: a redirect to "check your inbox", which reads alike but for the address.
+    assert (new.status_code, new["Location"]) == (taken.status_code, taken["Location"]) == (302, reverse("signup_done"))
+    assert set(new.cookies) == set(taken.cookies)
+    new_page = client.get(new["Location"]).content.decode()
+    assert "Check your inbox" in new_page and "new@example.com" in new_page
+    assert "already" not in new_page
+    assert User.objects.filter(email="new@example.com").exists() and User.objects.count() == 2
+    owner.refresh_from_db()
+    assert owner.check_password("correct-horse-battery") and owner.first_name == "Ann"  # untouched
+    # The new address gets its verification link; the taken one a note to its owner.
+    verification, note = mail.outbox
+    assert verification.to == ["new@example.com"] and "Verify your email" in verification.subject
+    assert note.to == ["ann@example.com"] and note.subject == "You already have a iShop account"
+    assert "no new one was made" in note.body and "/accounts/login/" in note.body
+    assert "/accounts/password_reset/" in note.body and note.alternatives[0][1] == "text/html"
+    assert not client.get("/").context["user"].is_authenticated  # nobody is logged in yet
+
+
+def test_the_verification_link_logs_in_only_the_browser_that_signed_up(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("signup"), signup_form("nia@example.com"))
+    link = link_in(mail.outbox[0])
+    elsewhere = Client()
+    page = elsewhere.get(link, follow=True)
+    assert "nia@example.com is verified" in page.content.decode() and not page.context["user"].is_authenticated
+    page = client.get(link, follow=True)
+    assert "Welcome!" in page.content.decode() and page.context["user"].email == "nia@example.com"
+    client.post(reverse("logout"))
+    again = client.get(link, follow=True)  # the link does not log anyone in twice
+    assert not again.context["user"].is_authenticated
 
 
 def test_login_with_email_and_logout(client):
@@ -73,7 +104,9 @@ def link_in(message) -> str:
 
 def test_signup_sends_a_verification_link_and_reminds_until_it_is_opened(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        page = signup(client)
+        signup(client)
+    client.force_login(User.objects.get())  # logged in before opening the link
+    page = client.get("/")
     assert "Please verify your email address nia@example.com" in page.content.decode()
     assert not User.objects.get().email_verified
     assert "Please verify" in client.get(reverse("orders:cart")).content.decode()  # can still shop

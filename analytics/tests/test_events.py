@@ -94,6 +94,7 @@ def test_sign_up_and_log_in_are_recorded_for_the_user(client, django_capture_on_
     assert registered.user_id and registered.session_id == visitor
     logins = Event.objects.filter(event_type="user_login")
     assert user.pk in set(logins.values_list("user_id", flat=True))
+    assert logins.get(user_id=user.pk).data == {"ip": "127.0.0.1"}  # shop.observability.client_address
     assert set(logins.values_list("session_id", flat=True)) == {visitor}  # the id survives logging in
 
 

@@ -18,14 +18,14 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from catalog.services import InsufficientStock
 from orders import selectors, services
 from orders.models import Cart, Order
-from shop.api_base import StrictPageNumberPagination, error_responses
+from shop.api_base import JSONParser, StrictPageNumberPagination, error_responses
 
 from .serializers import (
     CustomerSerializer, OrderCreateSerializer, OrderSerializer, OrderSummarySerializer, StatusChangeRequest,
@@ -44,10 +44,9 @@ def error(status_code: int, detail: str, code: str, fields: dict | None = None) 
     return Response({"detail": detail, "code": code, "fields": fields or {}}, status=status_code)
 
 
-def scoped_key(user, key: str) -> str:
-    """The order's idempotency key for a client's key: scoped to the user (two clients choosing
-    the same key never see each other's order), hashed to fit Order.idempotency_key (64)."""
-    return "api-" + hashlib.sha256(f"{user.pk}\x00{key}".encode()).hexdigest()[:60]
+def api_owner(user) -> str:
+    """The owner an API Idempotency-Key is scoped to (orders.services.stored_idempotency_key)."""
+    return f"api:{user.pk}"
 
 
 def body_hash(data) -> str:
@@ -101,7 +100,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = OrderCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         try:
-            order = self._place(request, data.validated_data, scoped_key(request.user, key), body_hash(request.data))
+            order = self._place(request, data.validated_data, key, body_hash(request.data))
         except IdempotencyMismatch:
             return error(422, f"This {IDEMPOTENCY_HEADER} was already used for a different order.",
                          "idempotency_key_reused", {IDEMPOTENCY_HEADER: ["Already used with another request body."]})
@@ -119,7 +118,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @staticmethod
     def _place(request, data: dict, key: str, request_hash: str) -> Order:
-        existing = Order.objects.filter(idempotency_key=key).first()
+        owner = api_owner(request.user)
+        stored = services.stored_idempotency_key(owner=owner, key=key)
+        existing = Order.objects.filter(idempotency_key=stored).first()
         if existing is not None:
             if existing.request_hash != request_hash:
                 raise IdempotencyMismatch
@@ -130,7 +131,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 services.add_to_cart(cart=cart, variant_id=item["variant"], quantity=item["quantity"])
             order = services.place_order(
                 cart=cart, customer=request.user, details=services.CheckoutDetails(**data["details"]),
-                payment_provider=data["payment_method"], card_number=data["card_number"], idempotency_key=key)
+                payment_provider=data["payment_method"], card_number=data["card_number"], idempotency_key=key,
+                owner=owner)
             cart.delete()
             if not order.request_hash:  # ours: placed in this transaction
                 order.request_hash = request_hash
@@ -209,6 +211,16 @@ class StaffOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         return order_queryset().order_by("-created_at", "-pk")
+
+    def list(self, request, *args, **kwargs):
+        """Every order, filtered; an unknown parameter (`?created_after=`) is a 400 naming it, not
+        a filter silently left out."""
+        known = [*StaffOrderFilter.base_filters, self.paginator.page_query_param]
+        unknown = sorted(set(request.query_params) - set(known) - {api_settings.URL_FORMAT_OVERRIDE})
+        if unknown:
+            message = f"Unknown filter {', '.join(unknown)}: the filters are {', '.join(known)}."
+            return error(400, message, "invalid", {name: [message] for name in unknown})
+        return super().list(request, *args, **kwargs)
 
 
 

@@ -1,5 +1,6 @@
 """The orders API through APIClient: placing orders (idempotency, server-side prices, bad input),
 reading one's own orders, and the staff order and customer endpoints, with two customers and staff."""
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -108,6 +109,24 @@ def test_keys_are_per_customer(ann, bob, hoodie):
     assert second.json()["customer"] == bob.pk
 
 
+def test_a_replayed_key_of_another_customer_creates_and_reveals_nothing(ann, bob, hoodie):
+    """Issue 21: stored keys are an HMAC of the server secret, the owner and the key. Bob sending
+    Ann's key, or the stored key of Ann's order (as the old sha256 scheme let anyone compute),
+    with an order Bob cannot place (no stock), gets Bob's own error and nothing of Ann's."""
+    first = place(client_for(ann), order_body((hoodie, 1)), key="ann-key")
+    ann_order = Order.objects.get()
+    assert first.status_code == 201
+    computed = "api-" + hashlib.sha256(f"{ann.pk}\x00ann-key".encode()).hexdigest()[:60]  # the old scheme
+    assert ann_order.idempotency_key not in ("ann-key", computed) and len(ann_order.idempotency_key) == 64
+    for stolen in ("ann-key", ann_order.idempotency_key, computed):
+        replay = place(client_for(bob), order_body((hoodie, 99)), key=stolen)
+        assert replay.status_code == 409 and ann_order.number not in replay.content.decode()
+        assert "ann@example.com" not in replay.content.decode()
+    assert Order.objects.count() == 1
+    # The same key and body again by Ann is still the same order.
+    assert place(client_for(ann), order_body((hoodie, 1)), key="ann-key").json()["number"] == ann_order.number
+
+
 def test_an_idempotency_key_is_required(ann, hoodie):
     response = client_for(ann).post(ORDERS, order_body((hoodie, 1)), format="json")
     assert response.status_code == 400
@@ -196,6 +215,12 @@ def test_staff_list_and_filter_every_order(ann, bob, staff, hoodie):
     today = Order.objects.get(number=a).created_at.date().isoformat()
     assert len(admin.get("/api/v1/admin/orders/", {"placed_from": today, "placed_to": today}).json()["results"]) == 2
     assert admin.get("/api/v1/admin/orders/", {"status": "lost"}).status_code == 400
+    # Issue 21: an invalid date and an unknown filter are said to be invalid, not ignored.
+    bad_date = admin.get("/api/v1/admin/orders/", {"placed_from": "2020-13-45"})
+    assert bad_date.status_code == 400 and "placed_from" in bad_date.json()["fields"]
+    unknown = admin.get("/api/v1/admin/orders/", {"created_after": "2020-01-01"})
+    assert unknown.status_code == 400 and "created_after" in unknown.json()["fields"]
+    assert "placed_from" in unknown.json()["detail"]
     for user in (ann, bob):
         assert client_for(user).get("/api/v1/admin/orders/").status_code == 403
     assert APIClient().get("/api/v1/admin/orders/").status_code == 401

@@ -159,3 +159,49 @@ def test_a_customer_with_many_orders_pages_through_them_all(client):
     second = client.get(reverse("orders:order_list") + older.replace("&amp;", "&")).content.decode()
     assert "Page 2 of 2" in second and "Older" not in second and 'rel="prev"' in second
     assert all(number in second for number in numbers[:3])
+
+
+def test_another_shoppers_idempotency_key_creates_and_reveals_nothing(client, hoodie):
+    """Issue 21: the hidden key is the client's. Replayed by a guest (with or without a cart of
+    their own), the key of a customer's order, or the stored key the API used to compute for one,
+    never returns that order or its confirmation page."""
+    import hashlib
+
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from orders.tests.test_api_orders import order_body
+
+    ann = UserFactory(email="ann@example.com")
+    client.force_login(ann)
+    add(client, hoodie, 1)
+    _, done, key = checkout(client)
+    placed = Order.objects.get()
+    assert placed.customer == ann and placed.number in done.content.decode()
+    api = APIClient()
+    api.force_authenticate(ann)
+    assert api.post("/api/v1/orders/", order_body((hoodie, 1)), format="json", HTTP_IDEMPOTENCY_KEY="k1").status_code == 201
+    api_order = Order.objects.exclude(pk=placed.pk).get()
+    computed = "api-" + hashlib.sha256(f"{ann.pk}\x00k1".encode()).hexdigest()[:60]  # the old scheme
+    stolen_keys = [key, placed.idempotency_key, api_order.idempotency_key, computed]
+
+    for stolen in stolen_keys:
+        guest = Client()
+        guest.post(reverse("orders:checkout"), ADDRESS)  # details in the session, but an empty cart
+        replay = guest.post(reverse("orders:checkout_review"), {"card_number": "4242424242424242",
+                                                                "idempotency_key": stolen}, follow=True)
+        page = replay.content.decode()
+        assert replay.redirect_chain[-1][0] == reverse("orders:cart") and "Your cart is empty" in page
+        assert placed.number not in page and api_order.number not in page and "ann@example.com" not in page
+    assert Order.objects.count() == 2
+
+    # A guest with a cart of their own who replays the key gets their own, new order.
+    guest = Client()
+    add(guest, hoodie, 1)
+    guest.post(reverse("orders:checkout"), ADDRESS)
+    replay = guest.post(reverse("orders:checkout_review"), {"card_number": "4242424242424242",
+                                                            "idempotency_key": key}, follow=True)
+    own = Order.objects.exclude(pk__in=[placed.pk, api_order.pk]).get()
+    assert own.customer is None and own.number in replay.content.decode()
+    assert placed.number not in replay.content.decode()
+    assert guest.get(reverse("orders:confirmation", args=[placed.number])).status_code == 404

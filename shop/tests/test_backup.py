@@ -89,6 +89,29 @@ def test_backup_then_restore_into_a_scratch_database_gives_the_same_rows(postgre
     assert restored_orders == source_orders
 
 
+def test_backups_are_readable_by_their_owner_only(postgres, tmp_path):
+    """Issue 21: a dump holds password hashes, emails and addresses: 0600 under any umask, in a
+    0700 directory when the backup makes it, and also when --output names an existing file."""
+    import os
+    import stat
+
+    place_orders(1)
+    previous = os.umask(0o022)
+    try:
+        call_command("backup", dir=tmp_path / "new-dir")
+        existing = tmp_path / "existing.dump"
+        existing.write_text("old")
+        existing.chmod(0o644)
+        call_command("backup", output=existing)
+    finally:
+        os.umask(previous)
+    dump = next((tmp_path / "new-dir").glob("ishop-*.dump"))
+    for path in (dump, backups.checksum_path(dump), existing, backups.checksum_path(existing)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE((tmp_path / "new-dir").stat().st_mode) == 0o700
+    backups.verify(existing)
+
+
 def test_restore_refuses_a_database_that_is_not_empty_unless_forced(postgres, scratch, tmp_path):
     place_orders(1)
     dump = tmp_path / "one.dump"

@@ -44,9 +44,13 @@ def test_metrics_are_not_public(client, settings):
     assert outsider.get("/metrics").status_code == 403
     assert outsider.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     assert outsider.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape-token").status_code == 200
-    # Behind our nginx (peer on the loopback or a Unix socket), nginx's X-Real-IP is the caller.
-    assert Client(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.7").get("/metrics").status_code == 403
-    assert Client(REMOTE_ADDR="", HTTP_X_REAL_IP="127.0.0.1").get("/metrics").status_code == 200
+    # Behind our nginx (SHOP_TRUSTED_PROXY_COUNT = 1; a Unix socket, so no REMOTE_ADDR), the caller is
+    # the address nginx appended to X-Forwarded-For, whatever the client wrote before it.
+    settings.SHOP_TRUSTED_PROXY_COUNT = 1
+    assert Client(REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="127.0.0.1, 203.0.113.7").get("/metrics").status_code == 403
+    assert Client(REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="203.0.113.7, 127.0.0.1").get("/metrics").status_code == 200
+    assert Client(REMOTE_ADDR="", HTTP_X_REAL_IP="127.0.0.1").get("/metrics").status_code == 403  # not believed
+    settings.SHOP_TRUSTED_PROXY_COUNT = 0
     settings.METRICS_ALLOWED_IPS = ["203.0.113.0/24"]
     assert outsider.get("/metrics").status_code == 200
 
@@ -123,3 +127,18 @@ def test_celery_task_outcomes_are_counted(client, settings):
     before = succeeded(client.get("/metrics").content.decode())
     requeue_stale_images.apply()
     assert succeeded(client.get("/metrics").content.decode()) == before + 1
+
+
+def test_nginx_appends_the_client_address_on_every_proxied_location():
+    """Issue 21: shop.observability.client_address reads the entry nginx appends to
+    X-Forwarded-For (SHOP_TRUSTED_PROXY_COUNT = 1 in production), so every location nginx proxies
+    to gunicorn or daphne must send it, in make prod's config and in docker-compose's."""
+    import re
+
+    from deploy.prod import DOCKER_CONF, TEMPLATE
+
+    for conf in (TEMPLATE.read_text(), DOCKER_CONF.read_text()):
+        proxied = re.findall(r"location [^{]+\{([^}]*proxy_pass[^}]*)\}", conf)
+        assert len(proxied) >= 3
+        for block in proxied:
+            assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block, block
