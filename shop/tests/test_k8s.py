@@ -21,7 +21,7 @@ REQUIRED_SECRETS = {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EMAIL_URL
 OPTIONAL_SECRETS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"}
 # Provided before the code that reads them lands: issue 25 (Stripe) reads these two.
 ANNOUNCED = {"STRIPE_SECRET_KEY": "issue 25", "STRIPE_WEBHOOK_SECRET": "issue 25"}
-# The setting that counts the proxies in front (API_NUM_PROXIES today; issue 21 may rename it).
+# The setting that counts the proxies in front (SHOP_TRUSTED_PROXY_COUNT).
 PROXY_COUNT_VARIABLE = re.compile(r"NUM_PROX|PROXY_COUNT|TRUSTED_PROX")
 
 
