@@ -43,6 +43,7 @@ def send_recovery_tasks(app, *, queue: str | None = None, force: bool = False) -
     queue), unless another worker did in the last RECOVERY_LOCK_SECONDS and not `force`.
     Returns the names of the tasks sent."""
     if not force and not _first_to_recover(queue):
+        logger.info("Worker connected: recovery tasks already sent by a peer of queue %s", queue or "default")
         return []
     sent = []
     for name, kwargs in settings.CELERY_WORKER_READY_TASKS:

@@ -11,6 +11,7 @@ channel-layer channels carry a prefix of their own.
 `Stack.processes()` finds the stack's processes (by the ISHOP_RUN_DIR in their environment, whatever
 runs them); `buy()` is a guest checkout over HTTP through nginx.
 """
+import json
 import os
 import re
 import shutil
@@ -103,6 +104,21 @@ class Stack:
         """Everything process `name` ("web", "ws", "worker", "beat", "nginx") wrote."""
         path = self.run_dir / "log" / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def json_lines(self, name: str) -> list[dict]:
+        """The JSON log lines process `name` wrote (other lines, such as a supervisor's, skipped)."""
+        lines = []
+        for line in self.process_log(name).splitlines():
+            if line.startswith("{"):
+                try:
+                    lines.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+        return lines
+
+    def logs(self) -> str:
+        """The supervisor's log and every process's log, one after the other."""
+        return "\n".join([self.log()] + [self.process_log(name) for name in ROLES])
 
     def tail(self, characters: int = 6000) -> str:
         """The end of every log, for a failure message."""

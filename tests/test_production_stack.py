@@ -31,18 +31,6 @@ from orders.models import Order
 from tests.stack import ADDRESS, ROLES, form_value, running_stack
 
 
-def json_lines(stack, process: str) -> list[dict]:
-    """The JSON log lines process `process` ("web", "nginx", ...) wrote."""
-    lines = []
-    for line in stack.process_log(process).splitlines():
-        if line.startswith("{"):
-            try:
-                lines.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
-    return lines
-
-
 @pytest.fixture
 def production_stack(transactional_db, tmp_path):
     if not settings.REDIS_URL or connection.vendor != "postgresql":
@@ -137,8 +125,8 @@ def test_a_guest_buys_through_nginx_and_sees_live_stock_and_the_metrics_count_it
     assert done.history[0].headers["X-Request-ID"] == request_id
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        nginx_ids = {line.get("request_id") for line in json_lines(stack, "nginx")}
-        django_ids = {line.get("request_id") for line in json_lines(stack, "web")}
+        nginx_ids = {line.get("request_id") for line in stack.json_lines("nginx")}
+        django_ids = {line.get("request_id") for line in stack.json_lines("web")}
         if request_id in nginx_ids and request_id in django_ids:
             break
         time.sleep(0.2)

@@ -70,6 +70,6 @@ def test_hostile_input_through_nginx_gets_clean_4xx_and_close_codes(stack):
         socket.send(json.dumps({"type": "ping"}))
         assert json.loads(socket.recv(timeout=10)) == {"type": "pong"}
 
-    log = stack.log()
+    log = stack.logs()
     assert "Traceback" not in log and "Internal Server Error" not in log, log[-6000:]
     assert "Refused POST /accounts/login/ with 413" in log
