@@ -22,7 +22,8 @@ from .pricing import UnknownShippingMethod, price_lines
 
 __all__ = [
     "CheckoutDetails", "CheckoutError", "EmptyCart", "InsufficientStock", "InvalidQuantity",
-    "PaymentDeclined", "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order", "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
+    "PaymentDeclined", "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
+    "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
     "get_or_create_cart", "idempotency_owner", "merge_guest_cart_into_customer_cart", "place_order",
     "set_line_quantity", "stored_idempotency_key", "void_order", "SESSION_CART_KEY", "IllegalTransition",
 ]
@@ -200,17 +201,23 @@ def void_order(*, order: Order, reason: str) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != Order.Status.PENDING_PAYMENT:
         return order
+    _restock(order)
+    order.status, order.idempotency_key = Order.Status.CANCELLED, f"void:{order.number}"
+    order.save(update_fields=["status", "idempotency_key"])
+    OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
+                                     note=f"Payment failed: {reason}"[:255])
+    return order
+
+
+def _restock(order: Order) -> None:
+    """Put the stock of every line of `order` back (variants locked in primary-key order, as at
+    checkout); the stock broadcast goes out after commit. In the caller's transaction."""
     lines = list(order.lines.exclude(variant=None))
     variants = lock_variants(line.variant_id for line in lines)
     for line in lines:
         if variant := variants.get(line.variant_id):
             release_stock(variant=variant, quantity=line.quantity)
     broadcast_stock(variant_ids=variants)
-    order.status, order.idempotency_key = Order.Status.CANCELLED, f"void:{order.number}"
-    order.save(update_fields=["status", "idempotency_key"])
-    OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
-                                     note=f"Payment failed: {reason}"[:255])
-    return order
 
 
 def _send_order_email(order: Order, kind: str) -> None:
@@ -262,12 +269,7 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
     if to_status == Order.Status.FULFILLED and not tracking_number:
         raise IllegalTransition(f"Order {order.number} needs a tracking number to be marked as shipped.")
     if to_status in RESTOCKING_STATUSES:
-        lines = list(order.lines.exclude(variant=None))
-        variants = lock_variants(line.variant_id for line in lines)
-        for line in lines:
-            if variant := variants.get(line.variant_id):
-                release_stock(variant=variant, quantity=line.quantity)
-        broadcast_stock(variant_ids=variants)
+        _restock(order)
     from_status = order.status
     order.status = to_status
     update_fields = ["status"]

@@ -58,7 +58,8 @@ class ProductQuerySet(models.QuerySet):
     def on_sale(self) -> "ProductQuerySet":
         """Products with an active variant selling below its regular price (Variant.is_on_sale)."""
         return self.filter(Exists(
-            Variant.objects.active().with_effective_price().filter(product=OuterRef("pk"), effective_price__lt=F("price"))
+            Variant.objects.active().with_effective_price()
+            .filter(product=OuterRef("pk"), effective_price__lt=F("price"))
         ))
 
 
