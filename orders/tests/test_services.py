@@ -90,6 +90,30 @@ def test_a_provider_error_voids_the_order_too(monkeypatch):
     assert order.status_changes.last().note == "Payment failed: gateway timed out"
 
 
+def test_a_retry_pays_an_order_left_pending_when_the_process_died(monkeypatch):
+    """A process that dies while the provider works leaves the order pending with its stock; the
+    shopper's retry with the same key pays that order (the provider's key is the order number),
+    and takes no stock twice."""
+    from orders import payments
+    from outbox.models import Message
+
+    class Dying(payments.DummyProvider):
+        def charge(self, **kwargs):
+            raise SystemExit  # not an error of the provider: the worker stopped
+
+    monkeypatch.setitem(payments.PROVIDERS, "dummy", Dying())
+    variant = VariantFactory(stock=5)
+    cart = cart_with((variant, 2))
+    with pytest.raises(SystemExit):
+        place(cart, key="k")
+    pending = Order.objects.get()
+    assert pending.status == Order.Status.PENDING_PAYMENT and Variant.objects.get(pk=variant.pk).stock == 3
+    monkeypatch.setitem(payments.PROVIDERS, "dummy", payments.DummyProvider())
+    paid = place(cart, key="k")
+    assert paid.pk == pending.pk and paid.status == Order.Status.PAID and Variant.objects.get(pk=variant.pk).stock == 3
+    assert Message.objects.count() == 1 and cart.lines.count() == 0
+
+
 def test_same_idempotency_key_returns_the_first_order():
     variant = VariantFactory(stock=5)
     cart = cart_with((variant, 2))
