@@ -83,11 +83,11 @@ def _output_name(path: str) -> str:
 
 
 def init_ours(sys_path: list[str], out_dir: str, max_bytes: int) -> None:
-    """Import catalog.images and wrap the functions render() calls, to time its stages."""
+    """Import catalog.images.renditions and wrap the functions render() calls, to time its stages."""
     sys.path[:] = sys_path
     from PIL import Image
 
-    from catalog import images
+    from catalog.images import renditions as images  # render() looks these names up in its module
 
     _worker.update(side="ours", out_dir=Path(out_dir), max_bytes=max_bytes, images=images,
                    init_rss=_current_rss_mb(), stage=None, depth=0)

@@ -13,7 +13,7 @@ For every N in --clients it measures, each against fresh server processes:
 * each layer in --layers, for each K in --servers: K daphne processes serving shop.asgi:application
   (the real InventoryConsumer) with REDIS_URL set and the channel layer chosen by
   CHANNEL_LAYER_BACKEND; the benchmark sends each stock change the way the app does, through
-  catalog.realtime.send_group_messages(). K = 1 is `make run` (daphne binds the port); K > 1 is the
+  catalog.live.realtime.send_group_messages(). K = 1 is `make run` (daphne binds the port); K > 1 is the
   production layout, one daphne per core: the benchmark binds and listens, every daphne serves that
   inherited socket (`daphne --fd`) and the kernel gives each connection to one of them. The default
   K = 2 is the number of cores of the machine the figures in benchmarks/README.md come from.
@@ -73,7 +73,7 @@ LOGGING["loggers"]["daphne.server"] = {"level": "INFO"}  # noqa: F405
 # --- the ceiling: a bare websockets broadcast server --------------------------------------------
 
 def stock_message(*, variant: int, seq: int, sent_at: float, run: str) -> dict:
-    """The same shape and size as catalog.realtime.stock_payload() plus the benchmark fields."""
+    """The same shape and size as catalog.live.realtime.stock_payload() plus the benchmark fields."""
     return {"type": "stock", "variant": variant, "product": 1, "sku": f"BENCH-{variant}",
             "stock": 1000 - seq, "in_stock": True, "ts": "2025-01-01T00:00:00.000000+00:00",
             "run": run, "seq": seq, "sent_at": sent_at}
@@ -445,7 +445,7 @@ def start_daphnes(args, tmp: Path, n: int, layer: str, backend: str, processes: 
 async def run_layer(args, tmp: Path, n: int, layer: str, processes: int, servers: list) -> Result:
     from django.test import override_settings
 
-    from catalog.realtime import send_group_messages, stock_group, stock_payload
+    from catalog.live.realtime import send_group_messages, stock_group, stock_payload
 
     flush_redis(args)
     backend = LAYERS.get(layer, layer)

@@ -1,7 +1,11 @@
-"""Celery tasks of the catalogue. Each takes ids, calls one service and returns.
+"""Celery tasks of the product image room. Each takes ids, calls one service and returns.
+
+Their names stay `catalog.tasks.*` (given explicitly): the beat schedule, the worker's
+recovery list, queued messages and the task metrics name them so. catalog/tasks.py imports
+them, so that Celery's autodiscovery of `catalog.tasks` registers them.
 
 - `make_renditions(image_id)`: sent after commit whenever an image file is stored
-  (catalog.services.save_product_image / product_images_saved).
+  (catalog.images.services.save_product_image / product_images_saved).
 - `requeue_stale_images()`: periodic (every 5 minutes, from CELERY_BEAT_SCHEDULE): re-sends the
   job of images left PENDING for more than 10 minutes (a lost message, a dead worker).
 """
@@ -24,6 +28,7 @@ RETRY_BACKOFF_MAX = 600  # seconds
 
 
 @shared_task(
+    name="catalog.tasks.make_renditions",
     bind=True,
     acks_late=True,  # a job taken by a worker that dies is delivered again
     ignore_result=True,
@@ -62,7 +67,8 @@ def make_renditions(self, image_id: int) -> str:
     return outcome.status
 
 
-@shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
+@shared_task(name="catalog.tasks.requeue_stale_images", acks_late=True, ignore_result=True, soft_time_limit=60,
+             time_limit=90)
 def requeue_stale_images(older_than_seconds: float | None = None) -> int:
     """Re-send the rendition job of images PENDING for more than 10 minutes (or `older_than_seconds`:
     0 when a worker starts, see shop.recovery). Returns how many."""

@@ -1,231 +1,30 @@
-"""Catalogue imports: a Magento 2 product import CSV (products, variants, categories, images)
-and a reviews CSV.
-
-Both importers read the whole file first, report every bad row with the physical line on which
-its record starts (the header is line 1; a record may span several lines), import everything
-else, and return a report that the management commands only format. Re-running an import
-updates rows in place: products and variants match on SKU, categories on their path, images on
-(product, source path) and reviews on (product, reviewer, title).
+"""The catalogue import: a Magento 2 product import CSV becomes products, variants, categories and
+(with an images folder) product images (catalog.importers.product_images). See catalog.importers.
 """
-import csv
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import nh3
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.files import File
-from django.core.files.base import ContentFile
-from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.utils.text import slugify
 from tqdm import tqdm
 
-from .models import Category, Product, ProductImage, Review, Variant
-from .images import InvalidImage
-from .safe_fetch import FetchRefused, fetch_image
-from .services import broadcast_stock, product_images_saved, refresh_product_rating, validate_image_upload
+from catalog.models import Category, Product, ProductImage, Variant
+from catalog.services import broadcast_stock
 
-# --- Reports ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Counts:
-    """How many rows of one kind were created, updated, or skipped (already up to date)."""
-
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.skipped
-
-    def add(self, other: "Counts") -> None:
-        self.created += other.created
-        self.updated += other.updated
-        self.skipped += other.skipped
-
-
-@dataclass
-class CatalogImportReport:
-    """What `import_catalog` did. `errors` holds (line, message) pairs, sorted by line."""
-
-    products: Counts = field(default_factory=Counts)
-    variants: Counts = field(default_factory=Counts)
-    categories: Counts = field(default_factory=Counts)
-    images: Counts = field(default_factory=Counts)
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def imported_anything(self) -> bool:
-        return self.products.total > 0
-
-
-@dataclass
-class ReviewImportReport:
-    """What `import_reviews` did. `errors` holds (line, message) pairs, sorted by line."""
-
-    reviews: Counts = field(default_factory=Counts)
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def imported_anything(self) -> bool:
-        return self.reviews.total > 0
-
-
-class ImportFileError(Exception):
-    """The file is missing, unreadable, or not in the expected CSV format."""
-
-
-class _RowError(Exception):
-    """One value of a row is unusable; the message says which and why."""
-
-
-# --- Reading CSV files -------------------------------------------------------------------------
-
-
-@dataclass
-class _Record:
-    line: int  # physical line on which the record starts
-    fields: dict[str, str]
-
-    def get(self, column: str) -> str:
-        return (self.fields.get(column) or "").strip()
-
-    @property
-    def sku(self) -> str:
-        return self.get("sku")
-
-
-def _read_records(
-    *, path: Path, required_columns: Iterable[str], kind: str
-) -> tuple[list[_Record], list[tuple[int, str]]]:
-    """Read an RFC 4180 CSV with a header row into records, each with the line it starts on.
-
-    Returns (records, errors); a record with the wrong number of fields is an error, not a record.
-    Raises ImportFileError when the file cannot be read or lacks one of `required_columns`.
-    """
-    records: list[_Record] = []
-    errors: list[tuple[int, str]] = []
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            missing = [column for column in required_columns if column not in header]
-            if missing:
-                raise ImportFileError(f"{path} is not a {kind}: missing column(s) {', '.join(missing)}.")
-            next_line = reader.line_num + 1
-            for row in reader:
-                line, next_line = next_line, reader.line_num + 1
-                if not row:  # a blank line
-                    continue
-                if len(row) != len(header):
-                    errors.append((line, f"expected {len(header)} fields, found {len(row)}"))
-                    continue
-                records.append(_Record(line=line, fields=dict(zip(header, row))))
-    except FileNotFoundError:
-        raise ImportFileError(f"{path} does not exist.") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ImportFileError(f"Cannot read {path} as a UTF-8 CSV file: {exc}") from None
-    return records, errors
-
-
-# --- Parsing Magento values ---------------------------------------------------------------------
-
-# Magento internals and Luma's merchandising flags: not product facts a shopper should read.
-INTERNAL_ATTRIBUTES = {"has_options", "required_options", "new", "sale", "erin_recommends"}
-NOT_VISIBLE = "Not Visible Individually"
-ALLOWED_TAGS = {
-    "p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "h2", "h3", "h4", "span", "a",
-    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
-MAX_PRICE = Decimal("100000000")  # Variant.price holds 10 digits, 2 after the point
-
-
-def sanitise_html(html: str) -> str:
-    """Keep common formatting tags and links; drop scripts, styles, event handlers and the rest."""
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES).strip()
-
-
-def parse_attributes(text: str) -> dict[str, str | list[str]]:
-    """`"material=Wool|Fleece,pattern=Solid"` -> `{"material": ["Wool", "Fleece"], "pattern": "Solid"}`.
-
-    A piece without "=" continues the previous value (a value holding a comma). Magento's
-    internal flags and Luma's merchandising flags (INTERNAL_ATTRIBUTES) are dropped.
-    """
-    pairs: list[list[str]] = []
-    for piece in text.split(","):
-        if "=" in piece:
-            code, value = piece.split("=", 1)
-            pairs.append([code.strip(), value])
-        elif pairs:
-            pairs[-1][1] += "," + piece
-    attributes: dict[str, str | list[str]] = {}
-    for code, value in pairs:
-        if not code or code in INTERNAL_ATTRIBUTES:
-            continue
-        value = value.strip()
-        attributes[code] = [part.strip() for part in value.split("|") if part.strip()] if "|" in value else value
-    return attributes
-
-
-def parse_variations(text: str) -> list[dict[str, str]]:
-    """`"sku=A,size=XS,color=Black|sku=B,..."` -> `[{"sku": "A", "size": "XS", "color": "Black"}, ...]`."""
-    variations = []
-    for entry in text.split("|"):
-        pairs = (piece.split("=", 1) for piece in entry.split(",") if "=" in piece)
-        if variation := {code.strip(): value.strip() for code, value in pairs}:
-            variations.append(variation)
-    return variations
-
-
-def _parse_money(text: str, *, column: str, required: bool = False) -> Decimal | None:
-    if not text:
-        if required:
-            raise _RowError(f"missing {column}")
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise _RowError(f"unparseable {column} {text!r}") from None
-    if not value.is_finite() or not 0 <= value < MAX_PRICE:
-        raise _RowError(f"{column} {text!r} is out of range")
-    return value.quantize(Decimal("0.01"))
-
-
-def _parse_stock(record: _Record) -> int:
-    text = record.get("qty")
-    try:
-        quantity = int(float(text)) if text else 0
-    except (ValueError, OverflowError):
-        raise _RowError(f"unparseable qty {text!r}") from None
-    return 0 if record.get("is_in_stock") == "0" else max(quantity, 0)
-
-
-def _category_paths(text: str) -> list[tuple[str, ...]]:
-    """Category names from the top for each listed path, without the root ("Default Category")."""
-    paths = []
-    for listed in text.split(","):
-        names = tuple(name.strip() for name in listed.split("/") if name.strip())[1:]
-        if names and names not in paths:
-            paths.append(names)
-    return paths
-
+from .product_images import save_images
+from .reading import (NOT_VISIBLE, CatalogImportReport, Counts, Record, RowError, parse_attributes, parse_category_paths,
+                      parse_money, parse_stock, parse_variations, read_records, sanitise_html, update_fields)
 
 # --- The catalogue import ----------------------------------------------------------------------
 
 
 @dataclass
-class _Offer:
+class Offer:
     """A simple row, parsed: what becomes a Variant."""
 
-    record: _Record
+    record: Record
     sku: str
     attributes: dict[str, str | list[str]]
     price: Decimal
@@ -234,20 +33,24 @@ class _Offer:
 
 
 @dataclass
-class _VariantPlan:
-    offer: _Offer
+class VariantPlan:
+    """One variant of a planned product: its row, parsed, and its size and colour."""
+
+    offer: Offer
     size: str
     colour: str
 
 
 @dataclass
-class _ProductPlan:
-    record: _Record  # the configurable parent or the standalone simple product
-    variants: list[_VariantPlan]
+class ProductPlan:
+    """One product to import: its own row and the variants that go with it."""
+
+    record: Record  # the configurable parent or the standalone simple product
+    variants: list[VariantPlan]
 
 
 @dataclass
-class _Existing:
+class ExistingRows:
     """Rows already in the database, fetched once, by their import keys."""
 
     products: dict[str, Product]
@@ -259,7 +62,9 @@ class _Existing:
 
 
 @dataclass
-class _ProductResult:
+class ProductResult:
+    """What importing one product did: counts, row errors, and whether the product changed."""
+
     variants: Counts = field(default_factory=Counts)
     images: Counts = field(default_factory=Counts)
     errors: list[tuple[int, str]] = field(default_factory=list)
@@ -278,11 +83,11 @@ def import_catalog(
     transaction per product. Raises ImportFileError if the file is missing or not Magento CSV.
     """
     report = CatalogImportReport()
-    records, report.errors = _read_records(
+    records, report.errors = read_records(
         path=csv_path, required_columns=("sku", "product_type", "name", "price"), kind="Magento 2 product CSV"
     )
     plans = _plan_products(records, report.errors)
-    category_paths = {plan.record.sku: _category_paths(plan.record.get("categories")) for plan in plans}
+    category_paths = {plan.record.sku: parse_category_paths(plan.record.get("categories")) for plan in plans}
     existing = _fetch_existing(plans)
     with transaction.atomic():
         categories = _save_categories(
@@ -307,10 +112,10 @@ def import_catalog(
     return report
 
 
-def _plan_products(records: list[_Record], errors: list[tuple[int, str]]) -> list[_ProductPlan]:
+def _plan_products(records: list[Record], errors: list[tuple[int, str]]) -> list[ProductPlan]:
     """Check every row, then match children to parents (children may come first in the file)."""
-    configurables: list[_Record] = []
-    offers: dict[str, _Offer] = {}
+    configurables: list[Record] = []
+    offers: dict[str, Offer] = {}
     seen: dict[str, int] = {}  # SKU -> line of its first row
     failed: set[str] = set()  # SKUs whose own row was reported as bad
     for record in records:
@@ -328,25 +133,25 @@ def _plan_products(records: list[_Record], errors: list[tuple[int, str]]) -> lis
         seen[sku] = record.line
         try:
             if not record.get("name"):
-                raise _RowError("missing name")
+                raise RowError("missing name")
             if kind == "configurable":
                 configurables.append(record)
             elif kind == "simple":
-                offers[sku] = _Offer(
+                offers[sku] = Offer(
                     record=record,
                     sku=sku,
                     attributes=parse_attributes(record.get("additional_attributes")),
-                    price=_parse_money(record.get("price"), column="price", required=True),
-                    sale_price=_parse_money(record.get("special_price"), column="special_price"),
-                    stock=_parse_stock(record),
+                    price=parse_money(record.get("price"), column="price", required=True),
+                    sale_price=parse_money(record.get("special_price"), column="special_price"),
+                    stock=parse_stock(record),
                 )
             else:
-                raise _RowError(f"product type {kind!r} is not supported (only simple and configurable)")
-        except _RowError as exc:
+                raise RowError(f"product type {kind!r} is not supported (only simple and configurable)")
+        except RowError as exc:
             errors.append((record.line, f"{sku}: {exc}"))
             failed.add(sku)
 
-    plans: list[_ProductPlan] = []
+    plans: list[ProductPlan] = []
     parent_of: dict[str, str] = {}
     for record in configurables:
         variants = []
@@ -364,9 +169,9 @@ def _plan_products(records: list[_Record], errors: list[tuple[int, str]]) -> lis
                 parent_of[child_sku] = record.sku
                 size = variation.get("size") or offer.attributes.get("size", "")
                 colour = variation.get("color") or offer.attributes.get("color", "")
-                variants.append(_VariantPlan(offer=offer, size=_text(size), colour=_text(colour)))
+                variants.append(VariantPlan(offer=offer, size=_text(size), colour=_text(colour)))
         if variants:
-            plans.append(_ProductPlan(record=record, variants=variants))
+            plans.append(ProductPlan(record=record, variants=variants))
         else:
             errors.append((record.line, f"{record.sku}: configurable product has no importable variants"))
     for sku, offer in offers.items():
@@ -377,8 +182,8 @@ def _plan_products(records: list[_Record], errors: list[tuple[int, str]]) -> lis
             errors.append((offer.record.line, f"{sku}: {reason}"))
             continue
         size, colour = offer.attributes.get("size", ""), offer.attributes.get("color", "")
-        variant = _VariantPlan(offer=offer, size=_text(size), colour=_text(colour))
-        plans.append(_ProductPlan(record=offer.record, variants=[variant]))
+        variant = VariantPlan(offer=offer, size=_text(size), colour=_text(colour))
+        plans.append(ProductPlan(record=offer.record, variants=[variant]))
     plans.sort(key=lambda plan: plan.record.line)
     return plans
 
@@ -388,14 +193,14 @@ def _text(value: str | list[str]) -> str:
     return ", ".join(value) if isinstance(value, list) else value
 
 
-def _fetch_existing(plans: list[_ProductPlan]) -> _Existing:
+def _fetch_existing(plans: list[ProductPlan]) -> ExistingRows:
     products = Product.objects.in_bulk([plan.record.sku for plan in plans], field_name="sku")
     product_ids = [product.pk for product in products.values()]
     links = Product.categories.through.objects.filter(product_id__in=product_ids)
     product_categories: dict[int, set[int]] = {}
     for product_id, category_id in links.values_list("product_id", "category_id"):
         product_categories.setdefault(product_id, set()).add(category_id)
-    return _Existing(
+    return ExistingRows(
         products=products,
         variants=Variant.objects.in_bulk([v.offer.sku for plan in plans for v in plan.variants], field_name="sku"),
         categories={category.path: category for category in Category.objects.all()},
@@ -408,16 +213,8 @@ def _fetch_existing(plans: list[_ProductPlan]) -> _Existing:
     )
 
 
-def _update_fields(instance: object, values: dict) -> list[str]:
-    """Set `values` on `instance`; return the names of the fields whose value changed."""
-    changed = [name for name, value in values.items() if getattr(instance, name) != value]
-    for name in changed:
-        setattr(instance, name, values[name])
-    return changed
-
-
 def _save_categories(
-    listed: list[tuple[str, ...]], existing: _Existing, counts: Counts
+    listed: list[tuple[str, ...]], existing: ExistingRows, counts: Counts
 ) -> dict[tuple[str, ...], Category]:
     """Create or update every category on the listed paths (and their ancestors), in order of
     first appearance; position is that order among siblings. Returns categories by name path."""
@@ -444,7 +241,7 @@ def _save_categories(
                 category = Category.objects.create(**values)
                 existing.categories[category.path] = category
                 counts.created += 1
-            elif changed := _update_fields(category, values):
+            elif changed := update_fields(category, values):
                 category.save(update_fields=changed)
                 counts.updated += 1
             else:
@@ -464,10 +261,10 @@ def _unique_slug(*, base: str, sku: str, owners: dict[str, str]) -> str:
 
 
 def _save_product(
-    plan: _ProductPlan, *, category_ids: set[int], existing: _Existing, images_dir: Path | None
-) -> _ProductResult:
+    plan: ProductPlan, *, category_ids: set[int], existing: ExistingRows, images_dir: Path | None
+) -> ProductResult:
     """Create or update one product with its variants, categories and images. Call in a transaction."""
-    record, result = plan.record, _ProductResult()
+    record, result = plan.record, ProductResult()
     sku, name = record.sku, record.get("name")[:255]
     product = existing.products.get(sku)
     slug = _unique_slug(base=slugify(record.get("url_key") or name), sku=sku, owners=existing.slug_owners)
@@ -487,7 +284,7 @@ def _save_product(
         result.product_created = True
     else:
         existing.slug_owners.pop(product.slug, None)
-        if changed := _update_fields(product, values):
+        if changed := update_fields(product, values):
             product.save(update_fields=[*changed, "updated_at"])
             result.product_changed = True
     existing.slug_owners[slug] = sku
@@ -498,11 +295,11 @@ def _save_product(
 
     variants = _save_variants(plan, product=product, existing=existing, counts=result.variants)
     if images_dir is not None:
-        _save_images(plan, product=product, variants=variants, existing=existing, images_dir=images_dir, result=result)
+        save_images(plan, product=product, variants=variants, existing=existing, images_dir=images_dir, result=result)
     return result
 
 
-def _save_variants(plan: _ProductPlan, *, product: Product, existing: _Existing, counts: Counts) -> dict[str, Variant]:
+def _save_variants(plan: ProductPlan, *, product: Product, existing: ExistingRows, counts: Counts) -> dict[str, Variant]:
     to_create, to_update, changed_fields, restocked = [], [], set(), []
     variants = {}
     for position, planned in enumerate(plan.variants):
@@ -523,7 +320,7 @@ def _save_variants(plan: _ProductPlan, *, product: Product, existing: _Existing,
             variant = Variant(sku=offer.sku, **values)
             to_create.append(variant)
             existing.variants[offer.sku] = variant
-        elif changed := _update_fields(variant, values):
+        elif changed := update_fields(variant, values):
             to_update.append(variant)
             changed_fields.update(changed)
             if {"stock", "is_active"} & set(changed):
@@ -538,193 +335,3 @@ def _save_variants(plan: _ProductPlan, *, product: Product, existing: _Existing,
     counts.created += len(to_create)
     counts.updated += len(to_update)
     return variants
-
-
-@dataclass
-class _ImagePlan:
-    path: str  # as written in the CSV, relative to the images folder
-    record: _Record  # the first row naming it: errors are reported on its line
-    variant: _VariantPlan | None  # the first child naming it, base images before additional ones
-
-
-def _image_plans(plan: _ProductPlan) -> list[_ImagePlan]:
-    """A product's images, each path once, in order: the product's base image, its additional
-    images, each child's base image, then each child's additional images."""
-    children = [variant for variant in plan.variants if variant.offer.record is not plan.record]
-    sources = [(plan.record, "base_image", None), (plan.record, "additional_images", None)]
-    sources += [(child.offer.record, "base_image", child) for child in children]
-    sources += [(child.offer.record, "additional_images", child) for child in children]
-    images: dict[str, _ImagePlan] = {}
-    for record, column, child in sources:
-        for path in filter(None, (path.strip() for path in record.get(column).split(","))):
-            image = images.setdefault(path, _ImagePlan(path=path, record=record, variant=child))
-            image.variant = image.variant or child
-    return list(images.values())
-
-
-def _save_images(
-    plan: _ProductPlan,
-    *,
-    product: Product,
-    variants: dict[str, Variant],
-    existing: _Existing,
-    images_dir: Path,
-    result: _ProductResult,
-) -> None:
-    """Copy new image files into storage; update the order, alt text and variant of known ones."""
-    to_create, to_update, position = [], [], 0
-    for planned in _image_plans(plan):
-        record, child = planned.record, planned.variant
-        variant = variants[child.offer.sku] if child else None  # saved: bulk_create set its pk
-        label = record.get("base_image_label") if planned.path == record.get("base_image") else ""
-        alt_text = label or (f"{product.name} - {child.colour}" if child and child.colour else product.name)
-        values = {
-            "variant_id": variant.pk if variant else None,
-            "alt_text": alt_text[:255],
-            "position": position,
-        }
-        image = existing.images.get((product.pk, planned.path))
-        if image is None:
-            try:
-                image = _copy_image(planned.path, images_dir=images_dir, product=product, values=values)
-            except _RowError as exc:
-                result.errors.append((record.line, f"{record.sku}: {exc}"))
-                continue
-            to_create.append(image)
-        elif _update_fields(image, values):
-            to_update.append(image)
-        else:
-            result.images.skipped += 1
-        position += 1
-    try:
-        ProductImage.objects.bulk_create(to_create)
-        ProductImage.objects.bulk_update(to_update, ["variant_id", "alt_text", "position"])
-    except DatabaseError:
-        for image in to_create:  # the rows roll back: leave no orphaned files
-            image.image.delete(save=False)
-        raise
-    product_images_saved(image_ids=[image.pk for image in to_create])  # rendition jobs, after commit
-    existing.images.update({(product.pk, image.source_path): image for image in to_create})
-    result.images.created += len(to_create)
-    result.images.updated += len(to_update)
-
-
-def _fetch_remote_image(url: str) -> ContentFile:
-    """An image column holding an http(s) URL: fetched through the same guarded fetcher as the
-    image proxy (allowlisted hosts, no private addresses, byte cap, total timeout)."""
-    try:
-        fetched = fetch_image(url, max_bytes=settings.SHOP_IMAGE_MAX_BYTES, timeout=settings.SHOP_IMAGE_FETCH_TIMEOUT,
-                              allowed_hosts=settings.SHOP_IMAGE_PROXY_ALLOWED_HOSTS)
-    except FetchRefused as exc:
-        raise _RowError(f"image {url} not fetched: {exc.reason}") from None
-    name = Path(urlsplit(fetched.final_url).path).name or "image"
-    return ContentFile(fetched.content, name=name)
-
-
-def _copy_image(source_path: str, *, images_dir: Path, product: Product, values: dict) -> ProductImage:
-    """Store the file at `source_path` (relative to `images_dir`, or an http(s) URL) through the
-    ImageField, after the same checks as an upload."""
-    if source_path.startswith(("http://", "https://")):
-        upload = _fetch_remote_image(source_path)
-        image = ProductImage(product=product, source_path=source_path[:500], **values)
-        try:
-            validate_image_upload(upload=upload)
-        except InvalidImage as exc:
-            raise _RowError(f"{source_path}: {exc.reason}") from None
-        image.image.save(upload.name, upload, save=False)
-        return image
-    root = images_dir.resolve()
-    file_path = (root / source_path.lstrip("/")).resolve()
-    if not file_path.is_relative_to(root):
-        raise _RowError(f"image path {source_path} is outside the images folder")
-    if not file_path.is_file():
-        raise _RowError(f"image file not found: {source_path}")
-    image = ProductImage(product=product, source_path=source_path, **values)
-    with open(file_path, "rb") as handle:
-        try:  # hostile until proven otherwise, like an upload: size, format, bombs, polyglots
-            validate_image_upload(upload=File(handle))
-        except InvalidImage as exc:
-            raise _RowError(f"{source_path}: {exc.reason}") from None
-        image.image.save(file_path.name, File(handle), save=False)
-    if not image.width:
-        image.image.delete(save=False)
-        raise _RowError(f"not a readable image: {source_path}")
-    return image
-
-
-# --- The reviews import ------------------------------------------------------------------------
-
-
-def import_reviews(*, csv_path: Path) -> ReviewImportReport:
-    """Attach reviews (`sku,rating_code,rating_value,title,review,reviewer,email`) to products.
-
-    The SKU may be a product's or one of its variants'. New reviews are approved; a review that
-    matches an existing one on (product, reviewer, title) is updated, keeping its moderation
-    status. Product ratings are recomputed afterwards. Bad rows are reported and skipped.
-    Raises ImportFileError if the file is missing or lacks the reviews columns.
-    """
-    report = ReviewImportReport()
-    records, report.errors = _read_records(
-        path=csv_path, required_columns=("sku", "rating_value", "title", "review", "reviewer"), kind="reviews CSV"
-    )
-    skus = {record.sku for record in records}
-    product_ids = dict(Variant.objects.filter(sku__in=skus).values_list("sku", "product_id"))
-    product_ids.update(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
-
-    rows: dict[tuple[int, str, str], tuple[int, dict]] = {}  # review key -> (line, values)
-    for record in records:
-        try:
-            key, values = _parse_review(record, product_ids)
-        except _RowError as exc:
-            report.errors.append((record.line, str(exc)))
-            continue
-        if key in rows:
-            reason = f"duplicate review (same product, reviewer and title as line {rows[key][0]})"
-            report.errors.append((record.line, reason))
-            continue
-        rows[key] = (record.line, values)
-
-    touched = {product_id for product_id, _, _ in rows}
-    existing = {
-        (review.product_id, review.reviewer_name, review.title): review
-        for review in Review.objects.filter(product_id__in=touched)
-    }
-    to_create, to_update = [], []
-    for (product_id, reviewer_name, title), (_, values) in rows.items():
-        review = existing.get((product_id, reviewer_name, title))
-        if review is None:
-            review = Review(product_id=product_id, reviewer_name=reviewer_name, title=title, **values)
-            review.status = Review.Status.APPROVED
-            to_create.append(review)
-        elif _update_fields(review, values):
-            to_update.append(review)
-        else:
-            report.reviews.skipped += 1
-    with transaction.atomic():
-        Review.objects.bulk_create(to_create)
-        Review.objects.bulk_update(to_update, ["rating", "body", "email"])
-        refresh_product_rating(product_ids=touched)
-    report.reviews.created, report.reviews.updated = len(to_create), len(to_update)
-    report.errors.sort(key=lambda error: error[0])
-    return report
-
-
-def _parse_review(record: _Record, product_ids: dict[str, int]) -> tuple[tuple[int, str, str], dict]:
-    sku, rating, reviewer, title = (record.get(column) for column in ("sku", "rating_value", "reviewer", "title"))
-    if not sku:
-        raise _RowError("missing SKU")
-    if sku not in product_ids:
-        raise _RowError(f"unknown SKU {sku!r}")
-    if rating not in {"1", "2", "3", "4", "5"}:
-        raise _RowError(f"rating must be a whole number from 1 to 5, got {rating!r}")
-    if not reviewer or len(reviewer) > 100:
-        raise _RowError("reviewer must be 1 to 100 characters")
-    if not title or len(title) > 255:
-        raise _RowError("title must be 1 to 255 characters")
-    email = record.get("email")
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise _RowError(f"invalid email {email!r}") from None
-    return (product_ids[sku], reviewer, title), {"rating": int(rating), "body": record.get("review"), "email": email}
