@@ -1,5 +1,5 @@
 """Catalogue imports: a Magento 2 product import CSV (products, variants, categories, images)
-and a reviews CSV. Modules: `reading` (reports, CSV records, Magento values), `products`,
+and a reviews CSV. Modules: `reading` (reports, CSV records, Magento values), `plans`, `products`,
 `product_images` and `reviews`.
 
 Both importers read the whole file first, report every bad row with the physical line on which

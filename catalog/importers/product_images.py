@@ -1,11 +1,8 @@
 """The catalogue import's product images: files from the images folder or http(s) URLs (fetched by
 catalog.images.safe_fetch), checked like an upload, stored, and sent to the rendition pipeline.
 """
-from __future__ import annotations
-
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -18,10 +15,8 @@ from catalog.images.safe_fetch import FetchRefused, fetch_image
 from catalog.images.services import product_images_saved, validate_image_upload
 from catalog.models import Product, ProductImage, Variant
 
+from .plans import ExistingRows, ProductPlan, ProductResult, VariantPlan
 from .reading import Record, RowError, update_fields
-
-if TYPE_CHECKING:
-    from .products import ExistingRows, ProductPlan, ProductResult, VariantPlan
 
 @dataclass
 class _ImagePlan:

@@ -2,8 +2,6 @@
 (with an images folder) product images (catalog.importers.product_images). See catalog.importers.
 """
 import sys
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
@@ -13,64 +11,11 @@ from tqdm import tqdm
 from catalog.models import Category, Product, ProductImage, Variant
 from catalog.services import broadcast_stock
 
+from .plans import ExistingRows, Offer, ProductPlan, ProductResult, VariantPlan
 from .product_images import save_images
-from .reading import (NOT_VISIBLE, CatalogImportReport, Counts, Record, RowError, parse_attributes, parse_category_paths,
-                      parse_money, parse_stock, parse_variations, read_records, sanitise_html, update_fields)
-
-# --- The catalogue import ----------------------------------------------------------------------
-
-
-@dataclass
-class Offer:
-    """A simple row, parsed: what becomes a Variant."""
-
-    record: Record
-    sku: str
-    attributes: dict[str, str | list[str]]
-    price: Decimal
-    sale_price: Decimal | None
-    stock: int
-
-
-@dataclass
-class VariantPlan:
-    """One variant of a planned product: its row, parsed, and its size and colour."""
-
-    offer: Offer
-    size: str
-    colour: str
-
-
-@dataclass
-class ProductPlan:
-    """One product to import: its own row and the variants that go with it."""
-
-    record: Record  # the configurable parent or the standalone simple product
-    variants: list[VariantPlan]
-
-
-@dataclass
-class ExistingRows:
-    """Rows already in the database, fetched once, by their import keys."""
-
-    products: dict[str, Product]
-    variants: dict[str, Variant]
-    categories: dict[str, Category]
-    product_categories: dict[int, set[int]]
-    images: dict[tuple[int, str], ProductImage]
-    slug_owners: dict[str, str]  # slug -> product SKU
-
-
-@dataclass
-class ProductResult:
-    """What importing one product did: counts, row errors, and whether the product changed."""
-
-    variants: Counts = field(default_factory=Counts)
-    images: Counts = field(default_factory=Counts)
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    product_created: bool = False
-    product_changed: bool = False
-
+from .reading import (NOT_VISIBLE, CatalogImportReport, Counts, Record, RowError, parse_attributes,
+                      parse_category_paths, parse_money, parse_stock, parse_variations, read_records, sanitise_html,
+                      update_fields)
 
 def import_catalog(
     *, csv_path: Path, images_dir: Path | None = None, show_progress: bool = False
@@ -299,7 +244,8 @@ def _save_product(
     return result
 
 
-def _save_variants(plan: ProductPlan, *, product: Product, existing: ExistingRows, counts: Counts) -> dict[str, Variant]:
+def _save_variants(plan: ProductPlan, *, product: Product, existing: ExistingRows,
+                   counts: Counts) -> dict[str, Variant]:
     to_create, to_update, changed_fields, restocked = [], [], set(), []
     variants = {}
     for position, planned in enumerate(plan.variants):
