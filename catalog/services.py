@@ -23,7 +23,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import images, listing_cache, pagecache, realtime
+from . import images, listing_cache, realtime, versions
 from .models import Product, ProductImage, Rendition, Review, Variant
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def save_variant(*, variant: Variant, changed_fields: Iterable[str]) -> Variant:
     variant.save()
     if {"stock", "is_active"} & set(changed_fields):
         broadcast_stock(variant_ids=[variant.pk])
-    pagecache.invalidate_products_on_commit(product_ids=[variant.product_id])  # price, sale price, name...
+    versions.invalidate_products_on_commit(product_ids=[variant.product_id])  # price, sale price, name...
     return variant
 
 
@@ -130,14 +130,14 @@ def broadcast_stock(*, variant_ids: Iterable[int]) -> None:
     """Push the current stock of these variants to every open page, after the transaction commits.
 
     The one place every stock change is announced (orders, cancellations, admin edits, imports,
-    the API). The cached pages showing these variants are dropped first (catalog.pagecache). Each
+    the API). The cached pages showing these variants are dropped first (catalog.versions). Each
     variant's subscribers get a `stock` message; staff also get `low_stock` for a
     variant at or below its `low_stock_threshold`. If the channel layer is down the write still
     stands and the failure is logged (see realtime.send_group_messages).
     """
     ids = sorted(set(variant_ids))
     if ids:
-        pagecache.invalidate_products_on_commit(variant_ids=ids)  # before the push: a reload shows it
+        versions.invalidate_products_on_commit(variant_ids=ids)  # before the push: a reload shows it
         transaction.on_commit(lambda: _send_stock(ids), robust=True)
         transaction.on_commit(lambda: stock_changed.send_robust(sender=Variant, variant_ids=ids), robust=True)
         listing_cache.bump()  # issue 5: cached API listings show stock (bumped again after commit)

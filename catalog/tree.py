@@ -4,14 +4,14 @@ category, breadcrumbs, subcategories and the header's top-level categories witho
 The tree is small (tens of rows) and changes rarely, but every storefront page shows part of it.
 A snapshot is kept while the catalogue's versions are the ones it was built at:
 
-- `listing_cache.current_version()`, bumped at once on every save or delete of a category (and of
+- `versions.listing_version_key()`, bumped at once on every save or delete of a category (and of
   products, variants, images, and on stock changes): a change shows on the next request, in every
   process that shares the cache, and in tests whose transaction never commits;
-- `pagecache.catalog_version_key()`, bumped *after* a category edit commits: a request that read
+- `versions.catalog_version_key()`, bumped *after* a category edit commits: a request that read
   the versions between the save and the commit (and so built the tree from the old rows) is
   rebuilt on the request after the commit.
 
-Both are read in one cache round trip. With the cache down the versions cannot be known, so the
+Both are read in one cache round trip (the shop's one scheme: shop/pagecache.py). With the cache down the versions cannot be known, so the
 tree is read from the database on every call. A snapshot also expires after MAX_AGE seconds,
 which bounds staleness when the cache is process-local (the embedded default, no Redis).
 
@@ -19,14 +19,12 @@ Category rows in a snapshot are shared between requests and threads: read them, 
 """
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
-from . import listing_cache, pagecache
+from . import versions as cache_versions
 from .models import Category, Product
 
 MAX_AGE = 60.0  # seconds a snapshot is kept at most, whatever the versions say
@@ -100,22 +98,14 @@ _held: tuple[tuple, float, CategoryTree] | None = None  # (versions, expires at,
 def version_keys() -> list[str]:
     """The cache keys of the versions a snapshot is valid for (read them with a page's other
     cache reads and pass what was found to request_tree, to spare a round trip)."""
-    return [listing_cache.VERSION_KEY, pagecache.catalog_version_key()]
+    return [cache_versions.listing_version_key(), cache_versions.catalog_version_key()]
 
 
 def _versions(found: dict | None = None) -> tuple | None:
     """The versions a snapshot is valid for, from `found` (values already read from the cache by
     key) or in one cache round trip; None when the cache is down."""
-    keys = version_keys()
-    if found is None or any(key not in found for key in keys):
-        found = pagecache.get_many(keys)
-    if len(found) < len(keys):  # first use, evicted, a new page-cache namespace, or the cache is down
-        listing_cache.current_version()
-        cache.add(keys[1], uuid.uuid4().hex[:16], timeout=None)  # as catalog.pagecache makes its versions
-        found = cache.get_many(keys)
-        if len(found) < len(keys):
-            return None
-    return tuple(found[key] for key in keys)
+    versions = cache_versions.current_versions(version_keys(), found)
+    return None if versions is None else tuple(versions)
 
 
 def category_tree(found: dict | None = None) -> CategoryTree:
