@@ -10,11 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from analytics import events
-from catalog import pagecache, services
+from catalog import services, versions
 from catalog.pagination import decode_cursor, encode_cursor
 from catalog.selectors import SORT_KEYS
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
 from catalog.tree import category_tree
+from shop import pagecache
 
 pytestmark = pytest.mark.django_db
 
@@ -254,10 +255,10 @@ def test_pages_are_not_cached_when_turned_off(client, settings, hoodie):
     assert pagecache.CACHE_HEADER not in response and queries > 0
 
 
-def test_a_hit_is_answered_before_the_view_with_the_same_headers_and_its_page_view(client, cached, hoodie):
-    """PageCacheMiddleware answers a hit above the session/auth/analytics layers: the shopper still
-    gets the security headers, the CSP, a request id, the CSRF and visitor cookies, and the page
-    view is recorded with the product, as for a rendered page."""
+def test_a_hit_is_answered_without_the_view_with_the_same_headers_and_its_page_view(client, cached, hoodie):
+    """A hit is answered without the view, inside the middleware stack: the shopper gets the same
+    security headers, CSP, request id, CSRF and visitor cookies as for a rendered page, and the
+    page view is recorded with the product."""
     events.clear_buffer()
     url = hoodie.product.get_absolute_url()
     miss = Client().get(url)
@@ -327,12 +328,12 @@ def test_a_category_page_reads_the_cache_once_and_an_unknown_path_stores_nothing
 
     settings.SHOP_FACETS_CACHE_SECONDS = 600
     client.get(shelf.get_absolute_url())  # versions and facts made
-    with mock.patch.object(pagecache, "get_many", wraps=pagecache.get_many) as reads:
+    with mock.patch.object(versions, "get_many", wraps=versions.get_many) as reads:
         response = client.get(shelf.get_absolute_url() + "?sort=price")
     assert response.status_code == 200 and "23 products" in response.content.decode()
     assert reads.call_count == 1
     assert client.get("/c/no-such-shelf/").status_code == 404
-    assert cache.get(pagecache.category_version_key("no-such-shelf")) is None
+    assert cache.get(versions.category_version_key("no-such-shelf")) is None
 
 
 @pytest.mark.parametrize("sort", list(SORT_KEYS))
