@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, TemplateView
 
-from shop.pagecache import cache_page_at_versions
+from shop.pagecache import cache_page_at_versions, fragment_vary_on
 
 from . import selectors, versions
 from .filters import ProductFilter
@@ -86,6 +86,9 @@ class CategoryView(ProductListingView):
             category=self.category,
             breadcrumbs=request_tree(self.request).breadcrumbs(self.category),
             subcategories=request_tree(self.request).subcategories(self.category),
+            # the card grid, cached as a fragment while the page's versions stand (shop.pagecache)
+            grid_vary_on=fragment_vary_on(self.request, versions.category_page_keys(self.kwargs), self.facts.found),
+            page_cache_seconds=settings.SHOP_PAGE_CACHE_SECONDS,
         )
         return context
 

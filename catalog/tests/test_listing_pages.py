@@ -298,6 +298,26 @@ def test_other_pages_and_signed_in_shoppers_pass_through(client, cached, hoodie)
     assert Client().get("/c/no-such-category/").status_code == 404
 
 
+def test_a_signed_in_shopper_s_card_grid_is_a_cached_fragment_that_follows_stock(client, cached, hoodie):
+    """With a session the page is rendered for the shopper, but the card grid, the same for
+    everyone, is fetched from the cache while the category's versions stand; a stock change shows
+    on the next view."""
+    from accounts.tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    url = "/c/men/hoodies/"
+    assert "In stock" in client.get(url).content.decode()
+    again = client.get(url)
+    page = again.content.decode()
+    assert pagecache.CACHE_HEADER not in again  # rendered for this shopper...
+    assert "catalog/_filters.html" in [template.name for template in again.templates]
+    assert "catalog/_product_cards.html" not in [template.name for template in again.templates]  # ...but not the grid
+    assert "Chaz Kangeroo Hoodie" in page and "In stock" in page
+    services.set_stock(variant=hoodie, stock=0)
+    page = client.get(url).content.decode()
+    assert 'class="stock out"' in page and "Sold out" in page
+
+
 @pytest.mark.parametrize("sort", ["price", "rating"])
 def test_a_listing_compiles_its_page_query_once_per_shape_and_reuses_it_with_each_cursor(client, shelf, sort):
     """The SQL of a category's page is compiled once per process for its filters, sort, direction
