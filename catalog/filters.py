@@ -77,9 +77,9 @@ class ProductFilter(django_filters.FilterSet):
     @cached_property
     def shown(self) -> dict:
         """The shopper's choices as the filter form shows them back (templates/catalog/_filters.html
-        writes the form's HTML itself, with the names and ids Django's widgets would give). {"sort": str, "size"/"colour": set of str,
-        "min_price"/"max_price": the text as typed, "in_stock": bool, "invalid": names of the fields
-        whose value was refused}."""
+        writes the form's HTML itself, with the names and ids Django's widgets would give):
+        {"sort": str, "size"/"colour": set of str, "min_price"/"max_price": the text as typed,
+        "in_stock": bool, "invalid": names of the fields whose value was refused}."""
         form = self.form
         form.is_valid()  # cleans once; cleaned_data then holds the fields that were valid
         data, cleaned = form.data, form.cleaned_data

@@ -11,9 +11,10 @@ A snapshot is kept while the catalogue's versions are the ones it was built at:
   the versions between the save and the commit (and so built the tree from the old rows) is
   rebuilt on the request after the commit.
 
-Both are read in one cache round trip (the shop's one scheme: shop/pagecache.py). With the cache down the versions cannot be known, so the
-tree is read from the database on every call. A snapshot also expires after MAX_AGE seconds,
-which bounds staleness when the cache is process-local (the embedded default, no Redis).
+Both are read in one cache round trip (the shop's one version scheme: shop/pagecache.py). With the
+cache down the versions cannot be known, so the tree is read from the database on every call. A
+snapshot also expires after MAX_AGE seconds, which bounds staleness when the cache is
+process-local (the embedded default, no Redis).
 
 Category rows in a snapshot are shared between requests and threads: read them, never change them.
 """

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 def cards(page: str) -> list[str]:
     """The <article class="product-card"> elements of a page, whitespace squeezed."""
-    return [re.sub(r"\s+", " ", card) for card in re.findall(r'<article class="product-card">.*?</article>', page, re.S)]
+    found = re.findall(r'<article class="product-card">.*?</article>', page, re.S)
+    return [re.sub(r"\s+", " ", card) for card in found]
 
 
 def card_page(client, category) -> str:
