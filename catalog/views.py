@@ -65,6 +65,10 @@ class CategoryView(ProductListingView):
         self.facts = selectors.ListingFacts(
             f"c:{path}", filters=ProductFilter.counted_params(self.request.GET),
             version_keys=versions.category_page_keys({"path": path}), also=version_keys())
+        # The card grid is a {% cache %} fragment while the page's versions stand (shop.pagecache):
+        # they are read here, before the listing is, so a grid is never kept under newer versions.
+        self.grid_vary_on = fragment_vary_on(self.request, versions.category_page_keys({"path": path}),
+                                             self.facts.found)
         tree = request_tree(self.request, found=self.facts.found)
         self.category = tree.visible(path)
         if self.category is None:
@@ -86,8 +90,7 @@ class CategoryView(ProductListingView):
             category=self.category,
             breadcrumbs=request_tree(self.request).breadcrumbs(self.category),
             subcategories=request_tree(self.request).subcategories(self.category),
-            # the card grid, cached as a fragment while the page's versions stand (shop.pagecache)
-            grid_vary_on=fragment_vary_on(self.request, versions.category_page_keys(self.kwargs), self.facts.found),
+            grid_vary_on=self.grid_vary_on,
             page_cache_seconds=settings.SHOP_PAGE_CACHE_SECONDS,
         )
         return context
