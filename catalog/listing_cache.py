@@ -1,5 +1,5 @@
 """A short-lived cache for catalogue listings served by the API (GET /api/v1/products/), on the
-shop's one invalidation scheme (shop/pagecache.py): each page is filed under the current value of
+shop's one invalidation scheme (shop/cache.py): each page is filed under the current value of
 the listing version key (catalog.versions.listing_version_key), which moves on every change a
 listing shows: any stock change (catalog.services), and any save or delete of a product, variant,
 category, image or rendition (model signals, see CatalogConfig.ready).

@@ -11,7 +11,7 @@ A snapshot is kept while the catalogue's versions are the ones it was built at:
   the versions between the save and the commit (and so built the tree from the old rows) is
   rebuilt on the request after the commit.
 
-Both are read in one cache round trip (the shop's one version scheme: shop/pagecache.py). With the
+Both are read in one cache round trip (the shop's one version scheme: shop/cache.py). With the
 cache down the versions cannot be known, so the tree is read from the database on every call. A
 snapshot also expires after MAX_AGE seconds, which bounds staleness when the cache is
 process-local (the embedded default, no Redis).

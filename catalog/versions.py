@@ -1,5 +1,5 @@
-"""The catalogue's cache version keys, and which change bumps which (the scheme itself, and the
-page cache, are described in shop/pagecache.py).
+"""The catalogue's cache version keys, and which change bumps which (the scheme itself is
+described in shop/cache.py, the page cache in shop/pagecache.py).
 
 - `catalog_version_key()`: everything cached from the catalogue. Bumped after any save or delete
   of a category, product, image or review commits (CatalogConfig.ready).
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Q
 
-from shop.pagecache import bump, current_versions, get_many, namespace
+from shop.cache import bump, current_versions, get_many, namespace
 
 __all__ = ["bump", "current_versions", "get_many", "catalog_version_key", "category_version_key",
            "product_version_key", "listing_version_key", "catalog_facets_prefix", "page_version_keys",

@@ -1,41 +1,22 @@
-"""The shop's one cache invalidation scheme: versions. And the page cache built on it.
+"""The page cache, on the shop's version scheme (shop/cache.py).
 
-The scheme
-----------
-Whatever is cached from the catalogue (a guest's page, a listing's facets and count, an API
-listing page, the category tree) is stored together with the *versions* it was computed at:
-random strings kept in the shared cache under version keys (the catalogue's, a category's, a
-product's, the API listings'; catalog/versions.py names them and says which change bumps which).
-A reader fetches the versions with the entry in one round trip and uses the entry only when they
-are still the current ones. A change bumps the versions it affects (`bump`), usually after its
-transaction commits, so nothing is ever deleted by key and nothing stale is served. Versions are
-read *before* computing: an entry computed while a change commits is stored under the old
-versions and so never served after the bump. Every entry also has a lifetime (its own setting), a
-bound for what no bump reports. With the cache down the versions cannot be read, and everything is
-computed as if there were no cache. SHOP_PAGE_CACHE_NAMESPACE prefixes every key: change it to drop
-everything (a release).
-
-The page cache
---------------
 `cache_page_at_versions` decorates a view. A cacheable request (`cacheable_request`: a guest's
 GET with no session, only the listing's own parameters) is answered from the cache when the page
 is there at the current versions of the keys the view names; otherwise the view renders, and a
 200 HTML page without a CSP nonce is stored. It runs inside the normal middleware stack, so CSRF,
 X-Frame-Options, security headers and analytics apply to hits as to any response; the page's CSRF
 token is stored as a placeholder that each hit replaces with the shopper's own (`get_token`).
+
 A shopper with a session gets the page rendered for them, but a part that is the same for every
 shopper and costs more to render than to fetch is a `{% cache %}` fragment varying on the same
-versions (`fragment_vary_on`): a category's card grid (24 cards: about 4 ms of CPU to render on
-the development machine, 0.2-0.4 ms to fetch). Measured, the filter form (about 1 ms) and the
-header (0.45 ms, and different for each shopper) did not pay for a fragment.
+versions (`fragment_vary_on`): a category's card grid.
 Settings: SHOP_PAGE_CACHE_SECONDS (0 turns pages and fragments off; off by default without Redis,
 since a process-local cache cannot see another process's bump), SHOP_PAGE_CACHE_NAMESPACE.
 """
 import hashlib
 import logging
 import re
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
@@ -43,6 +24,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.cache import patch_vary_headers
+
+from shop.cache import current_versions, get_many, namespace
 
 logger = logging.getLogger(__name__)
 
@@ -52,57 +35,9 @@ CACHEABLE_PARAMS = {"sort", "size", "colour", "min_price", "max_price", "in_stoc
 CACHE_HEADER = "X-Page-Cache"  # HIT or MISS, for benchmarks and debugging
 
 
-def namespace() -> str:
-    """The prefix of every key of the scheme ("page:<SHOP_PAGE_CACHE_NAMESPACE>")."""
-    return f"page:{settings.SHOP_PAGE_CACHE_NAMESPACE}"
-
-
 def enabled() -> bool:
     """Whether pages are cached (SHOP_PAGE_CACHE_SECONDS > 0)."""
     return settings.SHOP_PAGE_CACHE_SECONDS > 0
-
-
-def _new_version() -> str:
-    return uuid.uuid4().hex[:16]
-
-
-def bump(keys: Iterable[str]) -> None:
-    """Give these version keys new values: whatever was cached at the old ones is no longer used.
-    Never raises (a cache outage must not undo a write; lifetimes bound the staleness)."""
-    keys = list(keys)
-    if not keys:
-        return
-    try:
-        cache.set_many({key: _new_version() for key in keys}, timeout=None)
-    except Exception:
-        logger.exception("Could not bump %d cache versions", len(keys))
-
-
-def get_many(keys: list[str]) -> dict:
-    """cache.get_many(keys); {} (logged) when the cache is down."""
-    try:
-        return cache.get_many(keys)
-    except Exception:
-        logger.exception("Cache unavailable; computing without it")
-        return {}
-
-
-def current_versions(keys: list[str], found: dict | None = None) -> list[str] | None:
-    """The current values of these version keys (from `found`, values already read, where it has
-    them), creating missing ones; None if the cache is down."""
-    found = dict(found or {})
-    try:
-        if any(key not in found for key in keys):
-            found.update(cache.get_many([key for key in keys if key not in found]))
-        for key in keys:
-            if key not in found:
-                value = _new_version()
-                found[key] = value if cache.add(key, value, timeout=None) else cache.get(key)
-        versions = [found[key] for key in keys]
-    except Exception:
-        logger.exception("Cache unavailable; computing without it")
-        return None
-    return None if None in versions else versions
 
 
 def cacheable_request(request: HttpRequest) -> bool:
