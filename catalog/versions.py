@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from shop.cache import bump, current_versions, get_many, namespace
 
-__all__ = ["bump", "current_versions", "get_many", "catalog_version_key", "category_version_key",
+__all__ = ["bump", "current_versions", "get_many", "namespace", "catalog_version_key", "category_version_key",
            "product_version_key", "listing_version_key", "catalog_facets_prefix", "page_version_keys",
            "invalidate_products", "invalidate_products_on_commit", "invalidate_catalog_on_commit"]
 
