@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, F
 from django.dispatch import Signal
 
-from . import listing_cache, pagecache
+from . import listing_cache, versions
 from .images.services import (ImageOutcome, mark_image_failed, process_product_image,  # noqa: F401
                               product_images_saved, rendition_name, reprocess_product_images,
                               requeue_stale_images, save_product_image, validate_image_upload)
@@ -114,7 +114,7 @@ def save_variant(*, variant: Variant, changed_fields: Iterable[str]) -> Variant:
     variant.save()
     if {"stock", "is_active"} & set(changed_fields):
         broadcast_stock(variant_ids=[variant.pk])
-    pagecache.invalidate_products_on_commit(product_ids=[variant.product_id])  # price, sale price, name...
+    versions.invalidate_products_on_commit(product_ids=[variant.product_id])  # price, sale price, name...
     return variant
 
 
@@ -122,14 +122,14 @@ def broadcast_stock(*, variant_ids: Iterable[int]) -> None:
     """Push the current stock of these variants to every open page, after the transaction commits.
 
     The one place every stock change is announced (orders, cancellations, admin edits, imports,
-    the API). The cached pages showing these variants are dropped first (catalog.pagecache). Each
+    the API). The cached pages showing these variants are dropped first (catalog.versions). Each
     variant's subscribers get a `stock` message; staff also get `low_stock` for a
     variant at or below its `low_stock_threshold`. If the channel layer is down the write still
     stands and the failure is logged (see realtime.send_group_messages).
     """
     ids = sorted(set(variant_ids))
     if ids:
-        pagecache.invalidate_products_on_commit(variant_ids=ids)  # before the push: a reload shows it
+        versions.invalidate_products_on_commit(variant_ids=ids)  # before the push: a reload shows it
         transaction.on_commit(lambda: _send_stock(ids), robust=True)
         transaction.on_commit(lambda: stock_changed.send_robust(sender=Variant, variant_ids=ids), robust=True)
         listing_cache.bump()  # issue 5: cached API listings show stock (bumped again after commit)

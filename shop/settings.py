@@ -83,8 +83,6 @@ MIDDLEWARE = [
     "shop.security.HostileInputMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Page cache hits are answered right after the static files, before the session/auth/analytics layers.
-    "catalog.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # issue 5: before CommonMiddleware, as its docs ask
     "django.middleware.common.CommonMiddleware",
@@ -116,8 +114,6 @@ TEMPLATES = [
                 "orders.context_processors.cart",
                 "accounts.context_processors.account",  # issue 7: verification reminder, wishlist
             ],
-            # {% url %} with the reversal remembered per process (shop.urlcache).
-            "builtins": ["shop.templatetags.cached_url", "shop.templatetags.cached_static"],
         },
     },
 ]
@@ -194,7 +190,7 @@ ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=5.0)  # s
 ANALYTICS_BATCH_SIZE = env.int("ANALYTICS_BATCH_SIZE", default=50)
 ANALYTICS_BATCH_SECONDS = env.float("ANALYTICS_BATCH_SECONDS", default=1.0)  # seconds
 # The anonymous visitor id cookie (a year); it never changes what a page shows, so cached pages
-# (catalog.pagecache) are still served to visitors who carry it.
+# (shop.pagecache) are still served to visitors who carry it.
 ANALYTICS_VISITOR_COOKIE = "ishop_vid"
 
 # --- Auth --------------------------------------------------------------------------------
@@ -363,7 +359,7 @@ SHOP_API_LIST_CACHE_SECONDS = env.int("SHOP_API_LIST_CACHE_SECONDS", default=30)
 SHOP_CART_MAX_QUANTITY = env.int("SHOP_CART_MAX_QUANTITY", default=99)  # per line
 # Images: uploads larger than this are refused (bytes); the proxy fetches only from these hosts.
 SHOP_IMAGE_MAX_BYTES = env.int("SHOP_IMAGE_MAX_BYTES", default=15 * 1024 * 1024)
-# Page cache for category and product pages (catalog.pagecache), invalidated by stock and price
+# Page cache for category and product pages (shop.pagecache), invalidated by stock and price
 # changes. Seconds; 0 turns it off. Off by default without Redis: a process-local cache would not
 # see another process's invalidation. Change the namespace to drop every cached page (a release).
 SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
