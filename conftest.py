@@ -31,7 +31,7 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def page_cache_namespace(settings):
-    """Each test gets its own page-cache namespace (catalog.pagecache): pages and facets cached in
+    """Each test gets its own cache namespace (shop.cache): pages and facets cached in
     Redis by an earlier test or run, for other rows under the same URLs, are never served. The page
     cache is off; catalog/tests/test_listing_pages.py turns it on with real commits."""
     import uuid

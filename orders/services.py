@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
 
-from catalog import realtime
+from catalog.live import realtime
 from catalog.services import (InsufficientStock, allocate_stock, broadcast_stock, lock_variants, mark_verified_buyer,
                               release_stock)
 from outbox import services as outbox

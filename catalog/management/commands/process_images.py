@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from tqdm import tqdm
 
-from catalog import services
+from catalog.images import services
 from catalog.models import ProductImage
 
 
