@@ -67,13 +67,6 @@ class ProductFilter(django_filters.FilterSet):
         self.form.is_valid()  # cleans once
         return self.form.cleaned_data.get("sort") or self.default_sort
 
-    @property
-    def sql_shape(self) -> str:
-        """Everything the filtered, sorted listing's SQL takes from this filter: the cleaned
-        choices and the default sort, as text (catalog.pagination.keyset_page's `shape`)."""
-        self.form.is_valid()
-        return f"{self.default_sort}|{sorted(self.form.cleaned_data.items())!r}"
-
     @cached_property
     def shown(self) -> dict:
         """The shopper's choices as the filter form shows them back (templates/catalog/_filters.html

@@ -15,17 +15,12 @@ that does not decode (edited by hand, or from another sort) is ignored: the firs
 import base64
 import binascii
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
 from django.db.models import F, Q, QuerySet
 
 from shop.security import loads_json
@@ -69,7 +64,6 @@ class KeysetPage:
     is_last: bool = True
     count_capped: bool = field(default=False)
     rows: dict = field(default_factory=dict, repr=False)  # keyset_page(fields=...): {pk: {name: value}}
-    followed: list = field(default_factory=list, repr=False)  # keyset_page(follow=...): its rows
 
     @property
     def has_other_pages(self) -> bool:
@@ -167,138 +161,17 @@ def capped_count(queryset: QuerySet) -> int:
     return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
 
 
-def seek_params(keys: list[Key], values: list[Any], reverse: bool = False) -> list[Any]:
-    """The query parameters seek(queryset, keys, values, reverse) adds, in the order the SQL takes
-    them (the first column's bound, then each OR branch's equalities and bound); NULLs add none."""
-    params = [values[0]] if values[0] is not None and not keys[0].nullable else []
-    prefix: list[Any] = []
-    for value in values:
-        if value is not None:
-            params += [*prefix, value]
-            prefix.append(value)
-        elif reverse:  # the branch "equal so far, then IS NOT NULL" (no parameter of its own)
-            params += prefix
-    return params
-
-
-@dataclass(frozen=True)
-class Follow:
-    """A query about a keyset page's rows, run in the same statement as the page, so that a
-    listing reads its page and what its cards show in one round trip.
-
-    `sql` is a SELECT, or a UNION ALL of SELECTs, of `width` columns and without ORDER BY, that
-    reads the page as the table `page`: its columns are named after keyset_page's keys and
-    `fields` (e.g. `... WHERE product_id IN (SELECT pk FROM page)`). `params` are its parameters;
-    `order` the 1-based numbers of its columns its rows are sorted by."""
-
-    sql: str
-    params: tuple
-    width: int
-    order: tuple[int, ...]
-
-
-@lru_cache(maxsize=512)
-def _with_follow(sql: str, follow: Follow, columns: tuple[str, ...], keys: tuple[Key, ...], reverse: bool,
-                 using: str) -> str:
-    """The page query `sql` (whose result `columns` are named, the keys' first) and `follow` as one
-    statement. Its rows: the page's, as (position on the page, *page columns, NULL * follow.width),
-    numbered in the page's order (Key.order over the named columns); then the follow's, as
-    (NULL, NULL * len(columns), *follow columns), sorted by follow.order."""
-    quote = connections[using].ops.quote_name
-    ordering = []
-    for key in keys:
-        where_nulls = (" NULLS FIRST" if reverse else " NULLS LAST") if key.nullable else ""
-        ordering.append(f"{quote(key.name)} {'DESC' if key.desc != reverse else 'ASC'}{where_nulls}")
-    names = ", ".join(quote(column) for column in columns)
-    follow_nulls = ", ".join(["NULL"] * follow.width)
-    page_nulls = ", ".join(["NULL"] * (len(columns) + 1))
-    order = ", ".join(["1", *(str(len(columns) + 1 + position) for position in follow.order)])
-    return (f"WITH page({names}) AS ({sql}) SELECT ROW_NUMBER() OVER (ORDER BY {', '.join(ordering)}), page.*,"
-            f" {follow_nulls} FROM page UNION ALL SELECT {page_nulls}, followed.* FROM ({follow.sql}) followed"
-            f" ORDER BY {order}")
-
-
-COMPILED_LIMIT = 512  # page queries remembered per process (catalog.pagination._compiled)
-_compiled: OrderedDict = OrderedDict()  # key -> (sql, params before the cursor's, their types, converters)
-_compiled_lock = threading.Lock()
-
-
-def _page_rows(selected: Callable[[], QuerySet], using: str, key: Hashable | None,
-               cursor_params: list[Any], *, follow: Follow | None = None, columns: tuple[str, ...] = (),
-               keys: tuple[Key, ...] = (), reverse: bool = False) -> tuple[list[tuple], list[tuple]]:
-    """The rows of the query `selected()` builds (a values_list slice of `columns`, in the order of
-    `keys`, read backwards when `reverse`), and the rows of `follow`, run in the same statement
-    (_with_follow); no follow rows without one.
-
-    With a `key`, the SQL is compiled once per process for every query of that key and only run
-    afterwards: building and compiling it through the ORM cost several times what PostgreSQL
-    takes to run it. The key must name everything the SQL depends on except the cursor's values,
-    which are the query's last parameters (`cursor_params`, as seek_params gives them). That is
-    checked when the SQL is compiled: a query whose parameters do not end with them is run
-    without being remembered. The result's converters (e.g. SQLite's decimals) are applied as
-    the ORM would."""
-    connection = connections[using]
-    entry = _compiled.get(key) if key is not None else None
-    if entry is None:
-        compiler = selected().query.get_compiler(using=using)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
-            return [], []
-        params = list(params)
-        converters = compiler.get_converters([column for column, _, _ in compiler.select])
-        cut = len(params) - len(cursor_params)
-        tail = params[cut:] if cut >= 0 else []
-        if key is not None and tail == cursor_params and all(
-                isinstance(param, type(value)) for param, value in zip(tail, cursor_params)):
-            # The database's own types of the cursor's values (e.g. psycopg's Int4 for an int).
-            types = [None if type(param) is type(value) else type(param) for param, value in zip(tail, cursor_params)]
-            with _compiled_lock:
-                _compiled[key] = (sql, params[:cut], types, converters)
-                while len(_compiled) > COMPILED_LIMIT:
-                    _compiled.popitem(last=False)
-    else:
-        sql, prefix, types, converters = entry
-        params = [*prefix, *(value if cast is None else cast(value) for cast, value in zip(types, cursor_params))]
-    if follow is not None:
-        sql = _with_follow(sql, follow, columns, keys, reverse, using)
-        params = [*params, *follow.params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    followed = []
-    if follow is not None:
-        end = 1 + len(columns)
-        followed = [row[end:] for row in rows if row[0] is None]
-        rows = [row[1:end] for row in rows if row[0] is not None]
-    if converters:
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for position, (functions, expression) in converters.items():
-                for function in functions:
-                    row[position] = function(row[position], expression, connection)
-        rows = [tuple(row) for row in rows]
-    return rows, followed
-
-
 def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = "", before: str = "",
                 last: bool = False, fields: Sequence[str] = (),
-                count: Callable[[QuerySet], int] = capped_count,
-                shape: Hashable | None = None, follow: Follow | None = None) -> tuple[list[int], KeysetPage]:
+                count: Callable[[QuerySet], int] = capped_count) -> tuple[list[int], KeysetPage]:
     """Pick one page of `queryset` in the order `keys` (whose last key must be unique, e.g. pk).
 
     Returns the page's primary keys in display order (the caller loads what it shows for just
     these) and a KeysetPage whose `items` is that list of primary keys until replaced. `fields`
     (plain columns of the rows, e.g. "name") are read in the same query and given in
     `page.rows`: {primary key: {field or key name: value}}. Queries: one for the keys of the page
-    (size + 1 rows) and one capped count (`count(queryset)`: capped_count, or a cached one).
-
-    `shape` (optional, hashable) names everything `queryset`'s SQL depends on, e.g. the category
-    and the cleaned filters: the page's query is then compiled once per process for that shape,
-    direction and cursor pattern, and only run afterwards (_page_rows).
-
-    `follow` (optional, a Follow) is run in the same statement as the page, over its rows: its rows
-    are `page.followed`, in its order (one round trip instead of two)."""
+    (size + 1 rows, through the ORM) and one capped count (`count(queryset)`: capped_count, or a
+    cached one)."""
     if queryset.query.is_empty():  # .none(): nothing to seek in (and maybe not the sort's annotations)
         return [], KeysetPage(items=[], count=0)
     after_values = decode_cursor(after, keys) if after else None
@@ -306,29 +179,20 @@ def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = 
     reverse = bool(before_values) or (last and after_values is None)
     cursor = after_values if after_values is not None else before_values
     names = [key.name for key in keys]
-    extra = [name for name in fields if name not in names]
-
-    def selected() -> QuerySet:
-        ordered = queryset.order_by(*[key.order(reverse) for key in keys])
-        if cursor is not None:
-            ordered = seek(ordered, keys, cursor, reverse=reverse)
-        return ordered.values_list(*names, *extra)[: size + 1]
-
-    key = None if shape is None else (
-        queryset.db, shape, tuple(keys), tuple(names + extra), size, reverse,
-        None if cursor is None else tuple(value is None for value in cursor))
-    columns = (*names, *extra)
-    rows, followed = _page_rows(selected, queryset.db, key, [] if cursor is None else seek_params(keys, cursor, reverse),
-                                follow=follow, columns=columns, keys=tuple(keys), reverse=reverse)
+    columns = (*names, *(name for name in fields if name not in names))
+    ordered = queryset.order_by(*[key.order(reverse) for key in keys])
+    if cursor is not None:
+        ordered = seek(ordered, keys, cursor, reverse=reverse)
+    rows = list(ordered.values_list(*columns)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if reverse:
         rows.reverse()
     found = {row[len(keys) - 1]: dict(zip(columns, row)) for row in rows} if fields else {}
-    rows = [row[: len(keys)] for row in rows] if extra else rows
+    rows = [row[: len(keys)] for row in rows]
     total = count(queryset)
     page = KeysetPage(items=[row[-1] for row in rows], count=min(total, COUNT_CAP), count_capped=total > COUNT_CAP,
-                      rows=found, followed=followed)
+                      rows=found)
     if reverse:
         page.is_first, page.is_last = not more, before_values is None
     else:

@@ -31,11 +31,6 @@ class ProductListingView(TemplateView):
         """The listing's cached facets and count (none by default)."""
         return selectors.ListingFacts(None)
 
-    def listing_shape(self):
-        """What the listing's SQL depends on besides the filters, or None when it cannot be named
-        (its page query is then compiled each time: catalog.pagination.keyset_page)."""
-        return None
-
     def get_context_data(self, **kwargs):
         base = self.base_queryset()
         facts = self.listing_facts()
@@ -43,12 +38,10 @@ class ProductListingView(TemplateView):
                                        default_sort=self.default_sort)
         queryset = self.filterset.qs
         params = self.request.GET
-        listing = self.listing_shape()
         page = selectors.product_cards_page(
             queryset, self.filterset.chosen_sort, size=settings.SHOP_PRODUCTS_PER_PAGE,
             after=params.get("after", "")[:2000], before=params.get("before", "")[:2000],
-            last=params.get("last") == "1", count=facts.count,
-            shape=None if listing is None else (listing, self.filterset.sql_shape))
+            last=params.get("last") == "1", count=facts.count)
         facts.save()
         return super().get_context_data(filter=self.filterset, products=page.items, page=page, **kwargs)
 
@@ -78,11 +71,6 @@ class CategoryView(ProductListingView):
     def listing_facts(self) -> selectors.ListingFacts:
         """The category's facts, read with the tree (base_queryset)."""
         return self.facts
-
-    def listing_shape(self):
-        """The visible products in this category (Product.objects.visible().in_category()): its SQL
-        depends on the category's path alone."""
-        return ("category", self.category.path)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)  # sets self.category

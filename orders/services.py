@@ -1,49 +1,32 @@
-"""Cart and checkout writes. HTML views, admin actions, API views and tasks all call these.
+"""Cart and checkout writes and the order lifecycle. HTML views, admin actions, API views and tasks
+all call these (the cart's own writes live in orders.carts and are re-exported here).
 
 Domain errors are named exceptions (subclasses of CheckoutError); views turn them into messages.
 """
 import secrets
 from dataclasses import asdict, dataclass, field
 
-from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
 
-from catalog.models import Variant
 from catalog.live import realtime
 from catalog.services import (InsufficientStock, allocate_stock, broadcast_stock, lock_variants, mark_verified_buyer,
                               release_stock)
 from outbox import services as outbox
 
-from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
+from .carts import (SESSION_CART_KEY, CheckoutError, EmptyCart, InvalidQuantity, VariantUnavailable, add_to_cart,
+                    find_cart, get_or_create_cart, merge_guest_cart_into_customer_cart, set_line_quantity)
+from .models import Cart, Order, OrderLine, OrderStatusChange
 from .payments import PaymentDeclined, get_provider
-from .pricing import UnknownShippingMethod, get_shipping_rate, price_lines
-
-SESSION_CART_KEY = "cart_id"
+from .pricing import UnknownShippingMethod, price_lines
 
 __all__ = [
     "CheckoutDetails", "CheckoutError", "EmptyCart", "InsufficientStock", "InvalidQuantity",
-    "PaymentDeclined", "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order", "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
+    "PaymentDeclined", "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
+    "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
     "get_or_create_cart", "idempotency_owner", "merge_guest_cart_into_customer_cart", "place_order",
-    "set_line_quantity", "stored_idempotency_key",
+    "set_line_quantity", "stored_idempotency_key", "void_order", "SESSION_CART_KEY", "IllegalTransition",
 ]
-
-
-class CheckoutError(Exception):
-    """Base for cart and checkout errors; the message is safe to show to the shopper."""
-
-
-class EmptyCart(CheckoutError):
-    """Checkout was asked to place an order for a cart with no lines."""
-
-
-class InvalidQuantity(CheckoutError):
-    """A quantity outside 1..settings.SHOP_CART_MAX_QUANTITY."""
-
-
-class VariantUnavailable(CheckoutError):
-    """The variant does not exist, is inactive, or its product is hidden."""
 
 
 class IllegalTransition(CheckoutError):
@@ -72,112 +55,6 @@ class CheckoutDetails:
     billing_address: dict = field(default_factory=dict)
 
 
-# --- Cart ------------------------------------------------------------------------------------
-
-def find_cart(*, session: SessionBase, customer) -> Cart | None:
-    """The shopper's cart if one exists: the customer's saved cart, else the session's guest cart."""
-    if customer is not None and customer.is_authenticated:
-        return Cart.objects.filter(customer=customer).first()
-    cart_id = session.get(SESSION_CART_KEY)
-    return Cart.objects.filter(pk=cart_id, customer__isnull=True).first() if cart_id else None
-
-
-def get_or_create_cart(*, session: SessionBase, customer) -> Cart:
-    """The shopper's cart, created on first use. A guest's cart id is kept in the session."""
-    if customer is not None and customer.is_authenticated:
-        return Cart.objects.get_or_create(customer=customer)[0]
-    cart = find_cart(session=session, customer=None)
-    if cart is None:
-        cart = Cart.objects.create()
-        session[SESSION_CART_KEY] = cart.pk
-    return cart
-
-
-def _buyable_variant(variant_id: int) -> Variant:
-    variant = (
-        Variant.objects.select_related("product")
-        .filter(pk=variant_id, is_active=True, product__is_visible=True)
-        .first()
-    )
-    if variant is None:
-        raise VariantUnavailable("That product is no longer available.")
-    return variant
-
-
-def _check_quantity(quantity: int) -> None:
-    limit = settings.SHOP_CART_MAX_QUANTITY
-    if not 1 <= quantity <= limit:
-        raise InvalidQuantity(f"Quantity must be between 1 and {limit}.")
-
-
-@transaction.atomic
-def add_to_cart(*, cart: Cart, variant_id: int, quantity: int = 1) -> CartLine:
-    """Add `quantity` units of a variant to the cart (adding to an existing line).
-
-    Raises VariantUnavailable, InvalidQuantity, or InsufficientStock when the cart would hold more
-    units than are in stock now. Stock is only taken when the order is placed.
-    """
-    variant = _buyable_variant(variant_id)
-    line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
-    new_quantity = quantity + (line.quantity if line else 0)
-    _check_quantity(quantity)
-    _check_quantity(new_quantity)
-    if new_quantity > variant.stock:
-        raise InsufficientStock(variant=variant, requested=new_quantity, available=variant.stock)
-    if line is None:
-        line = CartLine.objects.create(cart=cart, variant=variant, quantity=new_quantity)
-    else:
-        line.quantity = new_quantity
-        line.save(update_fields=["quantity"])
-    cart.save(update_fields=["updated_at"])
-    return line
-
-
-@transaction.atomic
-def set_line_quantity(*, cart: Cart, variant_id: int, quantity: int) -> CartLine | None:
-    """Set a cart line to `quantity` units; 0 removes the line. Returns the line, or None if removed.
-
-    Raises InvalidQuantity, VariantUnavailable or InsufficientStock.
-    """
-    if quantity == 0:
-        CartLine.objects.filter(cart=cart, variant_id=variant_id).delete()
-        return None
-    _check_quantity(quantity)
-    variant = _buyable_variant(variant_id)
-    if quantity > variant.stock:
-        raise InsufficientStock(variant=variant, requested=quantity, available=variant.stock)
-    line, _ = CartLine.objects.update_or_create(cart=cart, variant=variant, defaults={"quantity": quantity})
-    return line
-
-
-@transaction.atomic
-def merge_guest_cart_into_customer_cart(*, session: SessionBase, customer) -> Cart | None:
-    """Move the session's guest cart lines into the customer's cart and forget the guest cart.
-
-    Quantities of the same variant add up, capped at the stock on hand and the per-line limit.
-    Returns the customer's cart, or None when there was no guest cart.
-    """
-    guest = find_cart(session=session, customer=None)
-    session.pop(SESSION_CART_KEY, None)
-    if guest is None:
-        return None
-    cart = Cart.objects.get_or_create(customer=customer)[0]
-    existing = {line.variant_id: line for line in cart.lines.select_for_update()}
-    for line in guest.lines.select_related("variant"):
-        target = existing.get(line.variant_id)
-        wanted = line.quantity + (target.quantity if target else 0)
-        capped = min(wanted, line.variant.stock, settings.SHOP_CART_MAX_QUANTITY)
-        if capped <= 0:
-            continue
-        if target:
-            target.quantity = capped
-            target.save(update_fields=["quantity"])
-        else:
-            CartLine.objects.create(cart=cart, variant=line.variant, quantity=capped)
-    guest.delete()
-    return cart
-
-
 # --- Checkout --------------------------------------------------------------------------------
 
 def new_order_number() -> str:
@@ -202,37 +79,57 @@ def stored_idempotency_key(*, owner: str, key: str) -> str:
 
 
 def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provider: str,
-                card_number: str, idempotency_key: str, owner: str = "") -> Order:
-    """Turn a cart into a paid order and take its stock, all in one transaction.
+                card_number: str, idempotency_key: str, owner: str = "", request_hash: str = "") -> Order:
+    """Turn a cart into a paid order, in three steps, as Saleor's complete_checkout does: take the
+    stock and create the order (status pending payment) in one committed transaction; then charge
+    the payment provider, outside any transaction, so that no variant row stays locked while the
+    provider answers; then mark the order paid (confirmation email, cart emptied), or void it
+    (void_order) when the provider fails.
 
     Prices, shipping and totals come from the database; the order lines keep a snapshot.
     Variants are locked in primary-key order so that concurrent checkouts cannot deadlock.
     A second call with the same `idempotency_key` by the same owner returns the first order and
-    changes nothing. The key is the client's; it is kept scoped to its `owner` (default:
-    idempotency_owner(cart, customer)) by stored_idempotency_key, so another owner replaying it
-    places their own order, or none, and never gets this one.
+    changes nothing (it finishes the payment of an order still pending, with the provider's own
+    idempotency key, the order number, so nothing is charged twice). The key is the client's; it
+    is kept scoped to its `owner` (default: idempotency_owner(cart, customer)) by
+    stored_idempotency_key, so another owner replaying it places their own order, or none, and
+    never gets this one. `request_hash` (the API's request body digest) is stored on the order; an
+    order found under the key with another hash is returned untouched for the caller to refuse.
 
-    Raises EmptyCart, VariantUnavailable, InsufficientStock, UnknownShippingMethod or
-    PaymentDeclined; in each case no order exists, no stock moved and nothing was charged.
+    Raises EmptyCart, VariantUnavailable, InsufficientStock or UnknownShippingMethod (no order
+    exists, no stock moved, nothing charged), KeyError for an unknown provider, or PaymentDeclined
+    (and any error of the provider) after voiding the order: its stock is back and it is
+    cancelled, with its key released so that the shopper may try again.
     """
     if not idempotency_key:
         raise ValueError("idempotency_key is required")
+    provider = get_provider(payment_provider)
     idempotency_key = stored_idempotency_key(owner=owner or idempotency_owner(cart=cart, customer=customer),
                                              key=idempotency_key)
-    if existing := Order.objects.filter(idempotency_key=idempotency_key).first():
-        return existing
+    order = Order.objects.filter(idempotency_key=idempotency_key).first()
+    if order is None:
+        try:
+            with transaction.atomic():
+                order = _reserve_order(cart=cart, customer=customer, details=details, provider=provider,
+                                       idempotency_key=idempotency_key, request_hash=request_hash)
+        except IntegrityError:
+            # A concurrent submit with the same key committed first: its order is the answer.
+            order = Order.objects.filter(idempotency_key=idempotency_key).first()
+            if order is None:
+                raise
+    if order.status != Order.Status.PENDING_PAYMENT or order.request_hash != request_hash:
+        return order
     try:
-        with transaction.atomic():
-            return _place_order(cart=cart, customer=customer, details=details, payment_provider=payment_provider,
-                                card_number=card_number, idempotency_key=idempotency_key)
-    except IntegrityError:
-        # A concurrent submit with the same key committed first: its order is the answer.
-        if existing := Order.objects.filter(idempotency_key=idempotency_key).first():
-            return existing
+        payment = get_provider(order.payment_provider).charge(
+            amount=order.total, currency=order.currency, card_number=card_number, idempotency_key=order.number)
+    except Exception as failure:
+        void_order(order=order, reason=str(failure) or type(failure).__name__)
         raise
+    return _mark_paid(order=order, cart=cart, reference=payment.reference)
 
 
-def _place_order(*, cart, customer, details, payment_provider, card_number, idempotency_key) -> Order:
+def _reserve_order(*, cart, customer, details, provider, idempotency_key, request_hash) -> Order:
+    """Take the cart's stock and create its order, pending payment (in the caller's transaction)."""
     lines = list(cart.lines.order_by("variant_id"))
     if not lines:
         raise EmptyCart("Your cart is empty.")
@@ -247,13 +144,10 @@ def _place_order(*, cart, customer, details, payment_provider, card_number, idem
         allocate_stock(variant=variant, quantity=line.quantity)
     priced = price_lines([(variants[line.variant_id], line.quantity) for line in lines],
                          shipping_method=details.shipping_method)
-    provider = get_provider(payment_provider)
-    payment = provider.charge(amount=priced.total, currency=priced.currency, card_number=card_number,
-                              idempotency_key=idempotency_key)
     order = Order.objects.create(
         number=new_order_number(),
         customer=customer if customer is not None and customer.is_authenticated else None,
-        status=Order.Status.PAID,
+        status=Order.Status.PENDING_PAYMENT,
         currency=priced.currency,
         **{k: v for k, v in asdict(details).items() if k != "shipping_method"},
         shipping_method=priced.shipping.code,
@@ -262,24 +156,68 @@ def _place_order(*, cart, customer, details, payment_provider, card_number, idem
         subtotal=priced.subtotal,
         total=priced.total,
         payment_provider=provider.code,
-        payment_reference=payment.reference,
         idempotency_key=idempotency_key,
+        request_hash=request_hash,
     )
     OrderStatusChange.objects.create(order=order, to_status=order.status, changed_at=order.created_at,
-                                     note=f"Payment {payment.reference} accepted.")
+                                     note="Stock taken; waiting for the payment.")
     OrderLine.objects.bulk_create(
         OrderLine(order=order, variant=line.variant, product_name=line.variant.product.name, sku=line.variant.sku,
                   options=line.variant.options, unit_price=line.unit_price, quantity=line.quantity,
                   line_total=line.line_total)
         for line in priced.lines
     )
-    cart.lines.all().delete()
     broadcast_stock(variant_ids=variants)
+    return order
+
+
+@transaction.atomic
+def _mark_paid(*, order: Order, cart: Cart, reference: str) -> Order:
+    """The provider accepted the payment of `order` (pending): mark it paid, empty the cart, write
+    the confirmation email to the outbox and tell the staff dashboard. An order no longer pending
+    (a concurrent submit finished it) is returned as it is."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return order
+    order.status, order.payment_reference = Order.Status.PAID, reference
+    order.save(update_fields=["status", "payment_reference"])
+    OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
+                                     note=f"Payment {reference} accepted.")
+    cart.lines.all().delete()
+    lines = order.lines.all()
     event = {"type": "order_placed", "number": order.number, "total": str(order.total), "currency": order.currency,
-             "items": priced.item_count, "email": order.email, "ts": order.created_at.isoformat()}
+             "items": sum(line.quantity for line in lines), "email": order.email, "ts": order.created_at.isoformat()}
     transaction.on_commit(lambda: realtime.send_to_staff(event), robust=True)
     _send_order_email(order, "confirmation")
     return order
+
+
+@transaction.atomic
+def void_order(*, order: Order, reason: str) -> Order:
+    """Undo an order whose payment failed: put its stock back, cancel it (recording `reason`) and
+    release its idempotency key (stored as "void:<order number>"), so that the shopper's retry
+    with the same key is a new attempt. No email: nothing was bought. The one place a checkout
+    is voided; an order no longer pending payment is returned as it is."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return order
+    _restock(order)
+    order.status, order.idempotency_key = Order.Status.CANCELLED, f"void:{order.number}"
+    order.save(update_fields=["status", "idempotency_key"])
+    OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
+                                     note=f"Payment failed: {reason}"[:255])
+    return order
+
+
+def _restock(order: Order) -> None:
+    """Put the stock of every line of `order` back (variants locked in primary-key order, as at
+    checkout); the stock broadcast goes out after commit. In the caller's transaction."""
+    lines = list(order.lines.exclude(variant=None))
+    variants = lock_variants(line.variant_id for line in lines)
+    for line in lines:
+        if variant := variants.get(line.variant_id):
+            release_stock(variant=variant, quantity=line.quantity)
+    broadcast_stock(variant_ids=variants)
 
 
 def _send_order_email(order: Order, kind: str) -> None:
@@ -331,12 +269,7 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
     if to_status == Order.Status.FULFILLED and not tracking_number:
         raise IllegalTransition(f"Order {order.number} needs a tracking number to be marked as shipped.")
     if to_status in RESTOCKING_STATUSES:
-        lines = list(order.lines.exclude(variant=None))
-        variants = lock_variants(line.variant_id for line in lines)
-        for line in lines:
-            if variant := variants.get(line.variant_id):
-                release_stock(variant=variant, quantity=line.quantity)
-        broadcast_stock(variant_ids=variants)
+        _restock(order)
     from_status = order.status
     order.status = to_status
     update_fields = ["status"]
@@ -346,7 +279,8 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
     order.save(update_fields=update_fields)
     OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
                                      changed_by=by if by is not None and by.is_authenticated else None, note=note)
-    if to_status in (Order.Status.FULFILLED, Order.Status.CANCELLED, Order.Status.REFUNDED):
+    if to_status in (Order.Status.FULFILLED, Order.Status.CANCELLED, Order.Status.REFUNDED) \
+            and from_status != Order.Status.PENDING_PAYMENT:  # emails only for orders that were paid
         _send_order_email(order, to_status)  # shipped (with tracking), cancelled, refunded
     if order.customer_id and Order.Status.DELIVERED in (from_status, to_status):
         _update_verified_buyer(order)

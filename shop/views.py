@@ -13,11 +13,7 @@ from catalog.live import realtime
 
 def home(request: HttpRequest) -> HttpResponse:
     """Home page: top-level categories, new arrivals and products on sale."""
-    return render(
-        request,
-        "home.html",
-        {"new_arrivals": selectors.new_arrivals(), "on_sale": selectors.products_on_sale()},
-    )
+    return render(request, "home.html", selectors.home_cards())
 
 
 # A rendition's name holds a hash of its content (catalog.images.services.rendition_name:

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from catalog.importers import sanitise_html
-from catalog.models import Category, Product, ProductImage, Variant
+from catalog.models import SALE_PRICE_ERROR, Category, Product, ProductImage, Variant
 from shop.api_base import StrictJSONModelSerializer
 
 MAX_PRICE = Decimal("99999999.99")  # Variant.price: 10 digits, 2 after the point
@@ -182,6 +182,14 @@ class VariantWriteSerializer(StrictJSONModelSerializer):
                   "low_stock_threshold", "position", "is_active"]
         read_only_fields = ["id"]
 
+    def validate(self, attrs: dict) -> dict:
+        """Refuse a sale price at or above the price (the variant's current one on a partial update)
+        with a 400 naming `sale_price`, before the database constraint would."""
+        price = attrs.get("price", getattr(self.instance, "price", None))
+        sale_price = attrs.get("sale_price", getattr(self.instance, "sale_price", None))
+        if sale_price is not None and price is not None and sale_price >= price:
+            raise serializers.ValidationError({"sale_price": [SALE_PRICE_ERROR]})
+        return attrs
 
 
 class VariantUpdateSerializer(VariantWriteSerializer):

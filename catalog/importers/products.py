@@ -256,7 +256,8 @@ def _save_variants(plan: ProductPlan, *, product: Product, existing: ExistingRow
             "size": planned.size[:32],
             "colour": planned.colour[:32],
             "price": offer.price,
-            "sale_price": offer.sale_price,
+            # Magento's special_price at or above the price is no sale (catalog.models.selling_price).
+            "sale_price": offer.sale_price if offer.sale_price is not None and offer.sale_price < offer.price else None,
             "stock": offer.stock,
             "position": position,
             "is_active": offer.record.get("product_online") in ("1", ""),

@@ -1,4 +1,4 @@
-"""The product page's reads (catalog.selectors.product_page, fixed SQL on a cursor) as a shopper
+"""The product page's reads (catalog.selectors.product_page, the ORM reading the API shares) as a shopper
 sees them: which products are found, the order of reviews and photos, breadcrumbs, stock badges,
 and the queries they take."""
 import json
@@ -146,7 +146,10 @@ def test_a_product_without_options_posts_its_one_variant(client):
     assert "<fieldset" not in html.split('data-variant-picker>')[1].split("</form>")[0]  # no size or colour
 
 
-def test_the_page_reads_in_one_query_and_a_second_for_reviews():
+def test_the_page_reads_what_the_api_reads_in_a_fixed_number_of_queries():
+    """product_page is product_detail's reading (the API's) under the names the page uses: the
+    same variants, images, categories and reviews, in 5 queries however many there are, and a
+    sixth for the reviews when its rating count says it has some."""
     product = ProductFactory(categories=[CategoryFactory(), CategoryFactory()])
     for size in ("S", "M", "L"):
         VariantFactory(product=product, size=size)
@@ -155,13 +158,17 @@ def test_the_page_reads_in_one_query_and_a_second_for_reviews():
 
     with CaptureQueriesContext(connection) as queries:
         read = selectors.product_page(product.slug)
-    assert len(queries) == 1  # product, variants and categories, then images and renditions
+    assert len(queries) == 5  # product, variants, images, renditions, categories
     assert [v.size for v in read.active_variants] == ["S", "M", "L"] and len(read.category_ids) == 2
     assert len(read.gallery) == 2 and read.approved_reviews == []
 
     ReviewFactory(product=product)
+    VariantFactory(product=product, size="XL", is_active=False)
     services.refresh_product_rating(product_ids=[product.pk])
     with CaptureQueriesContext(connection) as queries:
         read = selectors.product_page(product.slug)
-    assert len(queries) == 2 and len(read.approved_reviews) == 1
+    api = selectors.product_detail(product.slug)
+    assert len(queries) == 6 and len(read.approved_reviews) == 1
+    assert read.active_variants == list(api.variants.all()) and read.gallery == list(api.images.all())
+    assert read.category_ids == [c.pk for c in api.categories.all()] and read.approved_reviews == api.approved_reviews
     assert isinstance(read.active_variants[0], Variant) and read.active_variants[0].price == Decimal("52.00")

@@ -44,10 +44,10 @@ def test_category_page_query_count_does_not_grow_with_products(client, settings)
     assert len(response.context["products"]) == 24  # a full page
     assert one == full
     # the category tree (catalog/tree.py: category, breadcrumbs, subcategories, nav; read again
-    # because the catalogue changed), facets (2), the capped count, and one statement for the keyset
-    # page's rows with the cards' variants, first images and renditions (catalog/selectors.py
-    # product_cards_page)
-    assert full <= 5
+    # because the catalogue changed), facets (2), the capped count, the keyset page's ids, and the
+    # cards (catalog.selectors.load_cards: products with prices and stock, variants, first images,
+    # renditions)
+    assert full <= 9
     deep, response = count_queries(client, jackets.get_absolute_url() + "?last=1")
     assert len(response.context["products"]) == 24  # the Last link: the last full page
     assert deep == full - 1  # the catalogue has not changed since: the tree is not read again

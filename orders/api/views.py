@@ -12,7 +12,6 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -121,24 +120,23 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         owner = api_owner(request.user)
         stored = services.stored_idempotency_key(owner=owner, key=key)
         existing = Order.objects.filter(idempotency_key=stored).first()
-        if existing is not None:
-            if existing.request_hash != request_hash:
-                raise IdempotencyMismatch
+        if existing is not None and existing.request_hash != request_hash:
+            raise IdempotencyMismatch
+        if existing is not None and existing.status != Order.Status.PENDING_PAYMENT:
             return existing
-        with transaction.atomic():
-            cart = Cart.objects.create()  # transient guest cart: never the customer's saved cart
-            for item in data["items"]:
+        cart = Cart.objects.create()  # transient guest cart: never the customer's saved cart
+        try:
+            for item in data["items"] if existing is None else ():  # a pending order: place_order pays it
                 services.add_to_cart(cart=cart, variant_id=item["variant"], quantity=item["quantity"])
+            # Not in a transaction: place_order commits the stock it takes before calling the provider.
             order = services.place_order(
                 cart=cart, customer=request.user, details=services.CheckoutDetails(**data["details"]),
                 payment_provider=data["payment_method"], card_number=data["card_number"], idempotency_key=key,
-                owner=owner)
+                owner=owner, request_hash=request_hash)
+        finally:
             cart.delete()
-            if not order.request_hash:  # ours: placed in this transaction
-                order.request_hash = request_hash
-                order.save(update_fields=["request_hash"])
-            elif order.request_hash != request_hash:  # a concurrent request with this key won
-                raise IdempotencyMismatch
+        if order.request_hash != request_hash:  # a concurrent request with this key and another body won
+            raise IdempotencyMismatch
         return order
 
     @extend_schema(responses={200: OrderSummarySerializer, **error_responses(401, 429)})

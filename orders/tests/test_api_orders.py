@@ -176,7 +176,10 @@ def test_not_enough_stock_is_409_and_a_declined_card_402(ann, bag):
     assert "items.0.quantity" in response.json()["fields"]
     declined = place(client_for(ann), order_body((bag, 1), card_number="4000 0000 0000 0002"), key="b")
     assert declined.status_code == 402 and declined.json()["code"] == "payment_declined"
-    assert Variant.objects.get(pk=bag.pk).stock == 3 and not Order.objects.exists()
+    assert Variant.objects.get(pk=bag.pk).stock == 3  # the declined attempt is voided: its stock is back
+    assert list(Order.objects.values_list("status", flat=True)) == [Order.Status.CANCELLED]
+    again = place(client_for(ann), order_body((bag, 1), card_number="4000 0000 0000 0002"), key="b")
+    assert again.status_code == 402  # the same key after a decline: a new attempt, declined again
 
 
 def test_guests_cannot_order_or_list(hoodie):

@@ -90,3 +90,44 @@ def test_double_submit_of_one_checkout_makes_one_order():
     assert Order.objects.count() == 1
     variant.refresh_from_db()
     assert variant.stock == 8
+
+
+def test_the_provider_is_called_after_the_stock_is_committed_and_with_no_row_locked(monkeypatch):
+    """place_order charges outside the stock transaction: while the provider works, another
+    connection sees the stock taken and the order pending payment, and can lock the variant."""
+    from django.db import transaction
+
+    from orders import payments
+
+    variant = VariantFactory(stock=3)
+    seen = {}
+
+    def look():
+        with transaction.atomic():
+            seen["stock"] = Variant.objects.select_for_update(nowait=True).get(pk=variant.pk).stock
+            seen["status"] = Order.objects.get().status
+
+    class Watched(payments.DummyProvider):
+        def charge(self, **kwargs):
+            [(_, seen["error"])] = run_concurrently([look])
+            return super().charge(**kwargs)
+
+    monkeypatch.setitem(payments.PROVIDERS, "dummy", Watched())
+    order = checkout_job(cart_with((variant, 2)), "watched")()
+    assert seen == {"stock": 1, "status": Order.Status.PENDING_PAYMENT, "error": None}
+    assert order.status == Order.Status.PAID
+
+
+def test_declined_buyers_in_a_race_give_their_stock_back():
+    variant = VariantFactory(stock=5)
+    jobs = [lambda cart=cart_with((variant, 1)), i=i: services.place_order(
+        cart=cart, customer=None, details=checkout_details(), payment_provider="dummy",
+        card_number="4000000000000002" if i % 2 else "4242424242424242", idempotency_key=f"mixed-{i}")
+        for i in range(10)]
+    outcomes = run_concurrently(jobs)
+    paid = [result for result, error in outcomes if result is not None]
+    refused = [error for result, error in outcomes if error is not None]
+    assert all(isinstance(error, (services.PaymentDeclined, services.InsufficientStock)) for error in refused)
+    variant.refresh_from_db()
+    sold = OrderLine.objects.filter(order__status=Order.Status.PAID).aggregate(units=Sum("quantity"))["units"]
+    assert len(paid) == sold and sold + variant.stock == 5  # a voided order holds no stock

@@ -90,7 +90,7 @@ def test_admin_ships_with_tracking_and_the_customer_sees_the_timeline(client, ad
     page = client.get(order.get_absolute_url()).content.decode()
     assert re.search(r'data-status="paid".*Paid.*data-status="fulfilled".*Shipped.*TRK-42', page, re.S)
     timeline = list(Order.objects.get().status_changes.values_list("to_status", "changed_by__email"))
-    assert timeline == [(S.PAID, None), (S.FULFILLED, "boss@example.com")]
+    assert timeline == [(S.PENDING_PAYMENT, None), (S.PAID, None), (S.FULFILLED, "boss@example.com")]
     admin_page = admin_client_.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert "timeline" in admin_page.lower() and "boss@example.com" in admin_page
 

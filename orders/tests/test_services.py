@@ -52,12 +52,66 @@ def test_short_stock_places_nothing_and_moves_no_stock():
     assert cart.lines.count() == 2  # the shopper keeps their cart to fix it
 
 
-def test_declined_payment_places_nothing_and_moves_no_stock():
+def test_a_declined_payment_voids_the_order_puts_the_stock_back_and_sends_nothing():
+    """The order is created with its stock before the provider is called; a decline voids it in
+    one place: stock back, order cancelled with the reason, no email, the cart kept, and the same
+    key free for the shopper's next try."""
+    from outbox.models import Message
+
     variant = VariantFactory(stock=5)
+    cart = cart_with((variant, 1))
     with pytest.raises(services.PaymentDeclined):
-        place(cart_with((variant, 1)), card="4000 0000 0000 0002")
-    assert not Order.objects.exists()
-    assert Variant.objects.get(pk=variant.pk).stock == 5
+        place(cart, key="try", card="4000 0000 0000 0002")
+    voided = Order.objects.get()
+    assert voided.status == Order.Status.CANCELLED and Variant.objects.get(pk=variant.pk).stock == 5
+    assert [(c.to_status, c.note) for c in voided.status_changes.order_by("pk")] == [
+        (Order.Status.PENDING_PAYMENT, "Stock taken; waiting for the payment."),
+        (Order.Status.CANCELLED, "Payment failed: Your card was declined. Try another card.")]
+    assert cart.lines.count() == 1 and not Message.objects.exists()
+    paid = place(cart, key="try")  # the same key again, another card: a new attempt
+    assert paid.pk != voided.pk and paid.status == Order.Status.PAID
+    assert Variant.objects.get(pk=variant.pk).stock == 4 and cart.lines.count() == 0
+    assert [m.payload for m in Message.objects.all()] == [{"order_id": paid.pk, "event": "confirmation"}]
+
+
+def test_a_provider_error_voids_the_order_too(monkeypatch):
+    from orders import payments
+
+    class Broken(payments.DummyProvider):
+        def charge(self, **kwargs):
+            raise ConnectionError("gateway timed out")
+
+    monkeypatch.setitem(payments.PROVIDERS, "dummy", Broken())
+    variant = VariantFactory(stock=2)
+    with pytest.raises(ConnectionError):
+        place(cart_with((variant, 2)))
+    order = Order.objects.get()
+    assert order.status == Order.Status.CANCELLED and Variant.objects.get(pk=variant.pk).stock == 2
+    assert order.status_changes.last().note == "Payment failed: gateway timed out"
+
+
+def test_a_retry_pays_an_order_left_pending_when_the_process_died(monkeypatch):
+    """A process that dies while the provider works leaves the order pending with its stock; the
+    shopper's retry with the same key pays that order (the provider's key is the order number),
+    and takes no stock twice."""
+    from orders import payments
+    from outbox.models import Message
+
+    class Dying(payments.DummyProvider):
+        def charge(self, **kwargs):
+            raise SystemExit  # not an error of the provider: the worker stopped
+
+    monkeypatch.setitem(payments.PROVIDERS, "dummy", Dying())
+    variant = VariantFactory(stock=5)
+    cart = cart_with((variant, 2))
+    with pytest.raises(SystemExit):
+        place(cart, key="k")
+    pending = Order.objects.get()
+    assert pending.status == Order.Status.PENDING_PAYMENT and Variant.objects.get(pk=variant.pk).stock == 3
+    monkeypatch.setitem(payments.PROVIDERS, "dummy", payments.DummyProvider())
+    paid = place(cart, key="k")
+    assert paid.pk == pending.pk and paid.status == Order.Status.PAID and Variant.objects.get(pk=variant.pk).stock == 3
+    assert Message.objects.count() == 1 and cart.lines.count() == 0
 
 
 def test_same_idempotency_key_returns_the_first_order():

@@ -86,7 +86,8 @@ def test_missing_choice_and_declined_card_are_explained(client, hoodie):
     add(client, hoodie, 1)
     _, done, _ = checkout(client, card="4000 0000 0000 0002")
     assert "Your card was declined" in done.content.decode()
-    assert not Order.objects.exists()
+    assert list(Order.objects.values_list("status", flat=True)) == [Order.Status.CANCELLED]  # voided
+    assert Variant.objects.get(pk=hoodie.pk).stock == hoodie.stock  # its stock is back
 
 
 def test_bad_input_gets_form_errors_not_500(client, hoodie):

@@ -1,0 +1,17 @@
+"""Catalogue: a category tree, products, their variants (the things with a SKU and stock),
+product images and reviews; one module each (catalogue, images, reviews).
+
+Money is `Decimal` in `settings.SHOP_CURRENCY`. Stock is a whole number of units that the
+database itself keeps at zero or above. The selling price has one rule: selling_price() in the
+database, Variant.unit_price in Python.
+"""
+from .catalogue import (
+    SALE_PRICE_ERROR, Category, Product, ProductQuerySet, Variant, VariantQuerySet, selling_price,
+)
+from .images import ProductImage, ProductImageQuerySet, Rendition, _stable_url, media_url, product_image_path
+from .reviews import Review, ReviewQuerySet
+
+__all__ = [
+    "SALE_PRICE_ERROR", "Category", "Product", "ProductImage", "ProductImageQuerySet", "ProductQuerySet", "Rendition",
+    "Review", "ReviewQuerySet", "Variant", "VariantQuerySet", "media_url", "product_image_path", "selling_price",
+]
