@@ -422,3 +422,7 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}/5 {self.title}"
+
+
+from .former_slugs import FormerSlug  # noqa: E402,F401  (registered with the app)
+from .search.models import SearchDocument  # noqa: E402,F401  (catalog.search's room; registered with the app)

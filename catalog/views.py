@@ -1,13 +1,14 @@
 """Storefront pages: category listing, product page and search. Thin: a selector, then render.
 Category and product pages go through the page cache (catalog.pagecache)."""
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, TemplateView
 
 from . import pagecache, selectors
 from .filters import ProductFilter
+from .former_slugs import moved_product
 from .models import Product
-from .search import search_products
+from .search import parse_query, search_products
 from .tree import request_tree, version_keys
 
 
@@ -87,14 +88,16 @@ class CategoryView(ProductListingView):
 
 
 class SearchView(ProductListingView):
-    """/search/?q=: ranked full-text search (PostgreSQL) or substring match (SQLite)."""
+    """/search/?q=: products best match first, typos forgiven, with a "Did you mean" suggestion
+    (catalog.search)."""
 
     template_name = "catalog/search.html"
     default_sort = selectors.RELEVANCE  # keep the search ranking unless the shopper picks a sort
 
     def base_queryset(self):
         self.query = self.request.GET.get("q", "").strip()[:200]
-        return search_products(super().base_queryset(), self.query)
+        self.parsed = parse_query(self.query)
+        return search_products(super().base_queryset(), self.parsed)
 
     def listing_facts(self) -> selectors.ListingFacts:
         """Facets per query; the count is counted each time (no version covers every product)."""
@@ -102,7 +105,7 @@ class SearchView(ProductListingView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)  # sets self.query
-        context["query"] = self.query
+        context.update(query=self.query, suggestion=self.parsed.suggestion)
         return context
 
 
@@ -113,7 +116,12 @@ class ProductDetailView(DetailView):
     context_object_name = "product"
 
     def get(self, request, *args, **kwargs):
-        return pagecache.serve(request, lambda: super(ProductDetailView, self).get(request, *args, **kwargs))
+        try:
+            return pagecache.serve(request, lambda: super(ProductDetailView, self).get(request, *args, **kwargs))
+        except Http404:
+            if (product := moved_product(kwargs["slug"])) is None:
+                raise
+            return HttpResponsePermanentRedirect(product.get_absolute_url())  # an old link (catalog.former_slugs)
 
     def get_object(self, queryset=None):
         try:
