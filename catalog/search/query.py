@@ -74,15 +74,15 @@ def parse_query(text: str) -> ParsedQuery:
     vocabulary = current_vocabulary()
     terms = []
     for word in words:
-        if synonym := SYNONYMS.get(word) or SYNONYMS.get(_singular(word, vocabulary)):
-            terms.append(Term(word, (_singular(word, vocabulary), synonym)))
-        elif vocabulary.has_prefix(word):
+        stem = _singular(word, vocabulary)  # `word` itself unless the singular starts a catalogue word
+        if synonym := SYNONYMS.get(word) or SYNONYMS.get(stem):
+            terms.append(Term(word, (stem, synonym)))
+        elif stem != word or vocabulary.has_prefix(word):
             # A word known only from descriptions may be a typo of a name's ("kangaroo" for the
             # "Chaz Kangeroo Hoodie"): both count.
-            known = _singular(word, vocabulary)
-            near = [] if vocabulary.name_words_with_prefix(known) else vocabulary.corrections(known, 1, names_only=True)
-            terms.append(Term(word, (known, *near)))
-        elif corrections := vocabulary.corrections(_singular(word, vocabulary)):
+            near = [] if vocabulary.name_words_with_prefix(stem) else vocabulary.corrections(stem, 1, names_only=True)
+            terms.append(Term(word, (stem, *near)))
+        elif corrections := vocabulary.corrections(word):
             terms.append(Term(word, tuple(corrections), corrected=True))
         else:
             terms.append(Term(word, (word,)))
