@@ -95,14 +95,19 @@ def _category_saved(sender, instance, **kwargs):
     refresh_search_documents(product_ids=instance.products.values_list("pk", flat=True))
 
 
+_clearing: dict[int, list[int]] = {}  # category pk -> its products, between pre_clear and post_clear
+
+
 def _categories_linked(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if reverse:  # category.products.add(...): pk_set holds products (None on clear: all of them)
-        ids = pk_set if pk_set is not None else sender.objects.filter(category=instance).values_list("product_id")
-        refresh_search_documents(product_ids=ids if pk_set is not None else [pk for (pk,) in ids])
-    else:
-        refresh_search_documents(product_ids=[instance.pk])
+    if not reverse:  # product.categories.add/remove/set/clear(...)
+        if action in ("post_add", "post_remove", "post_clear"):
+            refresh_search_documents(product_ids=[instance.pk])
+    elif action == "pre_clear":  # category.products.clear(): which products lose it, known only before
+        _clearing[instance.pk] = list(sender.objects.filter(category=instance).values_list("product_id", flat=True))
+    elif action == "post_clear":
+        refresh_search_documents(product_ids=_clearing.pop(instance.pk, []))
+    elif action in ("post_add", "post_remove"):
+        refresh_search_documents(product_ids=pk_set)
 
 
 def connect_signals() -> None:

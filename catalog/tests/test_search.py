@@ -30,6 +30,10 @@ def test_documents_follow_products_variants_and_categories():
     category.name = "Rainwear"
     category.save()
     assert found("rainwear") == ["Juno Anorak"]
+    category.products.clear()
+    assert found("rainwear") == []
+    category.products.add(product)
+    assert found("rainwear") == ["Juno Anorak"]
     Variant.objects.filter(pk=variant.pk).update(stock=0)  # a stock write leaves the document be
     product.delete()
     assert not SearchDocument.objects.exists()
@@ -59,3 +63,10 @@ def test_search_page_shows_did_you_mean_only_for_a_correction(client):
     page = client.get(reverse("catalog:search"), {"q": "jakcet"}).content.decode()
     assert 'Did you mean <a href="/search/?q=jacket">jacket</a>?' in page and "Montana Wind Jacket" in page
     assert "Did you mean" not in client.get(reverse("catalog:search"), {"q": "jacket"}).content.decode()
+
+
+@pytest.mark.parametrize("text", ["&|!:*()'\"", "日本語", "ǅemal straße", "a" * 300, "—", "<script>x</script>", "24-", "-mh01",
+                                  "mh01:* & !x", "%_%", "ﬁt"])
+def test_any_query_text_is_answered_without_an_error(client, text):
+    VariantFactory(product=ProductFactory(name="Fit Straße Tee"))
+    assert client.get(reverse("catalog:search"), {"q": text}).status_code == 200
