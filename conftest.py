@@ -42,7 +42,7 @@ def page_cache_namespace(settings):
     settings.SHOP_PAGE_CACHE_SECONDS = settings.SHOP_FACETS_CACHE_SECONDS = 0
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def luma_dir() -> Path:
     """The real Luma catalogue in ../shared/data/luma (fails loudly if it is missing)."""
     assert (LUMA / "products.csv").is_file(), f"Luma demo data not found at {LUMA}; set ISHOP_DEMO_DATA"

@@ -11,6 +11,9 @@ class CatalogConfig(AppConfig):
 
         from . import listing_cache, versions
         from .models import Category, Product, ProductImage, Rendition, Review, Variant
+        from .search.documents import connect_signals
+
+        connect_signals()  # search documents follow the catalogue
 
         # Edits that change what pages show besides stock and price (names, descriptions, photos,
         # reviews, the category tree) drop every cached page; stock and price changes drop only the

@@ -4,7 +4,7 @@ versions (catalog.versions) stand."""
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, TemplateView
 
@@ -12,8 +12,9 @@ from shop.pagecache import cache_page_at_versions, fragment_vary_on
 
 from . import selectors, versions
 from .filters import ProductFilter
+from .former_slugs import moved_product
 from .models import Product
-from .search import search_products
+from .search import parse_query, search_products
 from .tree import request_tree, version_keys
 
 
@@ -85,14 +86,16 @@ class CategoryView(ProductListingView):
 
 
 class SearchView(ProductListingView):
-    """/search/?q=: ranked full-text search (PostgreSQL) or substring match (SQLite)."""
+    """/search/?q=: products best match first, typos forgiven, with a "Did you mean" suggestion
+    (catalog.search)."""
 
     template_name = "catalog/search.html"
     default_sort = selectors.RELEVANCE  # keep the search ranking unless the shopper picks a sort
 
     def base_queryset(self):
         self.query = self.request.GET.get("q", "").strip()[:200]
-        return search_products(super().base_queryset(), self.query)
+        self.parsed = parse_query(self.query)
+        return search_products(super().base_queryset(), self.parsed)
 
     def listing_facts(self) -> selectors.ListingFacts:
         """Facets per query; the count is counted each time (no version covers every product)."""
@@ -100,7 +103,7 @@ class SearchView(ProductListingView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)  # sets self.query
-        context["query"] = self.query
+        context.update(query=self.query, suggestion=self.parsed.suggestion)
         return context
 
 
@@ -116,6 +119,14 @@ class ProductDetailView(DetailView):
 
     template_name = "catalog/product_detail.html"
     context_object_name = "product"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            if (product := moved_product(kwargs["slug"])) is None:
+                raise
+            return HttpResponsePermanentRedirect(product.get_absolute_url())  # an old link (catalog.former_slugs)
 
     def get_object(self, queryset=None):
         try:

@@ -5,10 +5,11 @@ import sys
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
-from django.utils.text import slugify
 from tqdm import tqdm
 
+from catalog.former_slugs import remember_former_slug
 from catalog.models import Category, Product, ProductImage, Variant
+from catalog.search import refresh_search_documents
 from catalog.services import broadcast_stock
 
 from .plans import ExistingRows, Offer, ProductPlan, ProductResult, VariantPlan
@@ -16,6 +17,8 @@ from .product_images import save_images
 from .reading import (NOT_VISIBLE, CatalogImportReport, Counts, Record, RowError, parse_attributes,
                       parse_category_paths, parse_money, parse_stock, parse_variations, read_records, sanitise_html,
                       update_fields)
+from .text import labelled_attributes, plain_text, slug_text
+
 
 def import_catalog(
     *, csv_path: Path, images_dir: Path | None = None, show_progress: bool = False
@@ -135,7 +138,7 @@ def _plan_products(records: list[Record], errors: list[tuple[int, str]]) -> list
 
 def _text(value: str | list[str]) -> str:
     """A single option value (size or colour) as text, even if the file gave several."""
-    return ", ".join(value) if isinstance(value, list) else value
+    return plain_text(", ".join(value) if isinstance(value, list) else value)
 
 
 def _fetch_existing(plans: list[ProductPlan]) -> ExistingRows:
@@ -171,9 +174,9 @@ def _save_categories(
             if key in categories:
                 continue
             parent = categories.get(key[:-1])
-            slug = slugify(key[-1]) or "category"
+            slug = slug_text(key[-1]) or "category"
             values = {
-                "name": key[-1][:200],
+                "name": plain_text(key[-1])[:200],
                 "slug": slug,
                 "parent_id": parent.pk if parent else None,
                 "path": f"{parent.path}/{slug}" if parent else slug,
@@ -210,15 +213,15 @@ def _save_product(
 ) -> ProductResult:
     """Create or update one product with its variants, categories and images. Call in a transaction."""
     record, result = plan.record, ProductResult()
-    sku, name = record.sku, record.get("name")[:255]
+    sku, name = record.sku, plain_text(record.get("name"))[:255]
     product = existing.products.get(sku)
-    slug = _unique_slug(base=slugify(record.get("url_key") or name), sku=sku, owners=existing.slug_owners)
+    slug = _unique_slug(base=slug_text(record.get("url_key") or name), sku=sku, owners=existing.slug_owners)
     values = {
         "name": name,
         "slug": slug,
         "description": sanitise_html(record.get("description")),
         "short_description": sanitise_html(record.get("short_description")),
-        "attributes": parse_attributes(record.get("additional_attributes")),
+        "attributes": labelled_attributes(parse_attributes(record.get("additional_attributes"))),
         "seo_title": record.get("meta_title")[:255],
         "seo_description": record.get("meta_description"),
         "is_visible": record.get("product_online") in ("1", ""),
@@ -229,6 +232,8 @@ def _save_product(
         result.product_created = True
     else:
         existing.slug_owners.pop(product.slug, None)
+        if product.slug != slug:  # e.g. "...-lumatechtrade-..." made before entities were decoded
+            remember_former_slug(product=product, slug=product.slug)
         if changed := update_fields(product, values):
             product.save(update_fields=[*changed, "updated_at"])
             result.product_changed = True
@@ -239,6 +244,7 @@ def _save_product(
         result.product_changed = True
 
     variants = _save_variants(plan, product=product, existing=existing, counts=result.variants)
+    refresh_search_documents(product_ids=[product.pk])  # variants are written in bulk, without signals
     if images_dir is not None:
         save_images(plan, product=product, variants=variants, existing=existing, images_dir=images_dir, result=result)
     return result
@@ -252,7 +258,7 @@ def _save_variants(plan: ProductPlan, *, product: Product, existing: ExistingRow
         offer = planned.offer
         values = {
             "product_id": product.pk,
-            "name": offer.record.get("name")[:255],
+            "name": plain_text(offer.record.get("name"))[:255],
             "size": planned.size[:32],
             "colour": planned.colour[:32],
             "price": offer.price,

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Case, CharField, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
@@ -86,10 +85,7 @@ SORT_KEYS = {
     "rating": [Key("rating_average", Decimal, desc=True, nullable=True), Key("rating_count", int, desc=True),
                Key("pk", int)],
 }
-RELEVANCE_KEYS = {  # catalog.search's order per database
-    "postgresql": [Key("rank", float, desc=True), Key("similarity", float, desc=True), Key("name"), Key("pk", int)],
-    "other": [Key("name"), Key("pk", int)],
-}
+RELEVANCE_KEYS = [Key("relevance", float, desc=True), Key("name"), Key("pk", int)]  # catalog.search's order
 
 
 def with_price_from(queryset: QuerySet[Product]) -> QuerySet[Product]:
@@ -109,7 +105,7 @@ def sort_products(queryset: QuerySet[Product], sort: str) -> QuerySet[Product]:
 def sort_keys(sort: str) -> list[Key]:
     """The keyset columns of a listing sorted by `sort` (a SORTS key or RELEVANCE)."""
     if sort == RELEVANCE:
-        return RELEVANCE_KEYS["postgresql" if connection.vendor == "postgresql" else "other"]
+        return RELEVANCE_KEYS
     return SORT_KEYS.get(sort, SORT_KEYS[DEFAULT_SORT])
 
 

@@ -147,7 +147,6 @@ def test_cursor_round_trip_keeps_types():
     assert decode_cursor(encode_cursor(["4.5", "3", 17]), keys) is None  # a count must be a number
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="search ranking is PostgreSQL's")
 def test_search_results_page_by_relevance(client, settings):
     settings.SHOP_PRODUCTS_PER_PAGE = 2
     for name in ["Hoodie", "Zip Hoodie", "Hoodie Hoodie", "Warm Hoodie", "Jacket"]:
