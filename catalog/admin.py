@@ -1,11 +1,14 @@
 """The back office for the catalogue: categories, products with variant and image inlines,
 stock, and reviews."""
 from django.contrib import admin
-from django.db.models import Count, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
 from . import services
 from .forms import ProductImageForm
+from shop.admin_filters import SourceListFilter
+
 from .models import Category, Product, ProductImage, Review, Variant
 
 
@@ -80,10 +83,13 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["preview", "name", "sku", "is_visible", "variant_count", "stock_total", "rating_average",
                     "rating_count", "created_at"]
     list_display_links = ["preview", "name"]
-    list_filter = ["is_visible", "categories", "created_at", ("images__status", admin.ChoicesFieldListFilter)]
-    search_fields = ["name", "sku", "variants__sku"]
+    list_filter = [SourceListFilter, "is_visible", "categories", "created_at",
+                   ("images__status", admin.ChoicesFieldListFilter)]
+    search_fields = ["name", "sku"]
+    search_help_text = "A name, or a product or variant SKU."
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["categories"]
+    autocomplete_fields = ["categories"]
+    show_full_result_count = False
     readonly_fields = ["rating_average", "rating_count", "created_at", "updated_at"]
     inlines = [VariantInline, ProductImageInline]
     list_per_page = 50
@@ -125,13 +131,24 @@ class ProductAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} images queued for new renditions.")
 
     def get_queryset(self, request):
+        """Per-row figures as correlated subqueries (no GROUP BY over the whole table): a page
+        computes them for its own rows only."""
         from .selectors import primary_image_subquery
 
-        return (
-            super().get_queryset(request)
-            .annotate(num_variants=Count("variants", distinct=True), total_stock=Sum("variants__stock"),
-                      image_path=primary_image_subquery())
-        )
+        variants = Variant.objects.filter(product=OuterRef("pk")).order_by().values("product")
+        return super().get_queryset(request).annotate(
+            num_variants=Coalesce(Subquery(variants.annotate(n=Count("pk")).values("n"),
+                                           output_field=IntegerField()), 0),
+            total_stock=Subquery(variants.annotate(n=Sum("stock")).values("n"), output_field=IntegerField()),
+            image_path=primary_image_subquery())
+
+    def get_search_results(self, request, queryset, search_term):
+        """A SKU (the product's, or one of its variants') is an exact index read; else Django's search."""
+        term = search_term.strip()
+        by_sku = queryset.filter(Q(sku=term) | Q(pk__in=Variant.objects.filter(sku=term).values("product_id")))
+        if term and by_sku.exists():
+            return by_sku, False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="image")
     def preview(self, obj: Product) -> str:

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property, empty
 
 from shop.urlcache import cached_reverse
+from shop.sources import SOURCE_MAX_LENGTH, Source
 
 
 class Category(models.Model):
@@ -87,6 +88,8 @@ class Product(models.Model):
     seo_title = models.CharField(max_length=255, blank=True)
     seo_description = models.TextField(blank=True)
     is_visible = models.BooleanField(default=True, db_index=True)
+    source = models.CharField(max_length=SOURCE_MAX_LENGTH, choices=Source.choices, default=Source.WEB,
+                              db_default=Source.WEB, db_index=True, help_text="Live catalogue or imported history.")
     categories = models.ManyToManyField(Category, related_name="products", blank=True)
     # Kept in step by catalog.services.refresh_product_rating, never computed per row on listings.
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)

@@ -261,6 +261,8 @@ def _place_order(*, cart, customer, details, payment_provider, card_number, idem
         shipping_price=priced.shipping.price,
         subtotal=priced.subtotal,
         total=priced.total,
+        item_count=priced.item_count,
+        line_count=len(priced.lines),
         payment_provider=provider.code,
         payment_reference=payment.reference,
         idempotency_key=idempotency_key,
@@ -275,7 +277,8 @@ def _place_order(*, cart, customer, details, payment_provider, card_number, idem
     )
     cart.lines.all().delete()
     broadcast_stock(variant_ids=variants)
-    event = {"type": "order_placed", "number": order.number, "total": str(order.total), "currency": order.currency,
+    event = {"type": "order_placed", "id": order.pk, "number": order.number, "total": str(order.total),
+             "currency": order.currency,
              "items": priced.item_count, "email": order.email, "ts": order.created_at.isoformat()}
     transaction.on_commit(lambda: realtime.send_to_staff(event), robust=True)
     _send_order_email(order, "confirmation")
