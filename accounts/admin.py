@@ -26,6 +26,7 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [AddressInline]
     search_fields = ["email", "first_name", "last_name"]
     show_full_result_count = False
+    list_per_page = 50
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email_verified_at", "country", "source")}),
