@@ -111,8 +111,11 @@ def data_extent() -> dict[str, tuple[date, date]]:
 
 
 def choose_currency(requested: str, extent: dict[str, tuple[date, date]]) -> str:
-    """The requested currency when it has data, else the shop's when it has, else the first with data."""
+    """The requested currency when it has data or is the shop's own (selectable before its first
+    sale), else the shop's when it has data, else the first with data."""
     requested = (requested or "").upper()
+    if requested == settings.SHOP_CURRENCY:
+        return requested
     for candidate in (requested, settings.SHOP_CURRENCY):
         if candidate in extent:
             return candidate
