@@ -47,7 +47,7 @@ class UserAdmin(DjangoUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         """Only superusers grant staff status, roles or permissions: an Order manager may edit a
         customer, never promote anyone (themselves included)."""
-        readonly = list(super().get_readonly_fields(request, obj))
+        readonly = list(super().get_readonly_fields(request, obj)) + ["source"]  # set by whoever made the account
         if not request.user.is_superuser:
             readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return readonly

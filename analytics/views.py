@@ -122,7 +122,7 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
         "cards": _cards(selectors.kpis(period, currency)), "trend": trend, "funnel": funnel,
         "products": products, "countries": countries,
         "chart_data": _chart_data(period, currency, trend, funnel, products, countries),
-        "query": request.GET.urlencode(), "chart_js": _static_url(CHART_JS),
+        "export_query": request.GET.urlencode(), "chart_js": _static_url(CHART_JS),
     })
 
 

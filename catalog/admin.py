@@ -1,14 +1,15 @@
 """The back office for the catalogue: categories, products with variant and image inlines,
 stock, and reviews."""
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
-from . import services
-from .forms import ProductImageForm
 from shop.admin_filters import SourceListFilter
 
+from . import services
+from .forms import ProductImageForm
 from .models import Category, Product, ProductImage, Review, Variant
 
 
@@ -29,10 +30,24 @@ class CategoryAdmin(admin.ModelAdmin):
         return obj.num_products
 
 
+class VariantInlineForm(forms.ModelForm):
+    """A variant row sized to fit the product page: short boxes for size, colour, money and stock."""
+
+    class Meta:
+        model = Variant
+        fields = ["sku", "size", "colour", "price", "sale_price", "stock", "low_stock_threshold", "is_active"]
+        widgets = {"sku": forms.TextInput(attrs={"size": 14}), "size": forms.TextInput(attrs={"size": 5}),
+                   "colour": forms.TextInput(attrs={"size": 8}),
+                   **{name: forms.NumberInput(attrs={"style": "width:6em"})
+                      for name in ("price", "sale_price", "stock", "low_stock_threshold")}}
+
+
 class VariantInline(admin.TabularInline):
+    """Each variant's stock and prices, edited on the product page (saved through the stock service)."""
+
     model = Variant
+    form = VariantInlineForm
     extra = 0
-    fields = ["sku", "size", "colour", "price", "sale_price", "stock", "low_stock_threshold", "is_active"]
     show_change_link = True
 
 
@@ -90,7 +105,15 @@ class ProductAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["categories"]
     show_full_result_count = False
-    readonly_fields = ["rating_average", "rating_count", "created_at", "updated_at"]
+    readonly_fields = ["source", "rating_average", "rating_count", "created_at", "updated_at"]
+    # The short part first, so that the variants (stock, prices) and photos (renditions) are near the top.
+    fieldsets = [
+        (None, {"fields": ["name", "sku", "slug", "is_visible", "source", "categories"]}),
+        ("Description", {"fields": ["description", "short_description", "attributes"], "classes": ["collapse"]}),
+        ("Search engines", {"fields": ["seo_title", "seo_description"], "classes": ["collapse"]}),
+        ("Ratings and dates", {"fields": ["rating_average", "rating_count", "created_at", "updated_at"],
+                               "classes": ["collapse"]}),
+    ]
     inlines = [VariantInline, ProductImageInline]
     list_per_page = 50
     actions = ["remake_image_renditions"]
