@@ -26,6 +26,7 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [AddressInline]
     search_fields = ["email", "first_name", "last_name"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-choice counts over the whole table, on every view
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("email", "password")}),

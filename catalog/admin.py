@@ -105,6 +105,7 @@ class ProductAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["categories"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-choice counts over the whole table, on every view
     readonly_fields = ["source", "rating_average", "rating_count", "created_at", "updated_at"]
     # The short part first, so that the variants (stock, prices) and photos (renditions) are near the top.
     fieldsets = [

@@ -48,6 +48,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     list_per_page = 50
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-choice counts over the whole table, on every view
     change_form_template = "admin/orders/order/change_form.html"
     readonly_fields = ["number", "status", "tracking_number", "customer", "email", "currency", "subtotal", "shipping_price", "total",
                        "payment_provider", "payment_reference", "idempotency_key", "created_at",
