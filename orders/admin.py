@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from catalog.selectors import primary_image_subquery
-from shop.admin_filters import SourceListFilter
+from shop.admin_filters import SourceListFilter, cached_values_filter
 
 from . import services
 from .models import Order, OrderLine
@@ -37,8 +37,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     list_display = ["number", "created_at", "customer_or_email", "status", "item_count", "total", "currency",
                     "shipping_method_name", "shipping_country"]
-    list_filter = [SourceListFilter, "status", "created_at", "shipping_method", "shipping_country",
-                   "payment_provider"]
+    list_filter = [SourceListFilter, "status", "created_at",
+                   cached_values_filter("shipping_method", "shipping method"),
+                   cached_values_filter("shipping_country", "country"),
+                   cached_values_filter("payment_provider", "payment provider")]
     # Searched only when no fast path applies (get_search_results); no joins, so no DISTINCT.
     search_fields = ["number", "email", "shipping_name"]
     search_help_text = "An order number, an email (or part of one), a SKU, or a name."
