@@ -125,7 +125,8 @@ def report_flat(database: str, before: dict, after: dict) -> None:
 
 def child(args) -> int:
     """`--child <database>:<stage>:<task>`: build the cached data set (a no-op when cached), or
-    measure a fresh copy of it (logins and sessions never reach the cache). Django is set up once per process, on one database."""
+    measure a fresh copy of it (logins and sessions never reach the cache). Django is set up once
+    per process, on one database."""
     database, stage, task = args.child.split(":")
     key = cache_key(args)
     names = {s: f"ishop_bench_admin_{s}_{key}" for s in ("history", "synthetic", "run")}
