@@ -163,8 +163,8 @@ class OrderAdmin(admin.ModelAdmin):
                 **(extra_context or {}), "order": order, "lines": lines, "lines_hidden": order.line_count - len(lines),
                 "timeline": order.status_changes.select_related("changed_by"),
                 "next_statuses": [(status, Order.Status(status).label)
-                                  for status in services.allowed_transitions(order)]
-                if self.has_change_permission(request, order) else [],
+                                  for status in services.allowed_transitions(order)],
+                "can_move": self.has_change_permission(request, order),
                 "move_url": reverse("admin:orders_order_move", args=[order.pk]),
                 "shipped_status": Order.Status.FULFILLED,
             }
