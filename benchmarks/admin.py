@@ -1,7 +1,8 @@
 """The back office at real scale (issue 24): the order, customer and product admin lists, each
 filter, search by exact order number, email and SKU, and the order page, timed in-process with a
 logged-in superuser (Django's test client, as `make run` serves them), on SQLite and PostgreSQL,
-over the whole UCI Online Retail history, then again with 100,000 synthetic web orders on top.
+over the whole UCI Online Retail history (plus 1,000 synthetic web orders: the live shop), then
+again with 100,000 synthetic web orders on top.
 
 Run from the repository root (PostgreSQL on 127.0.0.1 for --databases postgres):
 
@@ -40,6 +41,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = BASE_DIR.parent / "shared" / "data" / "online-retail" / "online_retail.csv.gz"
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 TARGET_MS = 300.0
+LIVE_ORDERS = 1000  # synthetic web orders in the history data set too, so the live-shop pages are full
 
 
 @contextmanager
@@ -162,12 +164,14 @@ def child(args) -> int:
             summary = import_orders(subset_csv(args), progress=False)
             print(f"  {summary.sales_invoices} orders, {summary.customers_created} customers, "
                   f"{summary.products_created} products imported")
+        with phase(f"add {LIVE_ORDERS} synthetic web orders (the live shop)"):
+            add_synthetic_orders(LIVE_ORDERS)
     else:
         with phase("copy the history"):
             store.copy(names["history"], names["synthetic"])
         setup_django(store.url(names["synthetic"]))
         with phase(f"add {args.synthetic} synthetic orders"):
-            add_synthetic_orders(args.synthetic)
+            add_synthetic_orders(args.synthetic, first=LIVE_ORDERS)
     with phase("ANALYZE"):
         close_and_analyze()
     return 0
@@ -248,10 +252,10 @@ def close_and_analyze() -> None:
     connections.close_all()
 
 
-def add_synthetic_orders(count: int, batch: int = 5000) -> None:
-    """`count` web orders from the order factories (orders.tests.factories), built in memory and
-    written with bulk_create: two lines each over 500 SKUs, half of them by one of 1,000 web
-    customers, a mix of statuses, shipping countries and methods."""
+def add_synthetic_orders(count: int, first: int = 0, batch: int = 5000) -> None:
+    """`count` web orders from the order factories (orders.tests.factories), numbered on from
+    `first`, built in memory and written with bulk_create: two lines each over 500 SKUs, half of
+    them by one of 1,000 web customers, a mix of statuses, shipping countries and methods."""
     from django.contrib.auth.hashers import make_password
 
     from accounts.models import User
@@ -259,14 +263,16 @@ def add_synthetic_orders(count: int, batch: int = 5000) -> None:
     from orders.tests.factories import OrderFactory, OrderLineFactory
 
     password = make_password(None)
-    User.objects.bulk_create([User(email=f"synthetic{n}@example.com", password=password) for n in range(1000)])
+    User.objects.bulk_create([User(email=f"synthetic{n}@example.com", password=password) for n in range(1000)],
+                             ignore_conflicts=True)
+    OrderFactory.reset_sequence(first)
     customers = list(User.objects.filter(email__startswith="synthetic").values_list("pk", flat=True))
     statuses = [Order.Status.PAID, Order.Status.FULFILLED, Order.Status.DELIVERED, Order.Status.CANCELLED]
     for start in range(0, count, batch):
         orders = [OrderFactory.build(customer_id=customers[n % len(customers)] if n % 2 else None,
                                      status=statuses[n % len(statuses)], item_count=4, line_count=2,
                                      shipping_method="express" if n % 5 == 0 else "standard")
-                  for n in range(start, min(start + batch, count))]
+                  for n in range(first + start, first + min(start + batch, count))]
         Order.objects.bulk_create(orders)
         ids = dict(Order.objects.filter(number__in=[o.number for o in orders]).values_list("number", "pk"))
         OrderLine.objects.bulk_create([OrderLineFactory.build(order_id=ids[o.number]) for o in orders for _ in (1, 2)])
