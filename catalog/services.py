@@ -146,7 +146,7 @@ def _send_stock(variant_ids: list[int]) -> None:
                                          is_active=is_active)
         if visible:  # hidden products' stock is for staff only
             messages.append((realtime.stock_group(pk), payload))
-        if is_active and stock <= threshold:
+        if is_active and visible and stock <= threshold:  # sellable catalogue only, never the hidden history
             messages.append((realtime.STAFF_GROUP, {**payload, "type": "low_stock", "threshold": threshold,
                                                      "product_name": product_name}))
     realtime.send_group_messages(messages)

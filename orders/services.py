@@ -155,6 +155,8 @@ def _reserve_order(*, cart, customer, details, provider, idempotency_key, reques
         shipping_price=priced.shipping.price,
         subtotal=priced.subtotal,
         total=priced.total,
+        item_count=priced.item_count,
+        line_count=len(priced.lines),
         payment_provider=provider.code,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
@@ -184,9 +186,9 @@ def _mark_paid(*, order: Order, cart: Cart, reference: str) -> Order:
     OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
                                      note=f"Payment {reference} accepted.")
     cart.lines.all().delete()
-    lines = order.lines.all()
-    event = {"type": "order_placed", "number": order.number, "total": str(order.total), "currency": order.currency,
-             "items": sum(line.quantity for line in lines), "email": order.email, "ts": order.created_at.isoformat()}
+    event = {"type": "order_placed", "id": order.pk, "number": order.number, "total": str(order.total),
+             "currency": order.currency, "items": order.item_count, "email": order.email,
+             "ts": order.created_at.isoformat()}
     transaction.on_commit(lambda: realtime.send_to_staff(event), robust=True)
     _send_order_email(order, "confirmation")
     return order
