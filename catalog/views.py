@@ -12,6 +12,7 @@ from shop.pagecache import cache_page_at_versions, fragment_vary_on
 
 from . import selectors, versions
 from .filters import ProductFilter
+from .gallery import image_colours
 from .models import Product
 from .search import search_products
 from .tree import request_tree, version_keys
@@ -141,6 +142,7 @@ class ProductDetailView(DetailView):
         deepest = tree.deepest(product.category_ids)
         return super().get_context_data(
             picker=selectors.variant_picker(product.active_variants),
+            image_colours=image_colours(product.pk) if len(product.gallery) > 1 else {},
             breadcrumbs=tree.breadcrumbs(deepest) if deepest else [],
             **kwargs,
         )

@@ -7,17 +7,20 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.static import serve
 
-from catalog import selectors
+from catalog import rails
+from catalog.menu import category_menu
 from catalog.live import realtime
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Home page: top-level categories, new arrivals and products on sale."""
-    return render(
-        request,
-        "home.html",
-        {"new_arrivals": selectors.new_arrivals(), "on_sale": selectors.products_on_sale()},
-    )
+    """Home page: a hero, the top-level categories as tiles with photos, and the rails
+    (catalog.rails): on sale, new arrivals and best sellers."""
+    best = rails.best_sellers()
+    return render(request, "home.html", {
+        "hero": best[0] if best else None,
+        "tiles": rails.category_tiles([item.category for item in category_menu(request)]),
+        "on_sale": rails.on_sale(), "new_arrivals": rails.new_arrivals(), "best_sellers": best,
+    })
 
 
 # A rendition's name holds a hash of its content (catalog.images.services.rendition_name:
