@@ -142,7 +142,7 @@ class ProductDetailView(DetailView):
         deepest = tree.deepest(product.category_ids)
         return super().get_context_data(
             picker=selectors.variant_picker(product.active_variants),
-            image_colours=image_colours(product.pk) if len(product.gallery) > 1 else {},
+            image_colours=image_colours(product.pk) if product.gallery else {},
             breadcrumbs=tree.breadcrumbs(deepest) if deepest else [],
             **kwargs,
         )
