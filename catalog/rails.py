@@ -54,11 +54,14 @@ def best_sellers(limit: int = RAIL_SIZE) -> list[ProductCard]:
                  limit=limit)
 
 
-def category_tiles(categories: list[Category]) -> list[tuple[Category, ProductCard | None]]:
+def category_tiles(categories: list[Category], *, taken: set[int] = frozenset()) -> list[tuple[Category, ProductCard | None]]:
     """Each category with the card of its most reviewed product with a photo (its tile's picture),
-    or None when it has none."""
-    tiles = []
+    none shown twice nor any in `taken` (product ids already on the page's hero), or None when it
+    has none."""
+    tiles, used = [], set(taken)
     for category in categories:
-        cards = _fill(_shown().in_category(category).order_by("-has_photo", "-rating_count", "name", "pk"), limit=1)
+        cards = _fill(_shown().in_category(category).exclude(pk__in=used)
+                      .order_by("-has_photo", "-rating_count", "name", "pk"), limit=1)
         tiles.append((category, cards[0] if cards else None))
+        used.update(card.pk for card in cards)
     return tiles

@@ -18,7 +18,8 @@ def home(request: HttpRequest) -> HttpResponse:
     best = rails.best_sellers()
     return render(request, "home.html", {
         "hero": best[0] if best else None,
-        "tiles": rails.category_tiles([item.category for item in category_menu(request)]),
+        "tiles": rails.category_tiles([item.category for item in category_menu(request)],
+                                      taken={best[0].pk} if best else set()),
         "on_sale": rails.on_sale(), "new_arrivals": rails.new_arrivals(), "best_sellers": best,
     })
 
