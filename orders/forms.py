@@ -2,6 +2,8 @@
 from django import forms
 from django.conf import settings
 
+from shop.templatetags.shop import money
+
 from .pricing import shipping_rates
 
 COUNTRIES = [
@@ -43,7 +45,7 @@ class CheckoutDetailsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shipping_method"].choices = [
-            (rate.code, f"{rate.name} ({rate.price} {settings.SHOP_CURRENCY})") for rate in shipping_rates()
+            (rate.code, f"{rate.name} ({money(rate.price)})") for rate in shipping_rates()  # "$5.00", as every price
         ]
 
 
