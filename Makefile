@@ -126,6 +126,19 @@ $(INTER):
 	cp .inter/package/files/inter-latin-wght-normal.woff2 $@
 	rm -rf .inter
 
+# --- Lighthouse (issue 23): version 12.2.3 from npm into .lighthouse/ (git-ignored), Debian's Chromium,
+# mobile preset, on home, category, product and cart of a running shop (LIGHTHOUSE_URL). README "The storefront theme".
+.PHONY: lighthouse
+LIGHTHOUSE_VERSION := 12.2.3
+LIGHTHOUSE_URL ?= http://127.0.0.1:$(PORT)
+
+.lighthouse/node_modules/.bin/lighthouse:
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for Lighthouse: apt-get install npm"; exit 1; }
+	mkdir -p .lighthouse && cd .lighthouse && npm install --no-audit --no-fund --silent lighthouse@$(LIGHTHOUSE_VERSION)
+
+lighthouse: install browser .lighthouse/node_modules/.bin/lighthouse
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(PY) benchmarks/lighthouse.py "$(LIGHTHOUSE_URL)"
+
 # --- Kubernetes (issue 30) ---------------------------------------------------------------------------
 # `make k8s` prints the production overlay as `kubectl apply -k` would send it (K8S_OVERLAY=dev or
 # staging for the others): kubectl's built-in kustomize, no cluster needed. README "Kubernetes".
