@@ -17,7 +17,7 @@ CHARTJS_VERSION := 4.4.9
 CHARTJS_SHA256 := 2af62960ba6c9a8b459be41e7911a030eb68f4375ea6a3e0f513ef5dbb0f0aca
 CHARTJS := static/vendor/chartjs/chart.umd.js
 # --- The storefront's typeface (issue 23): Inter, self-hosted from the @fontsource-variable/inter npm
-# package, fetched and checked the same way (static/vendor/inter/ is ignored). static/css/fonts.css
+# package, fetched and checked the same way (static/vendor/inter/ is ignored). static/css/shop.css
 # declares the two Latin subsets copied here.
 INTER_VERSION := 5.2.5
 INTER_SHA256 := 97a32fd5f42c2a2ac80aefd77f83166d652c4c3c30395d4c1816c81110864dae
