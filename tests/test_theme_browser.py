@@ -94,3 +94,17 @@ def test_without_javascript_the_cart_link_is_the_cart_page(luma_slice, browser, 
     page.get_by_text("Filters", exact=True).first.click()
     expect(page.get_by_role("button", name="Apply")).to_be_visible()
     page.context.close()
+
+
+@pytest.mark.browser
+def test_a_filter_applies_at_once_and_shows_a_removable_chip(luma_slice, browser, asgi_live_server):
+    page = themed_page(browser, asgi_live_server, DESKTOP)
+    page.goto("/c/men/")
+    page.get_by_role("group", name="Colour").get_by_label("Orange").check()  # no Apply click
+    chip = page.get_by_role("link", name="Remove the colour filter")
+    expect(chip).to_contain_text("Colour: Orange")
+    expect(page).to_have_url(__import__("re").compile(r"colour=Orange"))
+    expect(page.locator(".product-card")).to_have_count(1)
+    chip.click()
+    expect(page.get_by_role("link", name="Remove the colour filter")).to_have_count(0)
+    page.context.close()
