@@ -20,7 +20,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "hero": best[0] if best else None,
         "tiles": rails.category_tiles([item.category for item in category_menu(request)],
                                       taken={best[0].pk} if best else set()),
-        "on_sale": rails.on_sale(), "new_arrivals": rails.new_arrivals(), "best_sellers": best,
+        "rails": [(title, cards) for title, cards in (("On sale", rails.on_sale()), ("New arrivals", rails.new_arrivals()),
+                                                      ("Best sellers", best)) if cards],
     })
 
 
