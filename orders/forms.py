@@ -38,7 +38,8 @@ class CheckoutDetailsForm(forms.Form):
     shipping_line2 = forms.CharField(label="Address line 2", max_length=255, required=False)
     shipping_city = forms.CharField(label="City", max_length=100)
     shipping_postcode = forms.CharField(label="Postcode / ZIP", max_length=20)
-    shipping_country = forms.ChoiceField(label="Country", choices=COUNTRIES)
+    shipping_country = forms.ChoiceField(label="Country", choices=COUNTRIES,
+                                         initial=lambda: settings.SHOP_DEFAULT_COUNTRY)
     phone = forms.CharField(max_length=32, required=False)
     shipping_method = forms.ChoiceField(widget=forms.RadioSelect, choices=[])
 

@@ -353,6 +353,7 @@ AXES_VERBOSE = False
 # --- The shop ----------------------------------------------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="iShop")
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")  # ISO 4217; every price is in this currency
+SHOP_DEFAULT_COUNTRY = env("SHOP_DEFAULT_COUNTRY", default="US")  # ISO 3166-1 alpha-2: checkout's preselected country
 # Branding (issue 23): the logo's URL (empty: the name as a wordmark) and the theme's two colours
 # (CSS colours; keep each at >= 4.5:1 against white, they carry white text).
 SHOP_LOGO_URL = env("SHOP_LOGO_URL", default="")

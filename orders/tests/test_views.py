@@ -212,3 +212,10 @@ def test_shipping_choices_show_prices_in_the_shop_s_money_format():
 
     labels = [label for _, label in CheckoutDetailsForm().fields["shipping_method"].choices]
     assert labels and all("($" in label and "USD" not in label for label in labels), labels
+
+
+def test_the_checkout_country_defaults_from_settings(settings):
+    from orders.forms import CheckoutDetailsForm
+
+    settings.SHOP_DEFAULT_COUNTRY = "GB"
+    assert CheckoutDetailsForm()["shipping_country"].value() == "GB"
