@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.core.cache import cache
-from django.db.models import F, Window
+from django.db.models import Exists, F, OuterRef, Window
 from django.db.models.functions import RowNumber
 
 from . import versions as cache_versions
@@ -37,12 +37,15 @@ class CategoryTree:
     """Every category (hidden ones too, as breadcrumbs show them), indexed for page building.
 
     `top_level`: visible top-level categories; `children[id]`: a category's visible children; both
-    in display order (position, then name, as the database sorts names)."""
+    in display order (position, then name, as the database sorts names). `stocked`: the paths of
+    the categories holding a product a shopper may see (Product.objects.visible()), or holding
+    such a category below them (the header's menu shows only these: catalog.menu)."""
 
     by_path: dict[str, Category] = field(default_factory=dict)
     by_id: dict[int, Category] = field(default_factory=dict)
     top_level: list[Category] = field(default_factory=list)
     children: dict[int, list[Category]] = field(default_factory=dict)
+    stocked: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls) -> "CategoryTree":
@@ -50,7 +53,13 @@ class CategoryTree:
         order deepest first, then by path (as the database sorts paths)."""
         tree = cls()
         deepest_first = Window(RowNumber(), order_by=[F("depth").desc(), F("path").asc()])
-        for category in Category.objects.annotate(deepest_rank=deepest_first).order_by("position", "name", "pk"):
+        holds_visible = Exists(Product.categories.through.objects.filter(
+            category=OuterRef("pk"), product__in=Product.objects.visible()))
+        for category in Category.objects.annotate(deepest_rank=deepest_first, holds_visible=holds_visible) \
+                .order_by("position", "name", "pk"):
+            if category.holds_visible:
+                parts = category.path.split("/")
+                tree.stocked.update("/".join(parts[: i + 1]) for i in range(len(parts)))
             tree.by_path[category.path] = category
             tree.by_id[category.pk] = category
             if not category.is_visible:

@@ -13,6 +13,7 @@ from shop.pagecache import cache_page_at_versions, fragment_vary_on
 from . import selectors, versions
 from .filters import ProductFilter
 from .former_slugs import moved_product
+from .gallery import image_colours
 from .models import Product
 from .search import parse_query, search_products
 from .tree import request_tree, version_keys
@@ -140,6 +141,7 @@ class ProductDetailView(DetailView):
         deepest = tree.deepest(product.category_ids)
         return super().get_context_data(
             picker=selectors.variant_picker(product.active_variants),
+            image_colours=image_colours(product.pk) if product.gallery else {},
             breadcrumbs=tree.breadcrumbs(deepest) if deepest else [],
             **kwargs,
         )

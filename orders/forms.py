@@ -2,6 +2,8 @@
 from django import forms
 from django.conf import settings
 
+from shop.templatetags.shop import money
+
 from .pricing import shipping_rates
 
 COUNTRIES = [
@@ -36,14 +38,15 @@ class CheckoutDetailsForm(forms.Form):
     shipping_line2 = forms.CharField(label="Address line 2", max_length=255, required=False)
     shipping_city = forms.CharField(label="City", max_length=100)
     shipping_postcode = forms.CharField(label="Postcode / ZIP", max_length=20)
-    shipping_country = forms.ChoiceField(label="Country", choices=COUNTRIES)
+    shipping_country = forms.ChoiceField(label="Country", choices=COUNTRIES,
+                                         initial=lambda: settings.SHOP_DEFAULT_COUNTRY)
     phone = forms.CharField(max_length=32, required=False)
     shipping_method = forms.ChoiceField(widget=forms.RadioSelect, choices=[])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shipping_method"].choices = [
-            (rate.code, f"{rate.name} ({rate.price} {settings.SHOP_CURRENCY})") for rate in shipping_rates()
+            (rate.code, f"{rate.name} ({money(rate.price)})") for rate in shipping_rates()  # "$5.00", as every price
         ]
 
 

@@ -6,6 +6,7 @@ app_name = "orders"
 
 urlpatterns = [
     path("cart/", views.cart_detail, name="cart"),
+    path("cart/mini/", views.mini_cart, name="mini_cart"),
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/update/", views.cart_update, name="cart_update"),
     path("checkout/", views.checkout_details, name="checkout"),

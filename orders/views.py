@@ -40,6 +40,14 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/cart.html", {"rows": rows, "priced": priced})
 
 
+def mini_cart(request: HttpRequest) -> HttpResponse:
+    """/cart/mini/: the cart's lines and subtotal as the header's cart drawer shows them (an htmx
+    fragment; without JavaScript the header's cart link goes to /cart/ instead)."""
+    lines, priced = selectors.priced_cart(_cart(request))
+    rows = list(zip(lines, priced.lines, strict=True))
+    return render(request, "orders/_mini_cart.html", {"rows": rows, "priced": priced})
+
+
 @require_POST
 def cart_add(request: HttpRequest) -> HttpResponse:
     """Add the chosen variant to the cart, then go to the cart (or back with the reason why not)."""

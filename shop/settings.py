@@ -353,6 +353,15 @@ AXES_VERBOSE = False
 # --- The shop ----------------------------------------------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="iShop")
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")  # ISO 4217; every price is in this currency
+SHOP_DEFAULT_COUNTRY = env("SHOP_DEFAULT_COUNTRY", default="US")  # ISO 3166-1 alpha-2: checkout's preselected country
+# Branding (issue 23): the logo's URL (empty: the name as a wordmark) and the theme's two colours
+# (CSS colours; keep each at >= 4.5:1 against white, they carry white text).
+SHOP_LOGO_URL = env("SHOP_LOGO_URL", default="")
+SHOP_BRAND_COLOUR = env("SHOP_BRAND_COLOUR", default="#1f4e79")
+SHOP_ACCENT_COLOUR = env("SHOP_ACCENT_COLOUR", default="#b3261e")
+# The home page's rails (catalog/rails.py): the category paths of the merchandisers' sale and new collections.
+SHOP_SALE_CATEGORY = env("SHOP_SALE_CATEGORY", default="promotions")
+SHOP_NEW_CATEGORY = env("SHOP_NEW_CATEGORY", default="collections/new-luma-yoga-collection")
 SHOP_PRODUCTS_PER_PAGE = env.int("SHOP_PRODUCTS_PER_PAGE", default=24)
 # Issue 5: seconds an API product-list page stays cached (catalog/listing_cache.py); 0 switches it off.
 SHOP_API_LIST_CACHE_SECONDS = env.int("SHOP_API_LIST_CACHE_SECONDS", default=30)

@@ -7,13 +7,22 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.static import serve
 
-from catalog import selectors
+from catalog import rails
+from catalog.menu import category_menu
 from catalog.live import realtime
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Home page: top-level categories, new arrivals and products on sale."""
-    return render(request, "home.html", selectors.home_cards())
+    """Home page: a hero, the top-level categories as tiles with photos, and the rails
+    (catalog.rails): on sale, new arrivals and best sellers."""
+    best = rails.best_sellers()
+    return render(request, "home.html", {
+        "hero": best[0] if best else None,
+        "tiles": rails.category_tiles([item.category for item in category_menu(request)],
+                                      taken={best[0].pk} if best else set()),
+        "rails": [(title, cards) for title, cards in (("On sale", rails.on_sale()), ("New arrivals", rails.new_arrivals()),
+                                                      ("Best sellers", best)) if cards],
+    })
 
 
 # A rendition's name holds a hash of its content (catalog.images.services.rendition_name:

@@ -35,9 +35,9 @@ def test_guest_buys_a_hoodie_from_the_home_page(luma_slice, page: Page, browser_
     # Home -> Men -> Tops -> Hoodies & Sweatshirts, through the links a shopper sees.
     page.get_by_role("navigation", name="Categories").get_by_role("link", name="Men", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Men")).to_be_visible()
-    page.get_by_role("link", name="Tops", exact=True).click()
+    page.get_by_role("main").get_by_role("link", name="Tops", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Tops")).to_be_visible()
-    page.get_by_role("link", name="Hoodies & Sweatshirts", exact=True).click()
+    page.get_by_role("main").get_by_role("link", name="Hoodies & Sweatshirts", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Hoodies & Sweatshirts")).to_be_visible()
     expect(page.locator(".result-count")).to_have_text("1 product")
     assert_images_loaded(page)

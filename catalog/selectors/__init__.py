@@ -4,7 +4,7 @@ reading area: `cards` (product cards and keyset pages of them), `listing` (facet
 tree), `product` (the product page and choosing a variant). Prices come from one rule:
 catalog.models.selling_price (in the database) and Variant.unit_price (in Python)."""
 from .cards import (
-    CARD_FIELDS, DEFAULT_SORT, RELEVANCE, RELEVANCE_KEYS, SORT_KEYS, SORTS, ProductCard, home_cards, load_cards,
+    CARD_FIELDS, DEFAULT_SORT, RELEVANCE, RELEVANCE_KEYS, SORT_KEYS, SORTS, ProductCard, load_cards,
     lowest_selling_price, primary_image_prefetch, primary_image_subquery, product_cards, product_cards_page,
     sort_keys, sort_products, with_price_from,
 )
@@ -19,7 +19,7 @@ from .product import (
 __all__ = [
     "CARD_FIELDS", "DEFAULT_SORT", "RELEVANCE", "RELEVANCE_KEYS", "REVIEWS_SHOWN", "SIZE_ORDER", "SORT_KEYS", "SORTS",
     "Facets", "ListingFacts", "ProductCard", "VariantChoiceError", "VariantPicker", "breadcrumbs", "choose_variant",
-    "facets_for", "home_cards", "load_cards", "lowest_selling_price", "matching_variant_exists",
+    "facets_for", "load_cards", "lowest_selling_price", "matching_variant_exists",
     "primary_image_prefetch", "primary_image_subquery", "product_cards", "product_cards_page", "product_detail",
     "product_page", "size_sort_key", "sort_keys", "sort_products", "top_level_categories",
     "variant_picker", "with_price_from",

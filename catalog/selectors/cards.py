@@ -168,14 +168,3 @@ def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, aft
                             count=count)
     page.items = load_cards([{"pk": pk} for pk in ids])
     return page
-
-
-def home_cards(limit: int = 8) -> dict[str, list[ProductCard]]:
-    """The home page's cards: {"new_arrivals": the most recently added visible products,
-    "on_sale": visible products with a variant on sale (by name)}, `limit` each, read together
-    (load_cards once for both: 2 + 4 queries)."""
-    visible = Product.objects.visible()
-    ids = {"new_arrivals": list(visible.order_by("-created_at", "-pk").values_list("pk", flat=True)[:limit]),
-           "on_sale": list(visible.on_sale().order_by("name", "pk").values_list("pk", flat=True)[:limit])}
-    cards = {card.pk: card for card in load_cards([{"pk": pk} for pk in {*ids["new_arrivals"], *ids["on_sale"]}])}
-    return {name: [cards[pk] for pk in found if pk in cards] for name, found in ids.items()}

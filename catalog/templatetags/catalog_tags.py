@@ -13,43 +13,48 @@ register = template.Library()
 #
 # `sizes` tells the browser how wide (CSS px) an image will be drawn before any CSS has loaded, so
 # it can pick a srcset candidate (320w, 640w, 1024w...) at once. Each value below is worked out from
-# static/css/shop.css; change them together:
-#   .container            max-width 1200px, padding 0 16px  -> content 1168px, or 100vw - 32px
-#   .listing              240px filter sidebar + 24px gap   -> products get 1168 - 264 = 904px
-#                         (one column at max-width 760px: the sidebar goes above the products)
-#   .product-grid         repeat(auto-fill, minmax(200px, 1fr)), gap 20px: n columns when the
-#                         grid is at least n*200 + (n-1)*20 px wide, i.e. n = floor((grid+20)/220)
-#   .product-card         padding 10px + border 1px each side -> image = column - 22px
-#   .product-page         1fr 1fr, gap 32px (one column at max-width 760px)
+# static/css/shop.css (issue 23's theme); change them together:
+#   .container            max-width 1280px, padding 0 16px  -> content 1248px, or 100vw - 32px
+#   .listing              from 960px: 260px filter sidebar + 32px gap -> products get 100vw - 324px
+#                         (up to 956px); below 960px the filters are a drawer and the grid is full width
+#   .product-grid         2 columns, gap 12px (phones); 3 columns, gap 20px from 640px; 4 columns from
+#                         1100px beside the sidebar, from 960px on the home page (.grid-wide)
+#   .product-card         no padding or border: image = column
+#   .product-page         from 960px: 1fr 1fr, gap 40px; one column below
 # Media conditions are tried in order; the first that matches gives the slot width.
 PICTURE_SIZES = {
-    # Cards on category and search pages (grid beside the 240px sidebar).
+    # Cards on category and search pages (grid beside the 260px sidebar from 960px).
     "listing": ", ".join([
-        "(min-width: 1200px) 189px",               # 4 columns of (904 - 3*20)/4 = 211 -> 189px
-        "(min-width: 1156px) calc(25vw - 111px)",  # 4 columns: grid = 100vw - 296px
-        "(min-width: 936px) calc(33.33vw - 134px)",  # 3 columns
-        "(min-width: 761px) calc(50vw - 180px)",   # 2 columns (grid 465-639px)
-        "(min-width: 672px) calc(33.33vw - 46px)",  # sidebar on top: grid = 100vw - 32px, 3 columns
-        "(min-width: 452px) calc(50vw - 48px)",    # 2 columns
-        "calc(100vw - 54px)",                      # phones: 1 column
+        "(min-width: 1280px) 224px",               # 4 columns of (956 - 3*20)/4
+        "(min-width: 1100px) calc(25vw - 96px)",   # 4 columns: grid = 100vw - 324px
+        "(min-width: 960px) calc(33.33vw - 122px)",  # 3 columns
+        "(min-width: 640px) calc(33.33vw - 24px)",  # filters in a drawer: grid = 100vw - 32px, 3 columns
+        "calc(50vw - 22px)",                       # phones: 2 columns, gap 12px
     ]),
     # Cards on the home page (grid across the whole container).
     "wide": ", ".join([
-        "(min-width: 1200px) 196px",               # 5 columns of (1168 - 4*20)/5 = 217.6 -> 196px
-        "(min-width: 1112px) calc(20vw - 44px)",   # 5 columns: grid = 100vw - 32px
-        "(min-width: 892px) calc(25vw - 45px)",    # 4 columns
-        "(min-width: 672px) calc(33.33vw - 46px)",  # 3 columns
-        "(min-width: 452px) calc(50vw - 48px)",    # 2 columns
-        "calc(100vw - 54px)",                      # 1 column
+        "(min-width: 1280px) 297px",               # 4 columns of (1248 - 3*20)/4
+        "(min-width: 960px) calc(25vw - 23px)",    # 4 columns: grid = 100vw - 32px
+        "(min-width: 640px) calc(33.33vw - 24px)",  # 3 columns
+        "calc(50vw - 22px)",                       # 2 columns
     ]),
-    # The product page's main image: half the container beside the buy box, full width below 761px.
+    # The product page's main image: half the container beside the buy box, full width below 960px.
     "product": ", ".join([
-        "(min-width: 1200px) 568px",               # (1168 - 32)/2
-        "(min-width: 761px) calc(50vw - 32px)",    # (100vw - 32px - 32px)/2
+        "(min-width: 1280px) 604px",               # (1248 - 40)/2
+        "(min-width: 960px) calc(50vw - 36px)",    # (100vw - 32px - 40px)/2
         "calc(100vw - 32px)",                      # one column
     ]),
     # Product page thumbnails (.thumbs img: 64px wide).
     "thumb": "64px",
+    # The home page's hero photo (.hero-image: 420px beside the text from 768px, else full width).
+    "hero": "(min-width: 768px) 420px, calc(100vw - 32px)",
+    # Category tiles (.category-tiles, gap 16px): 5 columns from 960px, 3 from 640px, else 2.
+    "tile": ", ".join([
+        "(min-width: 1280px) 237px",               # (1248 - 4*16)/5
+        "(min-width: 960px) calc(20vw - 19px)",
+        "(min-width: 640px) calc(33.33vw - 21px)",
+        "calc(50vw - 24px)",
+    ]),
 }
 EAGER_CARDS = 4  # cards in the first row of a listing beside the filters at full width: loaded at once
 DEFAULT_ASPECT = (300, 372)  # width, height: the Luma photographs' shape, for images of unknown size

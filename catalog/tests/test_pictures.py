@@ -145,8 +145,9 @@ def test_cards_after_the_first_row_load_lazily(client):
 
 def test_home_page_cards_are_sized_for_the_full_width_grid(client):
     fake_ready_image(visible_product("New bag"))
-    [card] = product_images(client.get("/").content.decode())
-    assert card["sizes"] == card["sources"][0]["sizes"] == PICTURE_SIZES["wide"]
+    hero, *cards = product_images(client.get("/").content.decode())  # the hero, then the rails' cards
+    assert hero["sizes"] == hero["sources"][0]["sizes"] == PICTURE_SIZES["hero"] and hero["fetchpriority"] == "high"
+    assert cards and all(card["sizes"] == card["sources"][0]["sizes"] == PICTURE_SIZES["wide"] for card in cards)
 
 
 def test_pending_image_shows_the_original_scaled_without_srcset(client):
@@ -245,7 +246,8 @@ def test_home_and_product_page_query_counts_do_not_grow_with_pictures(client):
         fake_ready_image(first, position=position)
     home_full, page = count_queries(client, "/")
     product_full, product_page = count_queries(client, reverse("catalog:product", args=[first.slug]))
-    assert len(product_images(page)) == 8 and len(product_images(product_page)) == 6
+    # the hero, and the rails "New arrivals" and "Best sellers" of 8 cards each (catalog.rails)
+    assert len(product_images(page)) == 17 and len(product_images(product_page)) == 6
     assert (home_one, product_one) == (home_full, product_full)
 
 

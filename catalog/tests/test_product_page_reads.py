@@ -97,7 +97,7 @@ def test_gallery_shows_photos_in_their_order_the_first_as_the_main_image(client)
     html = page(client, product)
     main = html[html.index("data-gallery-main"):html.index('<div class="thumbs">')]
     assert f'src="{first.image.url}"' in main and 'fetchpriority="high"' in main
-    links = re.findall(r'<a href="([^"]+)" data-gallery-thumb>', html)
+    links = re.findall(r'<a href="([^"]+)" data-gallery-thumb data-image-id="\d+">', html)
     assert links == [image.image.url for image in (first, second, third, also_third)]  # pending: the originals
 
 

@@ -23,7 +23,7 @@ def men_tops(db):
 
 
 def nav(page: str) -> str:
-    return page.split('class="container category-nav"')[1].split("</nav>")[0]
+    return page.split('class="category-nav"')[1].split("</nav>")[0]
 
 
 def crumbs(page: str) -> str:

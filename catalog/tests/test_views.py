@@ -145,8 +145,8 @@ def test_search_tolerates_typos(client):
 
 
 def test_home_page_shows_categories_new_arrivals_and_sale(client):
-    CategoryFactory(name="Women", slug="women", path="women", depth=1)
-    sale = ProductFactory(name="Sale Bag")
+    women = CategoryFactory(name="Women", slug="women", path="women", depth=1)
+    sale = ProductFactory(name="Sale Bag", categories=[women])
     VariantFactory(product=sale, price=Decimal("40.00"), sale_price=Decimal("30.00"))
     page = client.get("/").content.decode()
     assert "Women" in page and "Sale Bag" in page and "On sale" in page

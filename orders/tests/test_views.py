@@ -206,3 +206,17 @@ def test_another_shoppers_idempotency_key_creates_and_reveals_nothing(client, ho
     assert own.customer is None and own.number in replay.content.decode()
     assert placed.number not in replay.content.decode()
     assert guest.get(reverse("orders:confirmation", args=[placed.number])).status_code == 404
+
+
+def test_shipping_choices_show_prices_in_the_shop_s_money_format():
+    from orders.forms import CheckoutDetailsForm
+
+    labels = [label for _, label in CheckoutDetailsForm().fields["shipping_method"].choices]
+    assert labels and all("($" in label and "USD" not in label for label in labels), labels
+
+
+def test_the_checkout_country_defaults_from_settings(settings):
+    from orders.forms import CheckoutDetailsForm
+
+    settings.SHOP_DEFAULT_COUNTRY = "GB"
+    assert CheckoutDetailsForm()["shipping_country"].value() == "GB"

@@ -16,13 +16,16 @@ def links(page: str) -> dict[str, str]:
 
 
 def test_a_guest_a_customer_and_staff_each_see_their_own_links(client, django_user_model):
-    from catalog.tests.factories import CategoryFactory
+    from catalog.tests.factories import CategoryFactory, ProductFactory
 
-    CategoryFactory(name="Gear & <Bags>", slug="gear", path="gear", depth=1)
+    gear = CategoryFactory(name="Gear & <Bags>", slug="gear", path="gear", depth=1)
+    ProductFactory(categories=[gear], with_variant=True)  # the menu shows categories a shopper can buy from
+    CategoryFactory(name="Empty", slug="empty", path="empty", depth=1)
     page = client.get("/search/?q=" + "hood%3Cie%22").content.decode()
     assert 'value="hood&lt;ie&quot;"' in page and "<Bags>" not in page
     shown = links(page)
     assert shown["Gear &amp; &lt;Bags&gt;"] == "/c/gear/" and shown["Log in"] == reverse("login")
+    assert "Empty" not in shown  # no visible product under it: not in the menu
     assert "Sign up" in shown and "My orders" not in shown and "data-cart-count>0<" in page
     assert shown["Cart 0"] == shown["Cart"] == reverse("orders:cart")  # the header's badge, the footer's link
     assert shown["Search"] == reverse("catalog:search")  # the footer's link

@@ -101,6 +101,55 @@
     });
   }
 
+  // Gallery by colour: choosing a colour in the picker shows that colour's first photo as the main
+  // image and only that colour's thumbnails (with the photos of the whole product). The photo ->
+  // colour map is the page's "gallery-colours" JSON (catalog.gallery.image_colours).
+  function initColourGallery() {
+    var dataNode = document.getElementById("gallery-colours");
+    if (!dataNode) return;
+    var colours = JSON.parse(dataNode.textContent);
+    var thumbs = Array.prototype.slice.call(document.querySelectorAll("[data-gallery-thumb]"));
+    document.querySelectorAll('input[name="colour"]').forEach(function (input) {
+      input.addEventListener("change", function () {
+        var first = null;
+        thumbs.forEach(function (link) {
+          var colour = colours[link.dataset.imageId];
+          var shown = !colour || colour === input.value;
+          link.hidden = !shown;
+          if (colour === input.value && first === null) first = link;
+        });
+        if (first) first.click();
+      });
+    });
+  }
+
+  // Review form: say which rating the stars show (the stars themselves are CSS).
+  function initRatingText() {
+    var shown = document.querySelector("[data-rating-shown]");
+    if (!shown) return;
+    document.querySelectorAll('.star-input input[name="rating"]').forEach(function (input) {
+      input.addEventListener("change", function () {
+        shown.textContent = "Your rating: " + input.value + " out of 5";
+      });
+    });
+  }
+
+  // Mini-cart: the header's cart link opens the cart drawer, whose lines htmx fetches
+  // (hx-get on the link). Without JavaScript the link goes to the cart page.
+  function initMiniCart() {
+    var drawer = document.getElementById("mini-cart");
+    var opener = document.querySelector("[data-mini-cart-open]");
+    if (!drawer || !opener || !window.htmx) return;
+    function close() { drawer.hidden = true; opener.focus(); }
+    opener.addEventListener("click", function () { drawer.hidden = false; });
+    drawer.querySelector("[data-mini-cart-close]").addEventListener("click", close);
+    drawer.addEventListener("click", function (event) { if (event.target === drawer) close(); });
+    document.addEventListener("keydown", function (event) { if (event.key === "Escape" && !drawer.hidden) close(); });
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.detail.target.id === "mini-cart-body") drawer.querySelector("[data-mini-cart-close]").focus();
+    });
+  }
+
   // Images. A photo's blurred placeholder (LQIP, its CSS background) goes once the photo is in,
   // so a transparent WebP does not show it through. An image that fails to load (a missing file,
   // the media server down) is replaced by a neutral placeholder, never a broken-image icon: its
@@ -154,5 +203,8 @@
     document.querySelectorAll("[data-variant-picker]").forEach(initVariantPicker);
     document.querySelectorAll("[data-place-order]").forEach(initPlaceOrder);
     initGallery();
+    initColourGallery();
+    initRatingText();
+    initMiniCart();
   });
 })();
