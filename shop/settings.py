@@ -599,3 +599,16 @@ structlog.configure(
 )
 # `manage.py backup` writes here unless given --dir/--output (issue 8).
 BACKUP_DIR = env.path("ISHOP_BACKUP_DIR", default=BASE_DIR / "backups")
+
+# --- Payments (issue 25): Stripe when STRIPE_SECRET_KEY is set, else the embedded `test` provider ---
+INSTALLED_APPS.append("payments")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")  # whsec_...; the test provider derives one
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")  # the test suite's fake Stripe
+STRIPE_TIMEOUT = env.int("STRIPE_TIMEOUT", default=20)  # seconds per Stripe API request
+SHOP_PAYMENT_TIMEOUT = env.int("SHOP_PAYMENT_TIMEOUT", default=1800)  # seconds an unpaid order holds its stock
+CELERY_BEAT_SCHEDULE.update({
+    "payments-expire-unpaid": {"task": "payments.tasks.expire_unpaid_orders", "schedule": 60.0},  # seconds
+    "payments-reconcile": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(minute=40, hour=3)},
+})
+CELERY_WORKER_READY_TASKS += [("payments.tasks.expire_unpaid_orders", {})]

@@ -1,0 +1,17 @@
+"""Outbox handlers of the payments app."""
+from outbox.registry import handles
+
+from .models import LedgerEntry
+
+
+@handles("payments.refund")
+def refund_entry(*, entry_id: int) -> None:
+    """Outbox handler: send pending refund `entry_id` to the provider (a refund the shop owes at
+    once: a payment after the order expired with its stock gone, a second payment)."""
+    from .services import execute_refund
+
+    entry = LedgerEntry.objects.select_related("payment").filter(pk=entry_id).first()
+    if entry is not None and entry.status != LedgerEntry.Status.SUCCEEDED:
+        entry.status = LedgerEntry.Status.PENDING
+        entry.save(update_fields=["status"])
+        execute_refund(entry=entry)
