@@ -65,6 +65,9 @@ class OrderCreateSerializer(StrictJSONSerializer):
         return items
 
     def validate(self, attrs: dict) -> dict:
+        if isinstance(self.initial_data, dict) and "card_number" in self.initial_data:
+            raise serializers.ValidationError({"card_number": [
+                "The shop never accepts card numbers: pay the order's PaymentIntent with payment.client_secret."]})
         address = attrs["shipping_address"]
         details = CheckoutDetailsForm(data={
             "email": attrs.get("email") or self.context["request"].user.email,

@@ -54,7 +54,7 @@ class StripeProvider:
                     "metadata": _metadata(payment), "payment_intent_data": {"metadata": _metadata(payment)},
                 }, options)
                 return {"session_id": session.id, "redirect_url": session.url,
-                        "intent_id": session.get("payment_intent") or None}
+                        "intent_id": getattr(session, "payment_intent", None) or None}
             intent = client().v1.payment_intents.create({
                 "amount": amount, "currency": currency, "metadata": _metadata(payment),
                 "automatic_payment_methods": {"enabled": True}}, options)
