@@ -41,3 +41,14 @@ def approve_on_test_page(client, response):
 def test_page_url(session_id: str) -> str:
     """The test provider's page of checkout session `session_id`."""
     return reverse("payments:test_page", args=[session_id])
+
+
+def checkout_and_approve(client, idempotency_key: str):
+    """Press "Place order and continue to payment" on the review page with `idempotency_key`, then
+    "Approve" on the test provider's page (Django test client). Returns the final response,
+    followed (its redirect chain ends at the confirmation page), or the placing response when it
+    did not lead to the test page (an error)."""
+    placed = client.post(reverse("orders:checkout_review"), {"idempotency_key": idempotency_key})
+    if placed.status_code != 302 or "/payments/test/" not in placed["Location"]:
+        return client.get(placed["Location"], follow=True) if placed.status_code == 302 else placed
+    return client.post(placed["Location"], {"action": "approve"}, follow=True)
