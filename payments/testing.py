@@ -43,12 +43,12 @@ def test_page_url(session_id: str) -> str:
     return reverse("payments:test_page", args=[session_id])
 
 
-def checkout_and_approve(client, idempotency_key: str):
+def checkout_and_approve(client, idempotency_key: str, action: str = "approve"):
     """Press "Place order and continue to payment" on the review page with `idempotency_key`, then
-    "Approve" on the test provider's page (Django test client). Returns the final response,
+    "Approve" (or `action` "decline") on the test provider's page (Django test client). Returns the final response,
     followed (its redirect chain ends at the confirmation page), or the placing response when it
     did not lead to the test page (an error)."""
     placed = client.post(reverse("orders:checkout_review"), {"idempotency_key": idempotency_key})
     if placed.status_code != 302 or "/payments/test/" not in placed["Location"]:
         return client.get(placed["Location"], follow=True) if placed.status_code == 302 else placed
-    return client.post(placed["Location"], {"action": "approve"}, follow=True)
+    return client.post(placed["Location"], {"action": action}, follow=True)
