@@ -13,7 +13,10 @@ from .providers.test import signed_event, webhook_secret
 
 def pay(order: Order, *, approve: bool = True) -> Order:
     """Start a PaymentIntent for pending `order` with the active provider and apply a signed
-    payment_intent.succeeded (or .payment_failed) event for it; returns the order re-read."""
+    payment_intent.succeeded (or .payment_failed) event for it; returns the order re-read (an
+    order not pending is returned as it is)."""
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return order
     payment = services.start_payment(order=order, flow="intent")
     obj = {"id": payment.intent_id, "object": "payment_intent", "amount": to_minor(payment.amount, payment.currency),
            "amount_received": to_minor(payment.amount, payment.currency) if approve else 0,
