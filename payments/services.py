@@ -46,6 +46,8 @@ def start_payment(*, order: Order, flow: str, return_url: str = "", cancel_url: 
     Payment is kept with status error; the order stays pending, its stock held)."""
     if order.status != Order.Status.PENDING_PAYMENT:
         raise PaymentUnavailable(f"Order {order.number} is not waiting for a payment.")
+    if not active_code():
+        raise PaymentUnavailable("Payments are not set up in this shop yet. Your order is reserved.")
     live = order.payments.filter(flow=flow, status=Payment.Status.PENDING, provider=active_code()).first()
     if live is not None:
         return live

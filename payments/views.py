@@ -22,6 +22,8 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     """POST /payments/stripe/webhook/: verify the Stripe-Signature header against the active
     provider's webhook secret (400 with a JSON error when it is bad, or older than 5 minutes) and
     apply the event once (payments.services.apply_event). 200 {"outcome": ...}."""
+    if not active_code():
+        return JsonResponse({"detail": "No payment provider is set up.", "code": "not_found"}, status=404)
     try:
         event = get_provider().handle_webhook(request)
     except ValueError as error:

@@ -606,6 +606,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")  # whsec_...; the test provider derives one
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")  # the test suite's fake Stripe
 STRIPE_TIMEOUT = env.int("STRIPE_TIMEOUT", default=20)  # seconds per Stripe API request
+# The `test` provider (an Approve button, no money) serves only where asked for: by default with
+# DJANGO_DEBUG (make run); a production shop without STRIPE_SECRET_KEY takes no orders' payments.
+SHOP_TEST_PAYMENTS = env.bool("SHOP_TEST_PAYMENTS", default=DEBUG)
 SHOP_PAYMENT_TIMEOUT = env.int("SHOP_PAYMENT_TIMEOUT", default=1800)  # seconds an unpaid order holds its stock
 CELERY_BEAT_SCHEDULE.update({
     "payments-expire-unpaid": {"task": "payments.tasks.expire_unpaid_orders", "schedule": 60.0},  # seconds

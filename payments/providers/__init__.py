@@ -42,12 +42,16 @@ class Provider(Protocol):
 
 
 def active_code() -> str:
-    """The provider new payments use: "stripe" when STRIPE_SECRET_KEY is set, else "test"."""
-    return "stripe" if settings.STRIPE_SECRET_KEY else "test"
+    """The provider new payments use: "stripe" when STRIPE_SECRET_KEY is set, else "test" when
+    SHOP_TEST_PAYMENTS allows it (default: with DEBUG), else "" (no payments)."""
+    if settings.STRIPE_SECRET_KEY:
+        return "stripe"
+    return "test" if settings.SHOP_TEST_PAYMENTS else ""
 
 
 def get_provider(code: str | None = None) -> Provider:
-    """The provider registered under `code` (default: active_code()). Raises KeyError."""
+    """The provider registered under `code` (default: active_code()). Raises KeyError (also when
+    no provider is active)."""
     from .stripe import StripeProvider
     from .test import TestProvider
 
