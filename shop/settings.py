@@ -615,3 +615,7 @@ CELERY_BEAT_SCHEDULE.update({
     "payments-reconcile": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(minute=40, hour=3)},
 })
 CELERY_WORKER_READY_TASKS += [("payments.tasks.expire_unpaid_orders", {})]
+# A form posting to our checkout is redirected to Stripe's hosted page; Chromium applies form-action
+# to that redirect, so Stripe Checkout's origin is allowed there.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+    env("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com"))
