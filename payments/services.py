@@ -154,7 +154,7 @@ def _failed(order: Order, payment: Payment, obj: dict, *, expired: bool) -> str:
     if payment.status == Payment.Status.SUCCEEDED:
         return "ignored: failure after success"
     error = (obj.get("last_payment_error") or {}).get("message") or ("expired" if expired else "declined")
-    payment.status, payment.error = Payment.Status.FAILED, str(error)[:255]
+    payment.status, payment.error = Payment.Status.FAILED, str(error).rstrip(".")[:255]
     payment.save(update_fields=["status", "error", "updated_at"])
     if expired and order.status == Order.Status.PENDING_PAYMENT and not order.payments.filter(
             status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]).exists():

@@ -85,7 +85,7 @@ def test_the_test_providers_page(luma_slice, page: Page, browser_problems, tmp_p
     expect(page.get_by_role("heading", level=1, name="Test payment")).to_be_visible()
     shoot(page, tmp_path, "test-provider")
     page.get_by_role("button", name="Decline").click()
-    expect(page.get_by_role("heading", level=1, name="Payment processing")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Payment not completed")).to_be_visible()
     expect(page.get_by_text("The payment did not go through")).to_be_visible()
     shoot(page, tmp_path, "confirmation-declined")
     page.get_by_role("button", name="Try the payment again").click()
