@@ -13,11 +13,11 @@ from django.views.generic import DetailView, ListView
 
 from catalog.selectors import VariantChoiceError, choose_variant
 
-from . import emails, selectors, services
 from payments import services as payments
 from payments.models import Payment
 from payments.providers import active_code
 
+from . import emails, selectors, services
 from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm
 from .models import Order
 from .pricing import shipping_rates

@@ -11,7 +11,5 @@ def refund_entry(*, entry_id: int) -> None:
     from .services import execute_refund
 
     entry = LedgerEntry.objects.select_related("payment").filter(pk=entry_id).first()
-    if entry is not None and entry.status != LedgerEntry.Status.SUCCEEDED:
-        entry.status = LedgerEntry.Status.PENDING
-        entry.save(update_fields=["status"])
-        execute_refund(entry=entry)
+    if entry is not None and entry.status == LedgerEntry.Status.PENDING:
+        execute_refund(entry=entry, give_up=False)  # stays pending (counted) until the provider refunds

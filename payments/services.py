@@ -217,16 +217,40 @@ def refund(*, payment: Payment, amount: Decimal, key: str, by=None) -> LedgerEnt
     return execute_refund(entry=entry, by=by)
 
 
-def execute_refund(*, entry: LedgerEntry, by=None) -> LedgerEntry:
+def refundable_payment(order: Order) -> Payment:
+    """The order's succeeded payment (the latest). Raises RefundRefused when it has none."""
+    payment = order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-pk").first()
+    if payment is None:
+        raise RefundRefused(f"Order {order.number} has no payment to refund.")
+    return payment
+
+
+def amount_for_lines(order: Order, lines: dict[str, int]) -> Decimal:
+    """What refunding `lines` ({SKU: quantity}) of `order` comes to: unit price x quantity each
+    (shipping is refunded by amount). Raises RefundRefused for an SKU not in the order or more
+    units than it has."""
+    by_sku = {line.sku: line for line in order.lines.all()}
+    total = Decimal("0")
+    for sku, quantity in lines.items():
+        line = by_sku.get(sku)
+        if line is None or not 0 < quantity <= line.quantity:
+            raise RefundRefused(f"{sku}: not in order {order.number}, or not that many units.")
+        total += line.unit_price * quantity
+    return total
+
+
+def execute_refund(*, entry: LedgerEntry, by=None, give_up: bool = True) -> LedgerEntry:
     """Send pending refund `entry` to its provider (outside a transaction) and record the outcome.
-    Raises PaymentUnavailable when the provider fails."""
+    Raises PaymentUnavailable when the provider fails; the entry is then marked failed (its amount
+    refundable again), unless `give_up` is False (the outbox retries a refund the shop owes)."""
     payment = entry.payment
     try:
         reference = get_provider(payment.provider).refund(payment, entry.amount,
                                                           idempotency_key=f"ishop-refund-{entry.pk}")
     except ProviderError as error:
-        LedgerEntry.objects.filter(pk=entry.pk, status=LedgerEntry.Status.PENDING).update(
-            status=LedgerEntry.Status.FAILED, note=str(error)[:255])
+        if give_up:
+            LedgerEntry.objects.filter(pk=entry.pk, status=LedgerEntry.Status.PENDING).update(
+                status=LedgerEntry.Status.FAILED, note=str(error)[:255])
         raise PaymentUnavailable(f"The refund failed: {error}") from error
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=payment.order_id)
