@@ -85,3 +85,17 @@ class PaymentEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PaymentInline(admin.TabularInline):
+    """An order's payments on its admin page (for OrderAdmin.inlines; each links to its ledger,
+    events and Stripe dashboard page)."""
+
+    model = Payment
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = readonly_fields = ["provider", "flow", "status", "amount", "intent_id", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False

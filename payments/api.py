@@ -72,5 +72,5 @@ class StaffRefundView(APIView):
             return error(409, str(problem), "refund_refused")
         except services.PaymentUnavailable as problem:
             return error(503, str(problem), "payment_unavailable")
-        return Response({"refund_id": entry.reference, "amount": entry.amount, "status": entry.status,
-                         "ledger": payment.totals()})
+        return Response(RefundResponse({"refund_id": entry.reference, "amount": entry.amount, "status": entry.status,
+                                        "ledger": payment.totals()}).data)

@@ -23,6 +23,8 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     apply the event once (payments.services.apply_event). 200 {"outcome": ...}."""
     if not active_code():
         return JsonResponse({"detail": "No payment provider is set up.", "code": "not_found"}, status=404)
+    if request.content_type != "application/json":  # Stripe posts JSON; a form's body may be read already
+        return JsonResponse({"detail": "Send the event as application/json.", "code": "bad_request"}, status=400)
     try:
         event = get_provider().handle_webhook(request)
     except ValueError as error:

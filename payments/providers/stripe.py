@@ -47,7 +47,9 @@ class StripeProvider:
                 session = client().v1.checkout.sessions.create({
                     "mode": "payment", "success_url": return_url, "cancel_url": cancel_url,
                     "client_reference_id": payment.order.number, "customer_email": payment.order.email,
-                    "expires_at": int(datetime.now().timestamp()) + settings.SHOP_PAYMENT_TIMEOUT,
+                    # Stripe accepts 30 minutes to 24 hours; an order expiring sooner refunds a late payment.
+                    "expires_at": int(datetime.now().timestamp()) + min(max(settings.SHOP_PAYMENT_TIMEOUT, 1800),
+                                                                        86400),
                     "line_items": [{"quantity": 1, "price_data": {
                         "currency": currency, "unit_amount": amount,
                         "product_data": {"name": f"Order {payment.order.number}"}}}],
