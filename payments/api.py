@@ -1,12 +1,14 @@
 """POST /api/v1/admin/orders/{number}/refund (staff): a full or partial refund, by amount or by
 lines, through payments.services.refund with the request's Idempotency-Key."""
+from decimal import Decimal
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api.views import IDEMPOTENCY_HEADER, KEY_PATTERN, error
+from orders.api.views import IDEMPOTENCY_HEADER, KEY_PATTERN, MAX_KEY_LENGTH, NUMBER, error
 from orders.models import Order
 from shop.api_base import JSONParser, StrictJSONSerializer, error_responses
 
@@ -21,8 +23,9 @@ class RefundLine(StrictJSONSerializer):
 class RefundRequest(StrictJSONSerializer):
     """Refund `amount` (in the order's currency), or `lines`; neither: the whole balance."""
 
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
-    lines = RefundLine(many=True, required=False, allow_empty=False, max_length=100)
+    amount = serializers.RegexField(r"^\d{1,10}(\.\d{1,2})?$", max_length=13, required=False,
+                                    help_text='A decimal string, e.g. "12.50".')
+    lines = RefundLine(many=True, required=False, max_length=100, help_text="Empty or left out: by amount.")
 
 
 class LedgerSerializer(serializers.Serializer):
@@ -46,8 +49,10 @@ class StaffRefundView(APIView):
     permission_classes = [permissions.IsAdminUser]
     parser_classes = [JSONParser]
 
-    @extend_schema(parameters=[OpenApiParameter("number", str, OpenApiParameter.PATH),
-                               OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=True)],
+    @extend_schema(parameters=[NUMBER, OpenApiParameter(
+        IDEMPOTENCY_HEADER, {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]+$"},
+        OpenApiParameter.HEADER, required=True,
+        description="One key per refund (1-255 printable characters); the same key again returns the first refund.")],
                    request=RefundRequest, operation_id="admin_orders_refund",
                    responses={200: RefundResponse, **error_responses(400, 401, 403, 404, 409, 429, 503)})
     def post(self, request, number: str):
@@ -61,11 +66,11 @@ class StaffRefundView(APIView):
             raise Http404
         try:
             payment = services.refundable_payment(order)
-            if "lines" in data.validated_data:
+            if data.validated_data.get("lines"):
                 amount = services.amount_for_lines(order, {line["sku"]: line["quantity"]
                                                            for line in data.validated_data["lines"]})
             else:
-                amount = data.validated_data.get("amount", payment.totals()["balance"])
+                amount = Decimal(data.validated_data.get("amount") or payment.totals()["balance"])
             entry = services.refund(payment=payment, amount=amount, key=f"api:{request.user.pk}:{key}",
                                     by=request.user)
         except services.RefundRefused as problem:
