@@ -31,7 +31,7 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def page_cache_namespace(settings):
-    """Each test gets its own page-cache namespace (catalog.pagecache): pages and facets cached in
+    """Each test gets its own cache namespace (shop.cache): pages and facets cached in
     Redis by an earlier test or run, for other rows under the same URLs, are never served. The page
     cache is off; catalog/tests/test_listing_pages.py turns it on with real commits."""
     import uuid
@@ -42,7 +42,7 @@ def page_cache_namespace(settings):
     settings.SHOP_PAGE_CACHE_SECONDS = settings.SHOP_FACETS_CACHE_SECONDS = 0
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def luma_dir() -> Path:
     """The real Luma catalogue in ../shared/data/luma (fails loudly if it is missing)."""
     assert (LUMA / "products.csv").is_file(), f"Luma demo data not found at {LUMA}; set ISHOP_DEMO_DATA"

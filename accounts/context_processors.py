@@ -4,7 +4,8 @@ from django.utils.functional import SimpleLazyObject
 
 
 def account(request: HttpRequest) -> dict:
-    """`email_unverified`: a logged-in customer has not opened their verification link yet.
+    """`email_unverified`: a logged-in customer (never staff: no reminder in the back office) has
+    not opened their verification link yet.
     `wishlist_product_ids`: lazy set of the product ids on the shopper's wishlist (queried only
     when a template uses it)."""
     user = getattr(request, "user", None)
@@ -13,6 +14,6 @@ def account(request: HttpRequest) -> dict:
     from .services import wishlist_product_ids
 
     return {
-        "email_unverified": user.is_authenticated and not user.email_verified,
+        "email_unverified": user.is_authenticated and not user.is_staff and not user.email_verified,
         "wishlist_product_ids": SimpleLazyObject(lambda: wishlist_product_ids(user=user, session=request.session)),
     }

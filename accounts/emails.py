@@ -51,8 +51,10 @@ def account_exists_email(*, user_id: int) -> None:
 def password_reset_email(*, user_id: int) -> None:
     """Email account `user_id` a password reset link (Django's token: single use, expires after
     PASSWORD_RESET_TIMEOUT seconds)."""
+    from .services import may_reset_password
+
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not user.has_usable_password():
+    if user is None or not may_reset_password(user):
         return
     path = reverse("password_reset_confirm", kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
                                                      "token": default_token_generator.make_token(user)})

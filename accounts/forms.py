@@ -43,7 +43,16 @@ class LoginGuardMixin:
 
 
 class LoginForm(LoginGuardMixin, AuthenticationForm):
-    """The shop's log-in form: email and password (and, from a login link, its code)."""
+    """The shop's log-in form: email and password (and, from a login link, its code). A failed
+    log-in says how a customer of the shop's imported history gets in (their account has no
+    password until they set one through a reset link); the same words for everyone, so it tells
+    nobody whether an account exists."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Please enter a correct email and password. Bought from us before our web shop "
+                         "opened? Your account has no password yet: set one with “Forgot your password?”.",
+    }
 
     login_code = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
 
@@ -100,3 +109,11 @@ class ShopPasswordResetForm(PasswordResetForm):
 
         for user in self.get_users(self.cleaned_data["email"]):
             outbox.enqueue(kind="accounts.password_reset_email", payload={"user_id": user.pk})
+
+    def get_users(self, email: str):
+        """The active accounts of `email` that may get a reset link (accounts.services.may_reset_password:
+        imported customers too, though they have no usable password yet)."""
+        from .services import may_reset_password
+
+        return (user for user in User.objects.filter(email__iexact=email, is_active=True)
+                if may_reset_password(user) and user.email.casefold() == email.casefold())

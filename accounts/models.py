@@ -2,6 +2,8 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from shop.sources import SOURCE_MAX_LENGTH, Source
+
 
 class UserManager(BaseUserManager):
     """Creates users keyed by a normalised, unique email address."""
@@ -41,6 +43,10 @@ class User(AbstractUser):
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code, when known.")
     email_verified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the customer opened the verification link sent to `email`.")
+    source = models.CharField(
+        max_length=SOURCE_MAX_LENGTH, choices=Source.choices, default=Source.WEB, db_default=Source.WEB,
+        db_index=True, help_text="Signed up on the shop, or imported from an order history (such a customer "
+                                 "sets a password through a reset link before logging in).")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -49,6 +55,7 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["email"]
+        indexes = [models.Index(fields=["source", "email"], name="user_source_email")]
         permissions = [("view_dashboard", "Can view the staff dashboard")]
 
     def __str__(self) -> str:

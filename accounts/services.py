@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Product, Variant
 from outbox import services as outbox
+from shop.sources import Source
 
 from .models import Address, User, WishlistItem
 
@@ -37,6 +38,12 @@ class InvalidLink(AccountError):
 
 
 # --- Registration and email verification ------------------------------------------------------
+
+def may_reset_password(user: User) -> bool:
+    """Whether a reset link may be emailed to `user`: an active account with a password, or an
+    imported customer (source other than the web shop), who has none until they set one this way."""
+    return user.is_active and (user.has_usable_password() or user.source != Source.WEB)
+
 
 @transaction.atomic
 def register_customer(*, email: str, password: str, first_name: str = "", last_name: str = "",

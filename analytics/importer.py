@@ -28,6 +28,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -44,6 +46,7 @@ from tqdm import tqdm
 from accounts.models import User
 from catalog.models import Category, Product, Variant
 from orders.models import Order, OrderLine, OrderStatusChange
+from shop.sources import Source
 
 from .countries import UNKNOWN, country_code
 from .models import ImportAnomaly
@@ -270,8 +273,8 @@ def _customers(invoices: list[_Invoice], summary: ImportSummary) -> dict[str, in
     found = dict(User.objects.filter(email__in=list(emails)).values_list("email", "pk"))
     summary.customers_existing = len(found)
     unusable = make_password(None)  # "!" + random: no password can match it
-    new = [User(email=email, password=unusable, country=first[cid].country, date_joined=first[cid].created_at)
-           for email, cid in emails.items() if email not in found]
+    new = [User(email=email, password=unusable, country=first[cid].country, date_joined=first[cid].created_at,
+                source=Source.ONLINE_RETAIL) for email, cid in emails.items() if email not in found]
     User.objects.bulk_create(new, batch_size=BATCH)
     summary.customers_created = len(new)
     found.update(User.objects.filter(email__in=[u.email for u in new]).values_list("email", "pk"))
@@ -292,7 +295,7 @@ def _products(invoices: list[_Invoice], descriptions, prices, summary: ImportSum
     category, _ = Category.objects.get_or_create(path="online-retail/products", defaults={
         "name": "Products", "slug": "products", "parent": root, "depth": 2, "is_visible": False})
     products = dict(Product.objects.filter(sku__in=missing).values_list("sku", "pk"))
-    new_products = [Product(sku=code, slug=product_slug(code), is_visible=False,
+    new_products = [Product(sku=code, slug=product_slug(code), is_visible=False, source=Source.ONLINE_RETAIL,
                             name=(descriptions[code].most_common(1)[0][0] if descriptions[code] else code)[:255])
                     for code in missing if code not in products]
     Product.objects.bulk_create(new_products, batch_size=BATCH)
@@ -338,7 +341,8 @@ def _orders(invoices: list[_Invoice], customers: dict[str, int], variants: dict[
             phone="", shipping_method=PROVIDER, shipping_method_name="Online Retail (imported)",
             shipping_price=Decimal("0.00"), subtotal=total, total=total, payment_provider=PROVIDER,
             payment_reference=invoice.number, tracking_number="", idempotency_key=f"{PROVIDER}:{invoice.number}",
-            created_at=invoice.created_at))
+            created_at=invoice.created_at, source=Source.ONLINE_RETAIL, line_count=len(invoice.lines),
+            item_count=sum(line[2] for line in invoice.lines)))
     _write(Order, order_rows, progress, "Orders")
     ids = dict(Order.objects.filter(idempotency_key__startswith=f"{PROVIDER}:")
                .values_list("number", "pk"))
@@ -359,52 +363,28 @@ def _orders(invoices: list[_Invoice], customers: dict[str, int], variants: dict[
 
 def _write(model, rows, progress: bool, label: str, total: int | None = None) -> None:
     """Insert `rows` (dicts of field attnames -> values) into `model`'s table as given, under a
-    progress bar: COPY on PostgreSQL, executemany in batches elsewhere."""
+    progress bar: COPY on PostgreSQL, executemany in batches elsewhere (bulk_create would
+    overwrite created_at: auto_now_add)."""
     rows = iter(rows)
-    bar = tqdm(desc=label, unit=" rows", disable=not progress, total=total, mininterval=0.5)
-    if connection.vendor == "postgresql":
-        import json
-
-        first = next(rows, None)
-        if first is None:
-            bar.close()
+    first = next(rows, None)
+    if first is None:
+        return
+    names = list(first)
+    fields = [model._meta.get_field(n[:-3] if n.endswith("_id") and n != "id" else n) for n in names]
+    table, columns = (connection.ops.quote_name(model._meta.db_table),
+                      ", ".join(connection.ops.quote_name(f.column) for f in fields))
+    rows = itertools.chain([first], rows)
+    with tqdm(desc=label, unit=" rows", disable=not progress, total=total, mininterval=0.5) as bar:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([json.dumps(row[c]) if c == "options" else row[c] for c in names])
+                    bar.update()
             return
-        names = list(first)
-        columns = ", ".join(connection.ops.quote_name(model._meta.get_field(
-            n[:-3] if n.endswith("_id") and n != "id" else n).column) for n in names)
-        json_fields = {n for n in names if n == "options"}
-        with connection.cursor() as cursor, cursor.cursor.copy(
-                f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            n = 0
-            for n, row in enumerate(_chain(first, rows), 1):
-                copy.write_row([json.dumps(row[c]) if c in json_fields else row[c] for c in names])
-                if n % BATCH == 0:
-                    bar.update(BATCH)
-            bar.update(n % BATCH)
-    else:
-        # executemany of plain INSERTs (bulk_create would overwrite created_at: auto_now_add).
-        batch, names, sql, prep = [], None, "", []
-        for row in rows:
-            if names is None:
-                names = list(row)
-                fields = [model._meta.get_field(n[:-3] if n.endswith("_id") else n) for n in names]
-                prep = [field.get_db_prep_save for field in fields]
-                sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} "
-                       f"({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
-                       f"VALUES ({', '.join(['%s'] * len(fields))})")
-            batch.append([convert(row[n], connection) for convert, n in zip(prep, names)])
-            if len(batch) == BATCH:
-                with connection.cursor() as cursor:
-                    cursor.executemany(sql, batch)
-                bar.update(len(batch))
-                batch = []
-        if batch:
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+        prep = [field.get_db_prep_save for field in fields]
+        while batch := list(itertools.islice(rows, BATCH)):
             with connection.cursor() as cursor:
-                cursor.executemany(sql, batch)
+                cursor.executemany(sql, [[convert(row[n], connection) for convert, n in zip(prep, names)]
+                                         for row in batch])
             bar.update(len(batch))
-    bar.close()
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Product, Variant
 from orders.models import Order
+from shop.sources import Source
 
 from .countries import country_name
 from .models import DailyCountry, DailyCustomer, DailyFunnel, DailyProduct, DailySales
@@ -27,13 +28,15 @@ MAX_DAYS = 3660  # ten years: the longest period a request may ask for
 
 
 def recent_orders(limit: int = 20) -> QuerySet[Order]:
-    """The newest orders with their unit counts (one query)."""
-    return Order.objects.annotate(units=Sum("lines__quantity")).order_by("-created_at", "-pk")[:limit]
+    """The newest orders of the web shop, with their stored unit counts (one query)."""
+    return Order.objects.filter(source=Source.WEB).order_by("-created_at", "-pk")[:limit]
 
 
 def low_stock_variants(limit: int = 50) -> QuerySet[Variant]:
-    """Active variants at or below their low-stock threshold, emptiest first (one query)."""
-    return (Variant.objects.active().filter(stock__lte=F("low_stock_threshold"))
+    """Active variants of sellable catalogue products (Product.objects.visible(): never the hidden
+    imported history) at or below their low-stock threshold, emptiest first (one query)."""
+    return (Variant.objects.active().filter(stock__lte=F("low_stock_threshold"),
+                                            product__in=Product.objects.visible())
             .select_related("product").order_by("stock", "sku")[:limit])
 
 
@@ -108,8 +111,11 @@ def data_extent() -> dict[str, tuple[date, date]]:
 
 
 def choose_currency(requested: str, extent: dict[str, tuple[date, date]]) -> str:
-    """The requested currency when it has data, else the shop's when it has, else the first with data."""
+    """The requested currency when it has data or is the shop's own (selectable before its first
+    sale), else the shop's when it has data, else the first with data."""
     requested = (requested or "").upper()
+    if requested == settings.SHOP_CURRENCY:
+        return requested
     for candidate in (requested, settings.SHOP_CURRENCY):
         if candidate in extent:
             return candidate

@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from accounts.services import user_registered
 from orders.models import Order, OrderStatusChange
 
-from . import events
+from . import events, refresh
 from .models import Event
 
 
@@ -34,10 +34,19 @@ def on_registered(sender, user, request=None, **kwargs):
 
 @receiver(post_save, sender=Order, dispatch_uid="analytics-order-created")
 def on_order_created(sender, instance: Order, created: bool, raw: bool = False, **kwargs):
+    """The order event, and its day's rollups refreshed once it commits (analytics.refresh)."""
     if created and not raw:
         events.record_now(Event.Type.ORDER_CREATED, user_id=instance.customer_id, at=instance.created_at,
                           data={"order_id": instance.pk, "number": instance.number, "total": str(instance.total),
                                 "currency": instance.currency})
+        refresh.request_refresh(refresh.day_of(instance.created_at))
+
+
+@receiver(post_save, sender=OrderStatusChange, dispatch_uid="analytics-order-status-refresh")
+def on_status_changed(sender, instance: OrderStatusChange, created: bool, raw: bool = False, **kwargs):
+    """A later status change (cancelled, refunded...) refreshes the rollups of its day."""
+    if created and not raw and instance.from_status:
+        refresh.request_refresh(refresh.day_of(instance.changed_at))
 
 
 @receiver(post_save, sender=OrderStatusChange, dispatch_uid="analytics-order-cancelled")

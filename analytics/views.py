@@ -2,6 +2,7 @@
 import csv
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -112,13 +113,16 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
     products = selectors.top_products(period, currency)
     countries = selectors.countries(period, currency)
     years = sorted({year for first, last in extent.values() for year in range(first.year, last.year + 1)})
+    # "vs previous period" only when that period lies wholly within the data of this currency.
+    comparable = currency in extent and extent[currency][0] <= period.previous.start
     return render(request, "analytics/dashboard.html", {
         "period": period, "preset": preset, "presets": selectors.PRESETS, "error": error,
-        "currency": currency, "currencies": sorted(extent) or [currency], "years": years,
+        "currency": currency, "currencies": sorted(set(extent) | {settings.SHOP_CURRENCY}), "years": years,
+        "comparable": comparable,
         "cards": _cards(selectors.kpis(period, currency)), "trend": trend, "funnel": funnel,
         "products": products, "countries": countries,
         "chart_data": _chart_data(period, currency, trend, funnel, products, countries),
-        "query": request.GET.urlencode(), "chart_js": _static_url(CHART_JS),
+        "export_query": request.GET.urlencode(), "chart_js": _static_url(CHART_JS),
     })
 
 

@@ -15,7 +15,7 @@ index): 10-25 minutes more.
 
 What it does:
 
-1. Installs Debian's `wrk` if missing (benchmarks/pages.py's ensure_wrk) and django-oscar into its own
+1. Installs Debian's `wrk` if missing (benchmarks/wrk_harness.py's ensure_wrk) and django-oscar into its own
    venv, .bench/oscar-venv, from benchmarks/requirements-oscar.txt (again only when that file changes).
 2. iShop: database `--ishop-db` (default ishop_bench_peer), migrated, the Luma catalogue and reviews
    imported with the shop's own commands and the photos' renditions made (`make demo`'s steps), media
@@ -54,6 +54,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pages
+import wrk_harness
 from oscar_site.load_luma import browsable_count, forget_keys, read_rows
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -114,7 +115,7 @@ def empty_database(name: str) -> None:
     """Drop the benchmark database `name` (ending its sessions) and create it again, empty."""
     import psycopg
 
-    with psycopg.connect(f"host={pages.HOST} user=postgres dbname=postgres", autocommit=True) as conn:
+    with psycopg.connect(f"host={wrk_harness.HOST} user=postgres dbname=postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     pages.create_database(name)
 
@@ -185,7 +186,7 @@ def prepare_oscar(args, data: Path, python: Path) -> tuple[str, dict[str, str]]:
 
 # --- Serving and measuring ------------------------------------------------------------------------
 
-def start_servers(args, ishop_url: str, oscar_url: str, work: Path, servers: dict[str, pages.Server], *,
+def start_servers(args, ishop_url: str, oscar_url: str, work: Path, servers: dict[str, wrk_harness.Server], *,
                   serve_media: bool) -> None:
     """Both shops in gunicorn, `args.workers` sync workers each, DEBUG off, PostgreSQL and Redis,
     into `servers` as each starts (so that the caller stops the first if the second fails)."""
@@ -197,7 +198,7 @@ def start_servers(args, ishop_url: str, oscar_url: str, work: Path, servers: dic
         ishop_url, workers=args.workers, cache_seconds=0, static_root=static_root, redis_url=args.redis_url,
         log=log, DJANGO_MEDIA_ROOT=str(ISHOP_MEDIA), DJANGO_SERVE_MEDIA=str(serve_media).lower(),
         CACHE_KEY_PREFIX=ishop_cache_prefix(args))
-    servers["Oscar"] = pages.serve(
+    servers["Oscar"] = wrk_harness.serve(
         [str(OSCAR_VENV / "bin" / "gunicorn"), "oscar_site.wsgi:application", "--workers", str(args.workers),
          "--worker-class", "sync"],
         cwd=BENCH_DIR, env=oscar_env(oscar_url, args.redis_url, OSCAR_SERVE_MEDIA=str(serve_media).lower()),
@@ -213,35 +214,35 @@ def paths(ishop: dict[str, str], oscar: dict[str, str], query: str) -> dict[str,
     }
 
 
-def settle(server: pages.Server, *, window: float = 0.5, limit: float = 120) -> None:
+def settle(server: wrk_harness.Server, *, window: float = 0.5, limit: float = 120) -> None:
     """Wait until `server` has served what wrk left queued when it stopped (a slow page leaves up to
     --connections requests behind): its processes stay still for `window` seconds. Otherwise that
     work would run during, and slow, the other shop's measurement."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        before = pages.cpu_ticks(server.pids())
+        before = wrk_harness.cpu_ticks(server.pids())
         time.sleep(window)
-        if pages.cpu_ticks(server.pids()) - before <= 2:  # clock ticks (1/100 s): idle
+        if wrk_harness.cpu_ticks(server.pids()) - before <= 2:  # clock ticks (1/100 s): idle
             return
 
 
-def measure_alternating(wrk: str, lua: str, servers: dict[str, pages.Server], measured: dict[str, dict[str, str]],
-                        args) -> dict[tuple[str, str], pages.Result]:
+def measure_alternating(wrk: str, lua: str, servers: dict[str, wrk_harness.Server], measured: dict[str, dict[str, str]],
+                        args) -> dict[tuple[str, str], wrk_harness.Result]:
     """Each page on each shop once a round, the shops alternating (iShop, Oscar, iShop, ...), each
     run after the previous server settled; the median run of each (shop, page) over the rounds."""
-    runs: dict[tuple[str, str], list[pages.Result]] = {}
+    runs: dict[tuple[str, str], list[wrk_harness.Result]] = {}
     for round_number in range(args.rounds):
         print(f"  round {round_number + 1}/{args.rounds}", flush=True)
         for page in PAGES:
             for shop, server in servers.items():
                 url = server.url + measured[shop][page]
                 runs.setdefault((shop, page), []).append(
-                    pages.measure(wrk, lua, f"{page} {shop}", url, pids=server.pids(), args=args))
+                    wrk_harness.measure(wrk, lua, f"{page} {shop}", url, pids=server.pids(), args=args))
                 settle(server)
-    return {key: pages.median_result(results) for key, results in runs.items()}
+    return {key: wrk_harness.median_result(results) for key, results in runs.items()}
 
 
-def report(results: dict[tuple[str, str], pages.Result], measured: dict[str, dict[str, str]]) -> str:
+def report(results: dict[tuple[str, str], wrk_harness.Result], measured: dict[str, dict[str, str]]) -> str:
     """The table: req/s, p50 (ms) and server CPU per request (ms) of each shop; iShop/Oscar req/s
     against the target; the CPU ratio (Oscar's CPU per request over iShop's, steadier under load)."""
     lines = [f"{'page':<9} {'iShop req/s':>11} {'Oscar req/s':>11} {'iShop/Oscar':>11} {'iShop p50':>9} "
@@ -289,7 +290,7 @@ def main() -> None:
     # Ctrl-C and kill both stop the servers (finally below), even where the shell ignored SIGINT.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    wrk = pages.ensure_wrk()
+    wrk = wrk_harness.ensure_wrk()
     python = ensure_oscar_venv()
     data = args.data.resolve()
     print(f"preparing iShop ({args.ishop_db}) and Oscar ({args.oscar_db}) with {data / 'luma'}", flush=True)
@@ -297,7 +298,7 @@ def main() -> None:
     oscar_url, oscar = prepare_oscar(args, data, python)
     measured = paths(ishop, oscar, args.query)
     work = Path(tempfile.mkdtemp(prefix="ishop-peer-"))  # kept (with the servers' log) if anything fails
-    servers: dict[str, pages.Server] = {}
+    servers: dict[str, wrk_harness.Server] = {}
     try:
         start_servers(args, ishop_url, oscar_url, work, servers, serve_media=args.serve)
         if args.serve:
@@ -308,7 +309,7 @@ def main() -> None:
                 servers["iShop"].process.wait()
         else:
             lua = work / "report.lua"
-            lua.write_text(pages.WRK_LUA)
+            lua.write_text(wrk_harness.WRK_LUA)
             results = measure_alternating(wrk, str(lua), servers, measured, args)
     finally:
         for server in servers.values():

@@ -1,8 +1,12 @@
 """The back office for the catalogue: categories, products with variant and image inlines,
 stock, and reviews."""
+from django import forms
 from django.contrib import admin
-from django.db.models import Count, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
+
+from shop.admin_filters import SourceListFilter
 
 from . import services
 from .forms import ProductImageForm
@@ -26,10 +30,24 @@ class CategoryAdmin(admin.ModelAdmin):
         return obj.num_products
 
 
+class VariantInlineForm(forms.ModelForm):
+    """A variant row sized to fit the product page: short boxes for size, colour, money and stock."""
+
+    class Meta:
+        model = Variant
+        fields = ["sku", "size", "colour", "price", "sale_price", "stock", "low_stock_threshold", "is_active"]
+        widgets = {"sku": forms.TextInput(attrs={"size": 14}), "size": forms.TextInput(attrs={"size": 5}),
+                   "colour": forms.TextInput(attrs={"size": 8}),
+                   **{name: forms.NumberInput(attrs={"style": "width:6em"})
+                      for name in ("price", "sale_price", "stock", "low_stock_threshold")}}
+
+
 class VariantInline(admin.TabularInline):
+    """Each variant's stock and prices, edited on the product page (saved through the stock service)."""
+
     model = Variant
+    form = VariantInlineForm
     extra = 0
-    fields = ["sku", "size", "colour", "price", "sale_price", "stock", "low_stock_threshold", "is_active"]
     show_change_link = True
 
 
@@ -80,11 +98,23 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["preview", "name", "sku", "is_visible", "variant_count", "stock_total", "rating_average",
                     "rating_count", "created_at"]
     list_display_links = ["preview", "name"]
-    list_filter = ["is_visible", "categories", "created_at", ("images__status", admin.ChoicesFieldListFilter)]
-    search_fields = ["name", "sku", "variants__sku"]
+    list_filter = [SourceListFilter, "is_visible", "categories", "created_at",
+                   ("images__status", admin.ChoicesFieldListFilter)]
+    search_fields = ["name", "sku"]
+    search_help_text = "A name, or a product or variant SKU."
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["categories"]
-    readonly_fields = ["rating_average", "rating_count", "created_at", "updated_at"]
+    autocomplete_fields = ["categories"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-choice counts over the whole table, on every view
+    readonly_fields = ["source", "rating_average", "rating_count", "created_at", "updated_at"]
+    # The short part first, so that the variants (stock, prices) and photos (renditions) are near the top.
+    fieldsets = [
+        (None, {"fields": ["name", "sku", "slug", "is_visible", "source", "categories"]}),
+        ("Description", {"fields": ["description", "short_description", "attributes"], "classes": ["collapse"]}),
+        ("Search engines", {"fields": ["seo_title", "seo_description"], "classes": ["collapse"]}),
+        ("Ratings and dates", {"fields": ["rating_average", "rating_count", "created_at", "updated_at"],
+                               "classes": ["collapse"]}),
+    ]
     inlines = [VariantInline, ProductImageInline]
     list_per_page = 50
     actions = ["remake_image_renditions"]
@@ -125,13 +155,24 @@ class ProductAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} images queued for new renditions.")
 
     def get_queryset(self, request):
+        """Per-row figures as correlated subqueries (no GROUP BY over the whole table): a page
+        computes them for its own rows only."""
         from .selectors import primary_image_subquery
 
-        return (
-            super().get_queryset(request)
-            .annotate(num_variants=Count("variants", distinct=True), total_stock=Sum("variants__stock"),
-                      image_path=primary_image_subquery())
-        )
+        variants = Variant.objects.filter(product=OuterRef("pk")).order_by().values("product")
+        return super().get_queryset(request).annotate(
+            num_variants=Coalesce(Subquery(variants.annotate(n=Count("pk")).values("n"),
+                                           output_field=IntegerField()), 0),
+            total_stock=Subquery(variants.annotate(n=Sum("stock")).values("n"), output_field=IntegerField()),
+            image_path=primary_image_subquery())
+
+    def get_search_results(self, request, queryset, search_term):
+        """A SKU (the product's, or one of its variants') is an exact index read; else Django's search."""
+        term = search_term.strip()
+        by_sku = queryset.filter(Q(sku=term) | Q(pk__in=Variant.objects.filter(sku=term).values("product_id")))
+        if term and by_sku.exists():
+            return by_sku, False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="image")
     def preview(self, obj: Product) -> str:

@@ -9,14 +9,17 @@ class CatalogConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from . import listing_cache, pagecache
+        from . import listing_cache, versions
         from .models import Category, Product, ProductImage, Rendition, Review, Variant
+        from .search.documents import connect_signals
+
+        connect_signals()  # search documents follow the catalogue
 
         # Edits that change what pages show besides stock and price (names, descriptions, photos,
         # reviews, the category tree) drop every cached page; stock and price changes drop only the
         # pages that show them (catalog.services).
         def drop_cached_pages(sender, **kwargs):
-            pagecache.invalidate_catalog_on_commit()
+            versions.invalidate_catalog_on_commit()
 
         for model in (Category, Product, ProductImage, Review):
             post_save.connect(drop_cached_pages, sender=model, dispatch_uid=f"pagecache-save-{model.__name__}")

@@ -7,12 +7,13 @@ before the file is stored.
 from django import forms
 from django.conf import settings
 
-from . import images, services
+from . import images
+from .images import services
 from .models import ProductImage
 
 
 class ProductImageFileField(forms.FileField):
-    """A file upload that must pass catalog.services.validate_image_upload (size limit, magic
+    """A file upload that must pass catalog.images.services.validate_image_upload (size limit, magic
     bytes, structure, decompression bombs, polyglots, truncation). Django's own ImageField is
     not used: it hides the reason behind one generic message."""
 

@@ -1,13 +1,20 @@
 """Storefront pages: category listing, product page and search. Thin: a selector, then render.
-Category and product pages go through the page cache (catalog.pagecache)."""
+A guest's category and product pages are served from the page cache (shop.pagecache) while their
+versions (catalog.versions) stand."""
+from types import SimpleNamespace
+
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, TemplateView
 
-from . import pagecache, selectors
+from shop.pagecache import cache_page_at_versions, fragment_vary_on
+
+from . import selectors, versions
 from .filters import ProductFilter
+from .former_slugs import moved_product
 from .models import Product
-from .search import search_products
+from .search import parse_query, search_products
 from .tree import request_tree, version_keys
 
 
@@ -40,11 +47,9 @@ class ProductListingView(TemplateView):
         return super().get_context_data(filter=self.filterset, products=page.items, page=page, **kwargs)
 
 
+@method_decorator(cache_page_at_versions(versions.category_page_keys), name="get")
 class CategoryView(ProductListingView):
     """/c/<path>/: products in a category and everything below it, with breadcrumbs."""
-
-    def get(self, request, *args, **kwargs):
-        return pagecache.serve(request, lambda: super(CategoryView, self).get(request, *args, **kwargs))
 
     def base_queryset(self):
         path = self.kwargs["path"]
@@ -53,7 +58,11 @@ class CategoryView(ProductListingView):
         # cache round trip as the category tree's versions.
         self.facts = selectors.ListingFacts(
             f"c:{path}", filters=ProductFilter.counted_params(self.request.GET),
-            version_keys=pagecache.page_version_keys("catalog:category", {"path": path}), also=version_keys())
+            version_keys=versions.category_page_keys({"path": path}), also=version_keys())
+        # The card grid is a {% cache %} fragment while the page's versions stand (shop.pagecache):
+        # they are read here, before the listing is, so a grid is never kept under newer versions.
+        self.grid_vary_on = fragment_vary_on(self.request, versions.category_page_keys({"path": path}),
+                                             self.facts.found)
         tree = request_tree(self.request, found=self.facts.found)
         self.category = tree.visible(path)
         if self.category is None:
@@ -70,19 +79,23 @@ class CategoryView(ProductListingView):
             category=self.category,
             breadcrumbs=request_tree(self.request).breadcrumbs(self.category),
             subcategories=request_tree(self.request).subcategories(self.category),
+            grid_vary_on=self.grid_vary_on,
+            page_cache_seconds=settings.SHOP_PAGE_CACHE_SECONDS,
         )
         return context
 
 
 class SearchView(ProductListingView):
-    """/search/?q=: ranked full-text search (PostgreSQL) or substring match (SQLite)."""
+    """/search/?q=: products best match first, typos forgiven, with a "Did you mean" suggestion
+    (catalog.search)."""
 
     template_name = "catalog/search.html"
     default_sort = selectors.RELEVANCE  # keep the search ranking unless the shopper picks a sort
 
     def base_queryset(self):
         self.query = self.request.GET.get("q", "").strip()[:200]
-        return search_products(super().base_queryset(), self.query)
+        self.parsed = parse_query(self.query)
+        return search_products(super().base_queryset(), self.parsed)
 
     def listing_facts(self) -> selectors.ListingFacts:
         """Facets per query; the count is counted each time (no version covers every product)."""
@@ -90,10 +103,17 @@ class SearchView(ProductListingView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)  # sets self.query
-        context["query"] = self.query
+        context.update(query=self.query, suggestion=self.parsed.suggestion)
         return context
 
 
+def _viewed_product(context: dict) -> dict:
+    """What a cached product page keeps of its context: the product's id, which the analytics
+    middleware records with a page view."""
+    return {"product": SimpleNamespace(pk=context["product"].pk)}
+
+
+@method_decorator(cache_page_at_versions(versions.product_page_keys, keep_context=_viewed_product), name="get")
 class ProductDetailView(DetailView):
     """/p/<slug>/: gallery, variant picker, price, stock per variant, add to cart, reviews."""
 
@@ -101,7 +121,12 @@ class ProductDetailView(DetailView):
     context_object_name = "product"
 
     def get(self, request, *args, **kwargs):
-        return pagecache.serve(request, lambda: super(ProductDetailView, self).get(request, *args, **kwargs))
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            if (product := moved_product(kwargs["slug"])) is None:
+                raise
+            return HttpResponsePermanentRedirect(product.get_absolute_url())  # an old link (catalog.former_slugs)
 
     def get_object(self, queryset=None):
         try:

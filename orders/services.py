@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
 
-from catalog import realtime
+from catalog.live import realtime
 from catalog.services import (InsufficientStock, allocate_stock, broadcast_stock, lock_variants, mark_verified_buyer,
                               release_stock)
 from outbox import services as outbox
@@ -21,7 +21,8 @@ from .pricing import UnknownShippingMethod, price_lines
 
 __all__ = [
     "CheckoutDetails", "CheckoutError", "EmptyCart", "InsufficientStock", "InvalidQuantity",
-    "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order", "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
+    "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
+    "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
     "get_or_create_cart", "idempotency_owner", "mark_paid", "merge_guest_cart_into_customer_cart", "place_order",
     "revive_paid_order",
     "set_line_quantity", "stored_idempotency_key", "void_order", "SESSION_CART_KEY", "IllegalTransition",
@@ -144,6 +145,8 @@ def _reserve_order(*, cart, customer, details, provider, idempotency_key, reques
         shipping_price=priced.shipping.price,
         subtotal=priced.subtotal,
         total=priced.total,
+        item_count=priced.item_count,
+        line_count=len(priced.lines),
         payment_provider=provider,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
@@ -175,9 +178,9 @@ def _paid(order: Order, *, from_status: str, reference: str, note: str) -> Order
     order.status, order.payment_reference = Order.Status.PAID, reference
     order.save(update_fields=["status", "payment_reference"])
     OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=order.status, note=note)
-    lines = order.lines.all()
-    event = {"type": "order_placed", "number": order.number, "total": str(order.total), "currency": order.currency,
-             "items": sum(line.quantity for line in lines), "email": order.email, "ts": order.created_at.isoformat()}
+    event = {"type": "order_placed", "id": order.pk, "number": order.number, "total": str(order.total),
+             "currency": order.currency, "items": order.item_count, "email": order.email,
+             "ts": order.created_at.isoformat()}
     transaction.on_commit(lambda: realtime.send_to_staff(event), robust=True)
     _send_order_email(order, "confirmation")
     return order
@@ -213,17 +216,23 @@ def void_order(*, order: Order, reason: str) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != Order.Status.PENDING_PAYMENT:
         return order
+    _restock(order)
+    order.status, order.idempotency_key = Order.Status.CANCELLED, f"void:{order.number}"
+    order.save(update_fields=["status", "idempotency_key"])
+    OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
+                                     note=f"Payment failed: {reason}"[:255])
+    return order
+
+
+def _restock(order: Order) -> None:
+    """Put the stock of every line of `order` back (variants locked in primary-key order, as at
+    checkout); the stock broadcast goes out after commit. In the caller's transaction."""
     lines = list(order.lines.exclude(variant=None))
     variants = lock_variants(line.variant_id for line in lines)
     for line in lines:
         if variant := variants.get(line.variant_id):
             release_stock(variant=variant, quantity=line.quantity)
     broadcast_stock(variant_ids=variants)
-    order.status, order.idempotency_key = Order.Status.CANCELLED, f"void:{order.number}"
-    order.save(update_fields=["status", "idempotency_key"])
-    OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
-                                     note=f"Payment failed: {reason}"[:255])
-    return order
 
 
 def _send_order_email(order: Order, kind: str) -> None:
@@ -275,12 +284,7 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
     if to_status == Order.Status.FULFILLED and not tracking_number:
         raise IllegalTransition(f"Order {order.number} needs a tracking number to be marked as shipped.")
     if to_status in RESTOCKING_STATUSES:
-        lines = list(order.lines.exclude(variant=None))
-        variants = lock_variants(line.variant_id for line in lines)
-        for line in lines:
-            if variant := variants.get(line.variant_id):
-                release_stock(variant=variant, quantity=line.quantity)
-        broadcast_stock(variant_ids=variants)
+        _restock(order)
     from_status = order.status
     order.status = to_status
     update_fields = ["status"]

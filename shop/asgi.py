@@ -15,7 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from catalog.routing import websocket_urlpatterns  # noqa: E402
+from catalog.live.routing import websocket_urlpatterns  # noqa: E402
 from shop.consumers import UnknownStreamConsumer  # noqa: E402
 
 # Every stream's routes, then a catch-all that closes with 4404 (shop.consumers).

@@ -128,10 +128,10 @@ def connect_celery_metrics() -> None:
 
 class WebSocketCollector:
     """`ishop_websocket_connections_open{stream=...}`: read at scrape time from the cache counters
-    that every daphne process keeps (catalog.realtime.open_connections), so it spans processes."""
+    that every daphne process keeps (catalog.live.realtime.open_connections), so it spans processes."""
 
     def collect(self):
-        from catalog import realtime
+        from catalog.live import realtime
 
         family = GaugeMetricFamily("ishop_websocket_connections_open",
                                    "Open WebSocket connections, by stream.", labels=["stream"])

@@ -16,7 +16,6 @@ Hostile input gets a clean 4xx and one log line without a traceback, never a 500
 """
 import json
 import logging
-import secrets
 from collections.abc import Callable
 
 from django.conf import settings
@@ -160,25 +159,3 @@ def loads_json(text: str | bytes, *, max_depth: int | None = None):
         raise ValueError("JSON nested too deeply") from None
     check_json(value, max_depth=max_depth)
     return value
-
-
-def new_csrf_string() -> str:
-    """A new CSRF secret or mask, as django.middleware.csrf._get_new_csrf_string makes one:
-    CSRF_SECRET_LENGTH (32) characters drawn uniformly and independently from CSRF_ALLOWED_CHARS
-    (the 62 ASCII letters and digits), from the operating system's CSPRNG (`secrets`).
-
-    Django's get_random_string draws each character with secrets.choice, one os.urandom call per
-    character: 64 system calls for every page that carries a CSRF token (a secret and a mask),
-    about 0.1 ms, a third of what a cached product page costs. This reads the bytes in one call.
-    A byte b < 248 (62 x 4) gives the character CSRF_ALLOWED_CHARS[b % 62], each equally likely;
-    larger bytes are dropped (rejection sampling), so there is no modulo bias. Installed by
-    shop.apps.ShopConfig.ready() (Django 5.2 calls the function by name from get_token and
-    _mask_cipher_secret; shop/tests/test_security.py checks that it is the one in use)."""
-    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
-
-    alphabet, drawn = CSRF_ALLOWED_CHARS, []
-    limit = 256 - 256 % len(alphabet)
-    while len(drawn) < CSRF_SECRET_LENGTH:
-        drawn += [alphabet[byte % len(alphabet)] for byte in secrets.token_bytes(CSRF_SECRET_LENGTH + 8)
-                  if byte < limit]
-    return "".join(drawn[:CSRF_SECRET_LENGTH])

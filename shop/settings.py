@@ -7,11 +7,14 @@ The README lists every variable.
 """
 import os
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
+
+from shop.conf import api, auth, caches, database, logs, security, shipping, storage, tasks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,10 +62,26 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "analytics",
+    "outbox",  # issue 21: every email (webhooks later) written with the change, delivered once
+    "csp",
+    "drf_spectacular_sidecar",
+    # Production stack (issue 8): django-prometheus wraps requests (latency histograms) and the
+    # database (query counters); shop.observability adds orders placed, Celery task outcomes and
+    # open WebSocket connections.
+    "django_prometheus",
+    "django_structlog",
 ]
 
+# The one middleware stack, outermost first.
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "shop.observability.RequestIdMiddleware",  # X-Request-ID in, cleaned, echoed out
+    "django_structlog.middlewares.RequestMiddleware",  # binds request_id to every log line
     "django.middleware.security.SecurityMiddleware",
+    "shop.security.RequestSizeLimitMiddleware",  # 413 for a body over SHOP_MAX_REQUEST_BYTES
+    # NUL bytes, oversized or broken forms: a clean 4xx before any view (shop.security, issue 21).
+    "shop.security.HostileInputMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # issue 5: before CommonMiddleware, as its docs ask
@@ -72,7 +91,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "axes.middleware.AxesMiddleware",  # issue 5: turns a lockout into a 429 page (keep it last)
+    "axes.middleware.AxesMiddleware",  # issue 5: turns a lockout into a 429 page (keep it last of Django's)
+    "analytics.middleware.EventMiddleware",  # issue 6: storefront events
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "shop.urls"
@@ -93,8 +114,6 @@ TEMPLATES = [
                 "orders.context_processors.cart",
                 "accounts.context_processors.account",  # issue 7: verification reminder, wishlist
             ],
-            # {% url %} with the reversal remembered per process (shop.urlcache).
-            "builtins": ["shop.templatetags.cached_url", "shop.templatetags.cached_static"],
         },
     },
 ]
@@ -104,75 +123,27 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the embedded default take a page view while an import writes.
-    # IMMEDIATE transactions wait for the write lock instead of failing with "database is locked"
-    # when two processes (process_images --workers 2) upgrade reads to writes at once.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    # A file, not memory, so that a daphne test server in another process sees the test data.
-    # One file per test run (pid), so that runs side by side do not share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")}
-
-
-def prepare_threshold_from_env(raw: str) -> int | None:
-    """DJANGO_DB_PREPARE_THRESHOLD as psycopg wants it: a count of runs, or None (empty, "none",
-    "off") for no prepared statements at all."""
-    raw = raw.strip().lower()
-    if raw in ("", "none", "off", "false"):
-        return None
-    threshold = int(raw)
-    if threshold < 0:
-        raise ImproperlyConfigured(f"DJANGO_DB_PREPARE_THRESHOLD={raw!r}: use a count (0 or more) or none.")
-    return threshold
-
-
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # PostgreSQL plans our storefront queries for longer than it runs them (a category page's keyset
-    # query: 0.25 ms planning, 0.1 ms running). Server-side binding (psycopg sends the parameters
-    # apart from the SQL) lets psycopg prepare a statement once it has run DJANGO_DB_PREPARE_THRESHOLD
-    # times on a connection; from then on PostgreSQL reuses its plan. It pays with persistent
-    # connections (DJANGO_CONN_MAX_AGE > 0). With client-side binding nothing is ever prepared.
-    # Behind pgbouncer in transaction pooling mode (without max_prepared_statements, pgbouncer
-    # 1.21+) prepared statements break ("prepared statement ... does not exist"): set
-    # DJANGO_DB_PREPARE_THRESHOLD= (empty) there. A migration that changes a column's type under
-    # running processes makes their prepared statements on that table fail ("cached plan must not
-    # change result type") until their connections close: migrate before starting them, as
-    # deploy/prod.py and docker-compose.yml do, or restart them after. Both knobs are ignored on SQLite.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({
-        "server_side_binding": env.bool("DJANGO_DB_SERVER_SIDE_BINDING", default=True),
-        "prepare_threshold": prepare_threshold_from_env(env.str("DJANGO_DB_PREPARE_THRESHOLD", default="5")),
-    })
+if DATABASES["default"]["ENGINE"] == database.SQLITE:
+    DATABASES["default"].update(database.sqlite_options(test_name=BASE_DIR / f"test-db-{os.getpid()}.sqlite3"))
+if DATABASES["default"]["ENGINE"] == database.POSTGRESQL:  # prepared statements: see postgresql_options
+    DATABASES["default"].setdefault("OPTIONS", {}).update(database.postgresql_options(
+        server_side_binding=env.bool("DJANGO_DB_SERVER_SIDE_BINDING", default=True),
+        prepare_threshold=database.prepare_threshold_from_env(env.str("DJANGO_DB_PREPARE_THRESHOLD", default="5")),
+    ))
+DATABASES["default"]["ENGINE"] = database.PROMETHEUS_ENGINES.get(DATABASES["default"]["ENGINE"],
+                                                                 DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 
-CHANNEL_LAYER_BACKENDS = {
-    "core": "channels_redis.core.RedisChannelLayer",
-    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
-}
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # "pubsub" (default: faster fan-out in benchmarks/ws_fanout.py), "core", or a dotted class path.
-    _layer = env("CHANNEL_LAYER_BACKEND", default="pubsub")
-    if _layer not in CHANNEL_LAYER_BACKENDS and "." not in _layer:
-        raise ImproperlyConfigured(f"CHANNEL_LAYER_BACKEND={_layer!r}: use core, pubsub or a dotted path.")
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": CHANNEL_LAYER_BACKENDS.get(_layer, _layer),
-            # redis-py 8 gives every socket read a 5 s timeout, the same 5 s the core layer blocks in
-            # BZPOPMIN, so an idle consumer would die with "Timeout reading from ..." (channels_redis#422).
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10, "socket_connect_timeout": 5}]},
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CACHES = caches.caches(REDIS_URL, socket_timeout=env.float("CACHE_REDIS_TIMEOUT", default=1.0),  # seconds
+                       key_prefix=env("CACHE_KEY_PREFIX", default=""))
+# "pubsub" (the default), "core", or a dotted class path; the prefix keeps shops on one Redis apart.
+CHANNEL_LAYERS = caches.channel_layers(REDIS_URL, backend=env("CHANNEL_LAYER_BACKEND", default="pubsub"),
+                                       prefix=env("CHANNEL_LAYER_PREFIX", default="asgi"))
 
+# --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -182,23 +153,36 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)  # seconds
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)  # seconds
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {
-    "catalog-requeue-stale-images": {
-        "task": "catalog.tasks.requeue_stale_images",
-        "schedule": 300.0,  # seconds; re-sends jobs for images pending more than 10 minutes
-    },
-}
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Jobs of killed workers go back to the queue (see shop.conf.tasks.broker_transport_options).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = tasks.broker_transport_options(
+    visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),  # seconds
+    unacked_restore_interval=env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),  # seconds
+)
+# Riding out a broker outage (issue 21). The worker retries the broker for ever (Celery gives up after
+# 100 tries by default), also at start, and runs without gossip and mingle (Procfile), whose channels
+# raised AttributeError on every reconnection. A task running when the connection is lost finishes:
+# its effect is recorded in the database (outbox, renditions), so the redelivery of its message does
+# nothing. Cancelling such tasks instead (celery/celery#6654; Celery 6's default) cut emails between
+# the SMTP server's acceptance and our commit, and sent them twice (tests/test_stack_failures.py).
+# If the worker dies anyway (the "Unrecoverable error: AttributeError(... 'hostname')" seen once in
+# kombu's restore_unacked_once -> _connparams, not reproduced here), supervisord restarts it and the
+# outbox relays what it left pending.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Sent once (whichever worker of a queue is first within 10 s) each time a worker's consumer
+# connects to the broker (at start and after every reconnection), so that a restarted worker, or
+# one whose broker lost its queues, picks up work left pending: (task name, kwargs).
+CELERY_WORKER_READY_TASKS = [
+    ("outbox.tasks.relay", {"stale_after_seconds": 0}),  # every pending outbox message, sent again (first:
+    # customers wait for these emails)
+    ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
+    ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
+]
 
-# --- Analytics (issue 6): event buffer flush, today's rollups, closing yesterday; event middleware ---
-from celery.schedules import crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE.update({
-    "analytics-flush-events": {"task": "analytics.tasks.flush_events", "schedule": 10.0},  # seconds
-    "analytics-refresh-today": {"task": "analytics.tasks.refresh_today", "schedule": 300.0},  # seconds
-    "analytics-close-yesterday": {"task": "analytics.tasks.close_day", "schedule": crontab(minute=15)},  # hourly
-})
-MIDDLEWARE += ["analytics.middleware.EventMiddleware"]
+# --- Analytics (issue 6): the event buffer (analytics.middleware.EventMiddleware records events) ---
 # Without Redis (no beat): buffered events are written at the end of a request at most this often.
 ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=5.0)  # seconds
 # With Redis: each process sends its recorded events to the shared buffer in batches of this many,
@@ -206,7 +190,7 @@ ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=5.0)  # s
 ANALYTICS_BATCH_SIZE = env.int("ANALYTICS_BATCH_SIZE", default=50)
 ANALYTICS_BATCH_SECONDS = env.float("ANALYTICS_BATCH_SECONDS", default=1.0)  # seconds
 # The anonymous visitor id cookie (a year); it never changes what a page shows, so cached pages
-# (catalog.pagecache) are still served to visitors who carry it.
+# (shop.pagecache) are still served to visitors who carry it.
 ANALYTICS_VISITOR_COOKIE = "ishop_vid"
 
 # --- Auth --------------------------------------------------------------------------------
@@ -214,21 +198,8 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-# Argon2id (argon2-cffi) hashes new passwords; PBKDF2 hashes still verify and are upgraded at login.
-PASSWORD_HASHERS = env.list(
-    "DJANGO_PASSWORD_HASHERS",
-    default=[
-        "django.contrib.auth.hashers.Argon2PasswordHasher",
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-    ],
-)
+AUTH_PASSWORD_VALIDATORS = auth.PASSWORD_VALIDATORS
+PASSWORD_HASHERS = env.list("DJANGO_PASSWORD_HASHERS", default=auth.DEFAULT_PASSWORD_HASHERS)  # Argon2id first
 
 # --- Email -------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -245,18 +216,28 @@ SHOP_GUEST_ORDER_LINK_MAX_AGE = env.int("SHOP_GUEST_ORDER_LINK_MAX_AGE", default
 # pending every OUTBOX_RELAY_INTERVAL seconds: messages never handed to the broker, and those handed
 # over more than OUTBOX_RELAY_STALE_SECONDS ago and still not done (a broker that lost them); a
 # worker connecting to the broker relays every pending one (shop.recovery).
-INSTALLED_APPS.append("outbox")
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=7)
 OUTBOX_RETRY_BACKOFF = env.float("OUTBOX_RETRY_BACKOFF", default=30.0)  # seconds
 OUTBOX_RETRY_BACKOFF_MAX = env.float("OUTBOX_RETRY_BACKOFF_MAX", default=600.0)  # seconds
 OUTBOX_RELAY_INTERVAL = env.float("OUTBOX_RELAY_INTERVAL", default=10.0)  # seconds
 OUTBOX_RELAY_STALE_SECONDS = env.float("OUTBOX_RELAY_STALE_SECONDS", default=300.0)  # seconds
 OUTBOX_KEEP_SENT_DAYS = env.int("OUTBOX_KEEP_SENT_DAYS", default=30)  # sent messages are then deleted
-CELERY_BEAT_SCHEDULE.update({
+PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=24 * 3600)  # seconds
+
+# --- Periodic tasks (celery beat) ---------------------------------------------------------
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "catalog-requeue-stale-images": {
+        "task": "catalog.tasks.requeue_stale_images",
+        "schedule": 300.0,  # seconds; re-sends jobs for images pending more than 10 minutes
+    },
+    # Analytics (issue 6): event buffer flush, today's rollups, closing yesterday.
+    "analytics-flush-events": {"task": "analytics.tasks.flush_events", "schedule": 10.0},  # seconds
+    "analytics-refresh-today": {"task": "analytics.tasks.refresh_today", "schedule": 300.0},  # seconds
+    "analytics-close-yesterday": {"task": "analytics.tasks.close_day", "schedule": crontab(minute=15)},  # hourly
     "outbox-relay": {"task": "outbox.tasks.relay", "schedule": OUTBOX_RELAY_INTERVAL},
     "outbox-purge-sent": {"task": "outbox.tasks.purge_sent", "schedule": crontab(hour=3, minute=40)},  # daily
-})
-PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=24 * 3600)  # seconds
+}
 
 # --- I18N --------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -282,20 +263,8 @@ AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN", default=None)
 AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=False)
 # Never overwrite: stored files are served with an immutable cache header.
 AWS_S3_FILE_OVERWRITE = env.bool("AWS_S3_FILE_OVERWRITE", default=False)
-AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "public, max-age=31536000, immutable"}
-STORAGES = {
-    "default": {
-        "BACKEND": "storages.backends.s3.S3Storage" if AWS_STORAGE_BUCKET_NAME
-        else "django.core.files.storage.FileSystemStorage"
-    },
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
-}
+AWS_S3_OBJECT_PARAMETERS = storage.S3_OBJECT_PARAMETERS
+STORAGES = storage.storages(s3_bucket=AWS_STORAGE_BUCKET_NAME, debug=DEBUG)
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Security ----------------------------------------------------------------------------
@@ -326,95 +295,29 @@ CSRF_COOKIE_HTTPONLY = True  # no script reads the token from the cookie; forms 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
-MIDDLEWARE.insert(1, "shop.security.RequestSizeLimitMiddleware")  # right after SecurityMiddleware
-# NUL bytes, oversized or broken forms: a clean 4xx before any view (shop.security, issue 21).
-MIDDLEWARE.insert(2, "shop.security.HostileInputMiddleware")
 SHOP_JSON_MAX_DEPTH = env.int("SHOP_JSON_MAX_DEPTH", default=32)  # levels of JSON a client may nest
 # Longest URL (path and query string, bytes) answered; longer is 414, as gunicorn's 4094-byte request line.
 SHOP_MAX_URI_BYTES = env.int("SHOP_MAX_URI_BYTES", default=4094)
-MIDDLEWARE.insert(3, "csp.middleware.CSPMiddleware")
-INSTALLED_APPS.append("csp")
-# Content-Security-Policy (django-csp 4): scripts only from this site or carrying the request's
-# nonce (`{{ request.csp_nonce }}`; never on a page served from shop.pagecache), no inline event
-# handlers. Styles allow 'unsafe-inline' for style attributes (the picture placeholder's CSS
-# variables, the admin) and htmx's indicator <style>. Extra image hosts (an S3 or CDN media
-# domain) come from CSP_IMG_SRC; extra WebSocket origins from CSP_CONNECT_SRC.
-from csp.constants import NONCE as CSP_NONCE  # noqa: E402  (django-csp puts the request's nonce here)
-
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'", CSP_NONCE],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", *env.list("CSP_IMG_SRC", default=[])],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'", *env.list("CSP_CONNECT_SRC", default=[])],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    },
-}
-if AWS_S3_CUSTOM_DOMAIN:
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"https://{AWS_S3_CUSTOM_DOMAIN}")
-elif AWS_S3_ENDPOINT_URL:
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(AWS_S3_ENDPOINT_URL.rstrip("/"))
-elif AWS_STORAGE_BUCKET_NAME:
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com")
+# Content-Security-Policy (shop.conf.security). Extra image hosts (an S3 or CDN media domain) come
+# from CSP_IMG_SRC; extra WebSocket origins from CSP_CONNECT_SRC.
+CONTENT_SECURITY_POLICY = security.content_security_policy(
+    img_src=env.list("CSP_IMG_SRC", default=[]), connect_src=env.list("CSP_CONNECT_SRC", default=[]),
+    bucket=AWS_STORAGE_BUCKET_NAME, s3_custom_domain=AWS_S3_CUSTOM_DOMAIN, s3_endpoint_url=AWS_S3_ENDPOINT_URL,
+)
 
 # --- Integrator API (issue 5): DRF, JWT, OpenAPI, throttling, CORS, login lockout -------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",  # the browsable API and the shop's pages
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    # JSON with a depth limit (shop.api_base.JSONParser); uploads name their multipart parser.
-    "DEFAULT_PARSER_CLASSES": ["shop.api_base.JSONParser"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "shop.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "shop.throttling.AnonThrottle",
-        "shop.throttling.UserThrottle",
-    ],
-    # Requests per period ("100/minute"); the "auth" scope covers register, token and refresh.
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": env("API_THROTTLE_ANON", default="120/minute"),
-        "user": env("API_THROTTLE_USER", default="600/minute"),
-        "auth": env("API_THROTTLE_AUTH", default="10/minute"),
-    },
-}
-SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_LIFETIME", default=15 * 60)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_REFRESH_LIFETIME", default=14 * 24 * 3600)),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,  # a used refresh token cannot be used again
-    "UPDATE_LAST_LOGIN": True,
-    "AUTH_HEADER_TYPES": ("Bearer",),
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "iShop API",
-    "DESCRIPTION": "The integrator API. Errors are always {\"detail\", \"code\", \"fields\"}.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.Order.Status"},
-    # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN; its start-up
-    # script is a separate file (SpectacularSwaggerSplitView), so the CSP needs no inline script.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    # Issue 21: gunicorn and nginx answer 414 to an over-long request line; every operation says so.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "shop.api_base.document_uri_too_long"],
-}
-INSTALLED_APPS += ["drf_spectacular_sidecar"]
+REST_FRAMEWORK = api.rest_framework(throttle_rates={
+    "anon": env("API_THROTTLE_ANON", default="120/minute"),
+    "user": env("API_THROTTLE_USER", default="600/minute"),
+    "auth": env("API_THROTTLE_AUTH", default="10/minute"),
+})
+SIMPLE_JWT = api.simple_jwt(access_seconds=env.int("JWT_ACCESS_LIFETIME", default=15 * 60),
+                            refresh_seconds=env.int("JWT_REFRESH_LIFETIME", default=14 * 24 * 3600))
+SPECTACULAR_SETTINGS = api.spectacular()
 # No cross-origin browser access unless named: DJANGO_CORS_ALLOWED_ORIGINS=https://app.example,...
 CORS_ALLOWED_ORIGINS = env.list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = (*__import__("corsheaders.defaults", fromlist=["default_headers"]).default_headers,
-                      "idempotency-key")
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
 
 # Who the client is (issue 21): shop.observability.client_address, for the throttles, axes, the logs
 # and analytics. The number of proxies in front that append the address they saw to
@@ -456,14 +359,11 @@ SHOP_API_LIST_CACHE_SECONDS = env.int("SHOP_API_LIST_CACHE_SECONDS", default=30)
 SHOP_CART_MAX_QUANTITY = env.int("SHOP_CART_MAX_QUANTITY", default=99)  # per line
 # Images: uploads larger than this are refused (bytes); the proxy fetches only from these hosts.
 SHOP_IMAGE_MAX_BYTES = env.int("SHOP_IMAGE_MAX_BYTES", default=15 * 1024 * 1024)
-# Page cache for category and product pages (catalog.pagecache), invalidated by stock and price
+# Page cache for category and product pages (shop.pagecache), invalidated by stock and price
 # changes. Seconds; 0 turns it off. Off by default without Redis: a process-local cache would not
 # see another process's invalidation. Change the namespace to drop every cached page (a release).
 SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 SHOP_PAGE_CACHE_NAMESPACE = env("SHOP_PAGE_CACHE_NAMESPACE", default="1")
-# Cache hits are answered right after the static files, before the session/auth/analytics layers.
-MIDDLEWARE.insert(MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
-                  "catalog.pagecache.PageCacheMiddleware")
 # Listing filter choices (seconds); a category count is kept as long, while its page versions stand.
 SHOP_FACETS_CACHE_SECONDS = env.int("SHOP_FACETS_CACHE_SECONDS", default=600)
 # Whole request bodies above this are refused with 413 (shop.security.RequestSizeLimitMiddleware).
@@ -472,131 +372,19 @@ SHOP_IMAGE_PROXY_ALLOWED_HOSTS = env.list("SHOP_IMAGE_PROXY_ALLOWED_HOSTS", defa
 SHOP_IMAGE_FETCH_TIMEOUT = env.float("SHOP_IMAGE_FETCH_TIMEOUT", default=10.0)  # seconds, whole fetch
 # Flat shipping rates: code -> (label, price in SHOP_CURRENCY). Override with
 # SHOP_SHIPPING_RATES="standard:Standard (3-5 days):5.00,express:Express (next day):15.00".
-SHOP_SHIPPING_RATES = {
-    code: (label, Decimal(price))
-    for code, label, price in (
-        item.split(":")
-        for item in env.list(
-            "SHOP_SHIPPING_RATES",
-            default=["standard:Standard delivery (3-5 days):5.00", "express:Express delivery (next day):15.00"],
-        )
-    )
-}
+SHOP_SHIPPING_RATES = shipping.shipping_rates(env.list("SHOP_SHIPPING_RATES", default=shipping.DEFAULT_RATES))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "celery.app.trace": {"level": "WARNING"}},
-}
-
-# --- Production stack (issue 8): probes, metrics, JSON logs, Celery under failure -------------
-# django-prometheus wraps requests (latency histograms) and the database (query counters);
-# shop.observability adds orders placed, Celery task outcomes and open WebSocket connections.
-INSTALLED_APPS += ["django_prometheus", "django_structlog"]
-MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "shop.observability.RequestIdMiddleware",  # X-Request-ID in, cleaned, echoed out
-    "django_structlog.middlewares.RequestMiddleware",  # binds request_id to every log line
-    *MIDDLEWARE,
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
-]
-_PROMETHEUS_ENGINES = {
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
-    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
-}
-DATABASES["default"]["ENGINE"] = _PROMETHEUS_ENGINES.get(DATABASES["default"]["ENGINE"],
-                                                         DATABASES["default"]["ENGINE"])
+# --- Production stack (issue 8): probes, metrics, JSON logs -----------------------------------
 # /metrics: from these addresses (or networks), or with "Authorization: Bearer <token>".
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
-if REDIS_URL:
-    # Redis errors become cache misses (logged): pages and orders go on with Redis down.
-    CACHES["default"]["BACKEND"] = "shop.cache.DegradingRedisCache"
-    CACHES["default"]["OPTIONS"] = {"SOCKET_TIMEOUT": env.float("CACHE_REDIS_TIMEOUT", default=1.0)}  # seconds
-    # Several shops (or test stacks) on one Redis: keys and pub/sub channels (which ignore the
-    # Redis database number) apart by prefix.
-    CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="")
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env("CHANNEL_LAYER_PREFIX", default="asgi")
-# A worker child killed mid-task (SIGKILL, OOM) gives its job back to the queue at once; a whole
-# worker killed leaves it unacknowledged, and Redis hands it to another worker after this many
-# seconds. Keep it above the longest task and the longest retry countdown (600 s).
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# Each worker looks for such jobs every CELERY_UNACKED_RESTORE_INTERVAL seconds (kombu's default
-# look is every 10 x 10 s; one ZRANGE every 10 s is cheap).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),  # seconds
-    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),  # seconds
-    "unacked_restore_throttle": 1,
-}
-# Riding out a broker outage (issue 21). The worker retries the broker for ever (Celery gives up after
-# 100 tries by default), also at start, and runs without gossip and mingle (Procfile), whose channels
-# raised AttributeError on every reconnection. A task running when the connection is lost finishes:
-# its effect is recorded in the database (outbox, renditions), so the redelivery of its message does
-# nothing. Cancelling such tasks instead (celery/celery#6654; Celery 6's default) cut emails between
-# the SMTP server's acceptance and our commit, and sent them twice (tests/test_stack_failures.py).
-# If the worker dies anyway (the "Unrecoverable error: AttributeError(... 'hostname')" seen once in
-# kombu's restore_unacked_once -> _connparams, not reproduced here), supervisord restarts it and the
-# outbox relays what it left pending.
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_MAX_RETRIES = None
-# Sent once (whichever worker of a queue is first within 10 s) each time a worker's consumer
-# connects to the broker (at start and after every reconnection), so that a restarted worker, or
-# one whose broker lost its queues, picks up work left pending: (task name, kwargs). Apps append theirs.
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
-CELERY_WORKER_READY_TASKS = [
-    ("outbox.tasks.relay", {"stale_after_seconds": 0}),  # every pending outbox message, sent again (first:
-    # customers wait for these emails)
-    ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
-    ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
-]
-
-# Structured logs: one JSON object per line (DJANGO_LOG_FORMAT=json, the default with
-# DJANGO_DEBUG=false) or readable lines (console, the default in development). django-structlog
-# binds request_id (accepted from X-Request-ID) to every line and passes it to Celery tasks.
-import structlog  # noqa: E402
-
+# Structured logs (shop.conf.logs): one JSON object per line (DJANGO_LOG_FORMAT=json, the default
+# with DJANGO_DEBUG=false) or readable lines (console, the default in development).
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="console" if DEBUG else "json")
-_shared_log_processors = [
-    structlog.contextvars.merge_contextvars,
-    structlog.stdlib.add_logger_name,
-    structlog.stdlib.add_log_level,
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
-]
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "json": {
-            "()": structlog.stdlib.ProcessorFormatter,
-            "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                           structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
-            "foreign_pre_chain": _shared_log_processors,
-        },
-        "console": {
-            "()": structlog.stdlib.ProcessorFormatter,
-            "processor": structlog.dev.ConsoleRenderer(colors=False),
-            "foreign_pre_chain": _shared_log_processors,
-        },
-    },
-    # A client's error (4xx: PermissionDenied, a SuspiciousOperation) is one line, never a traceback.
-    "filters": {"client_errors_without_traceback": {"()": "shop.observability.ClientErrorsWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                             "filters": ["client_errors_without_traceback"]}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "celery.app.trace": {"level": "WARNING"}},
-}
-structlog.configure(
-    processors=[structlog.stdlib.filter_by_level, *_shared_log_processors,
-                structlog.processors.StackInfoRenderer(),
-                structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-    logger_factory=structlog.stdlib.LoggerFactory(),
-    cache_logger_on_first_use=True,
-)
+LOGGING = logs.logging_config(log_format=LOG_FORMAT, level=env("DJANGO_LOG_LEVEL", default="INFO"))
+logs.configure_structlog()
 # `manage.py backup` writes here unless given --dir/--output (issue 8).
 BACKUP_DIR = env.path("ISHOP_BACKUP_DIR", default=BASE_DIR / "backups")
 

@@ -7,19 +7,16 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.static import serve
 
-from catalog import realtime, selectors
+from catalog import selectors
+from catalog.live import realtime
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """Home page: top-level categories, new arrivals and products on sale."""
-    return render(
-        request,
-        "home.html",
-        {"new_arrivals": selectors.new_arrivals(), "on_sale": selectors.products_on_sale()},
-    )
+    return render(request, "home.html", selectors.home_cards())
 
 
-# A rendition's name holds a hash of its content (catalog.services.rendition_name:
+# A rendition's name holds a hash of its content (catalog.images.services.rendition_name:
 # renditions/<image id>/<stem>-<width>w.<16 hex digits>.<ext>), so a URL always means the same
 # bytes: cache it for a year and never revalidate. Anything else under /media/ (originals, whose
 # names are reused when a file is replaced) is cached for a day.

@@ -175,7 +175,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         return product
 
     def _detail(self, product: Product, status_code: int) -> Response:
-        product = Product.objects.prefetch_related("variants", "images__renditions", "categories").get(pk=product.pk)
+        product = selectors.product_detail(product.slug, include_hidden=True)  # what GET shows
         return Response(ProductDetailSerializer(product, context=self.get_serializer_context()).data,
                         status=status_code)
 

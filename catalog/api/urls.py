@@ -1,8 +1,9 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from catalog.images.proxy import ImageProxyView
+
 from . import catalogue, views
-from .proxy import ImageProxyView
 
 router = SimpleRouter()
 router.register("products", catalogue.ProductViewSet, basename="api-product")

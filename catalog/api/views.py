@@ -8,9 +8,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import realtime, services
-from catalog.consumers import MAX_SUBSCRIPTIONS
+from catalog import services
 from catalog.images import InvalidImage
+from catalog.live import realtime
+from catalog.live.consumers import MAX_SUBSCRIPTIONS
 from catalog.models import Product, ProductImage, Variant
 from shop.api_base import StrictJSONSerializer, error_responses
 

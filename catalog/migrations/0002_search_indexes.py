@@ -1,12 +1,14 @@
 """GIN indexes for product search, on PostgreSQL only (SQLite uses a plain substring match)."""
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.operations import TrigramExtension
+from django.contrib.postgres.search import SearchVector
 from django.db import migrations
 
-from catalog.search import product_search_vector
-
+# The search vector of the time (catalog.search has since moved to stored documents, migration 0006,
+# which drops both indexes).
 INDEXES = [
-    GinIndex(product_search_vector(), name="product_search_vector_gin"),
+    GinIndex(SearchVector("name", weight="A", config="english") + SearchVector("description", weight="B", config="english"),
+             name="product_search_vector_gin"),
     GinIndex(OpClass("name", name="gin_trgm_ops"), name="product_name_trgm_gin"),
 ]
 

@@ -15,3 +15,6 @@ __all__ = [
     "SALE_PRICE_ERROR", "Category", "Product", "ProductImage", "ProductImageQuerySet", "ProductQuerySet", "Rendition",
     "Review", "ReviewQuerySet", "Variant", "VariantQuerySet", "media_url", "product_image_path", "selling_price",
 ]
+
+from ..former_slugs import FormerSlug  # noqa: E402,F401  (registered with the app)
+from ..search.models import SearchDocument  # noqa: E402,F401  (catalog.search's room; registered with the app)

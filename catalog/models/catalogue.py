@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, When
 
+from shop.sources import SOURCE_MAX_LENGTH, Source
 from shop.urlcache import cached_reverse
 
 SALE_PRICE_ERROR = "The sale price must be below the price (leave it empty for no sale)."
@@ -58,7 +59,8 @@ class ProductQuerySet(models.QuerySet):
     def on_sale(self) -> "ProductQuerySet":
         """Products with an active variant selling below its regular price (Variant.is_on_sale)."""
         return self.filter(Exists(
-            Variant.objects.active().with_effective_price().filter(product=OuterRef("pk"), effective_price__lt=F("price"))
+            Variant.objects.active().with_effective_price()
+            .filter(product=OuterRef("pk"), effective_price__lt=F("price"))
         ))
 
 
@@ -76,6 +78,8 @@ class Product(models.Model):
     seo_title = models.CharField(max_length=255, blank=True)
     seo_description = models.TextField(blank=True)
     is_visible = models.BooleanField(default=True, db_index=True)
+    source = models.CharField(max_length=SOURCE_MAX_LENGTH, choices=Source.choices, default=Source.WEB,
+                              db_default=Source.WEB, db_index=True, help_text="Live catalogue or imported history.")
     categories = models.ManyToManyField(Category, related_name="products", blank=True)
     # Kept in step by catalog.services.refresh_product_rating, never computed per row on listings.
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)

@@ -4,9 +4,9 @@ reading area: `cards` (product cards and keyset pages of them), `listing` (facet
 tree), `product` (the product page and choosing a variant). Prices come from one rule:
 catalog.models.selling_price (in the database) and Variant.unit_price (in Python)."""
 from .cards import (
-    CARD_FIELDS, DEFAULT_SORT, RELEVANCE, RELEVANCE_KEYS, SORT_KEYS, SORTS, ProductCard, load_cards,
-    lowest_selling_price, new_arrivals, primary_image_prefetch, primary_image_subquery, product_cards,
-    product_cards_page, products_on_sale, sort_keys, sort_products, with_price_from,
+    CARD_FIELDS, DEFAULT_SORT, RELEVANCE, RELEVANCE_KEYS, SORT_KEYS, SORTS, ProductCard, home_cards, load_cards,
+    lowest_selling_price, primary_image_prefetch, primary_image_subquery, product_cards, product_cards_page,
+    sort_keys, sort_products, with_price_from,
 )
 from .listing import (
     SIZE_ORDER, Facets, ListingFacts, breadcrumbs, facets_for, matching_variant_exists, size_sort_key,
@@ -19,8 +19,8 @@ from .product import (
 __all__ = [
     "CARD_FIELDS", "DEFAULT_SORT", "RELEVANCE", "RELEVANCE_KEYS", "REVIEWS_SHOWN", "SIZE_ORDER", "SORT_KEYS", "SORTS",
     "Facets", "ListingFacts", "ProductCard", "VariantChoiceError", "VariantPicker", "breadcrumbs", "choose_variant",
-    "facets_for", "load_cards", "lowest_selling_price", "matching_variant_exists", "new_arrivals",
+    "facets_for", "home_cards", "load_cards", "lowest_selling_price", "matching_variant_exists",
     "primary_image_prefetch", "primary_image_subquery", "product_cards", "product_cards_page", "product_detail",
-    "product_page", "products_on_sale", "size_sort_key", "sort_keys", "sort_products", "top_level_categories",
+    "product_page", "size_sort_key", "sort_keys", "sort_products", "top_level_categories",
     "variant_picker", "with_price_from",
 ]

@@ -59,7 +59,7 @@ class ListingFacts:
     - the facets of `key` are kept for SHOP_FACETS_CACHE_SECONDS (a stale facet only offers a
       filter that finds nothing);
     - the count of `key` with the filters `filters` (a canonical string of the shopper's filter
-      parameters) is kept only while the versions at `version_keys` stand (catalog.pagecache: a
+      parameters) is kept only while the versions at `version_keys` stand (catalog.versions: a
       category's version moves with every stock, price or catalogue change the listing could
       show), so a count is never stale. Without version keys (search) it is counted each time.
     Without a key, with SHOP_FACETS_CACHE_SECONDS = 0 or with the cache down, both are computed
@@ -67,7 +67,7 @@ class ListingFacts:
     trip (e.g. the category tree's versions); their values are in `found`."""
 
     def __init__(self, key: str | None, *, filters: str = "", version_keys: list[str] = (), also: list[str] = ()):
-        from .. import pagecache
+        from .. import versions
 
         self._found: dict = {}
         self._versions: list | None = None
@@ -76,12 +76,12 @@ class ListingFacts:
             self._facets_key = self._count_key = None
             return
         digest = lambda text: hashlib.sha256(text.encode()).hexdigest()[:32]  # noqa: E731
-        self._facets_key = f"{pagecache.catalog_facets_prefix()}:{digest(key)}"
-        self._count_key = f"{pagecache.catalog_facets_prefix()}:count:{digest(key + '?' + filters)}" \
+        self._facets_key = f"{versions.catalog_facets_prefix()}:{digest(key)}"
+        self._count_key = f"{versions.catalog_facets_prefix()}:count:{digest(key + '?' + filters)}" \
             if version_keys else None
         self._version_keys = list(version_keys)
         try:
-            self._found = pagecache.get_many([self._facets_key, *([self._count_key] if self._count_key else []),
+            self._found = versions.get_many([self._facets_key, *([self._count_key] if self._count_key else []),
                                               *self._version_keys, *also])
         except Exception:
             logger.exception("Cache unavailable; computing listing facets and count")
@@ -107,9 +107,9 @@ class ListingFacts:
     def count(self, queryset: QuerySet[Product]) -> int:
         """How many products `queryset` (the filtered listing) holds, capped at COUNT_CAP + 1."""
         if self._versions is not None and None in self._versions:  # first use: made here, not for any URL's path
-            from .. import pagecache
+            from .. import versions
 
-            self._versions = pagecache.current_versions(self._version_keys)
+            self._versions = versions.current_versions(self._version_keys)
         entry = self._found.get(self._count_key) if self._count_key else None
         if entry is not None and self._versions is not None and entry[0] == self._versions:
             return entry[1]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from catalog import realtime
+from catalog.live import realtime
 from catalog.models import Variant
 from catalog.tests.factories import VariantFactory
 

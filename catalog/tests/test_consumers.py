@@ -39,7 +39,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.tests.factories import AnalystFactory, UserFactory
-from catalog import consumers
+from catalog.live import consumers
 from catalog.models import Variant
 from catalog.services import set_stock
 from catalog.tests.factories import VariantFactory
@@ -72,7 +72,7 @@ def redis_layer_settings(url: str, backend: str = "channels_redis.core.RedisChan
 LAYER_SETTINGS = {
     "memory": (InMemoryChannelLayer, lambda: {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}),
     "redis": (RedisChannelLayer, lambda: redis_layer_settings(REDIS_URL)),
-    # The layer production uses by default (settings.CHANNEL_LAYER_BACKENDS["pubsub"]).
+    # The layer production uses by default (shop.conf.caches.CHANNEL_LAYER_BACKENDS["pubsub"]).
     "redis-pubsub": (RedisPubSubChannelLayer, lambda: redis_layer_settings(
         REDIS_URL, "channels_redis.pubsub.RedisPubSubChannelLayer")),
 }
@@ -558,7 +558,7 @@ async def test_order_succeeds_and_failure_is_logged_while_redis_is_down(throwawa
     with pytest.raises(redis.exceptions.ConnectionError):
         redis.Redis.from_url(throwaway_redis.url, socket_connect_timeout=1).ping()
 
-    caplog.set_level(logging.ERROR, logger="catalog.realtime")
+    caplog.set_level(logging.ERROR, logger="catalog.live.realtime")
     caplog.clear()
     started = time.monotonic()
     order = await db(place, cart)
@@ -567,7 +567,7 @@ async def test_order_succeeds_and_failure_is_logged_while_redis_is_down(throwawa
     assert await db(lambda: Order.objects.filter(pk=order.pk, status=Order.Status.PAID).exists())
     assert await db(lambda: Variant.objects.get(pk=variant.pk).stock) == 7
     failures = [record for record in caplog.records
-                if record.name == "catalog.realtime" and "Live update failed" in record.getMessage()]
+                if record.name == "catalog.live.realtime" and "Live update failed" in record.getMessage()]
     # Both after-commit sends failed on their own: the stock broadcast and the staff order_placed.
     assert len(failures) == 2, [record.getMessage() for record in caplog.records]
     assert all(record.levelno == logging.ERROR and record.exc_info for record in failures)

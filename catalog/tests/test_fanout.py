@@ -1,4 +1,4 @@
-"""The fan-out hub (catalog/fanout.py): one channel-layer membership per process and variant.
+"""The fan-out hub (catalog/live/fanout.py): one channel-layer membership per process and variant.
 
 Each test drives the real ASGI application through WebsocketCommunicator, as test_consumers.py
 does, on the in-memory layer and on channels-redis (core and pubsub), and watches the calls the hub
@@ -10,8 +10,8 @@ import logging
 import pytest
 import redis
 
-from catalog import consumers, fanout
-from catalog.realtime import stock_group
+from catalog.live import consumers, fanout
+from catalog.live.realtime import stock_group
 from catalog.services import set_stock
 from catalog.tests.factories import VariantFactory
 from catalog.tests.test_consumers import (  # noqa: F401 - fixtures: layer, clean_cache (autouse), variant
@@ -132,7 +132,7 @@ async def test_each_subscriber_gets_one_message_and_no_one_else_does(layer, vari
 @async_test
 async def test_failing_group_add_is_retried_and_never_crashes_the_socket(layer, variant, caplog, fast_retries):
     group_add = Spy(layer, "group_add", failures=2)
-    caplog.set_level(logging.ERROR, logger="catalog.fanout")
+    caplog.set_level(logging.ERROR, logger="catalog.live.fanout")
     async with ws() as page:
         assert await subscribe(page, variant.pk) == [variant.pk]  # acknowledged despite the error
         await assert_pong(page)
@@ -152,7 +152,7 @@ async def test_failing_group_add_is_retried_and_never_crashes_the_socket(layer, 
 async def test_failing_receive_and_discard_are_logged_and_survived(layer, variant, caplog, fast_retries):
     receive = Spy(layer, "receive", failures=1)
     group_discard = Spy(layer, "group_discard", failures=1)
-    caplog.set_level(logging.ERROR, logger="catalog.fanout")
+    caplog.set_level(logging.ERROR, logger="catalog.live.fanout")
     async with ws() as stays, ws() as leaves:
         await subscribe(stays, variant.pk)
         await subscribe(leaves, variant.pk)

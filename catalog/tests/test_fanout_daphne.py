@@ -1,4 +1,4 @@
-"""The hub's fast frame path under daphne itself (catalog/fanout.py frame_sender).
+"""The hub's fast frame path under daphne itself (catalog/live/fanout.py frame_sender).
 
 WebsocketCommunicator (test_fanout.py, test_consumers.py) does not go through daphne, so this test
 starts a real daphne child process on channels-redis (pubsub, the production default) and connects

@@ -9,7 +9,7 @@ from django.urls import reverse
 from PIL import Image
 from rest_framework.test import APIClient
 
-from catalog.api.proxy import resize_and_encode, storage_name
+from catalog.images.proxy import resize_and_encode, storage_name
 from catalog.tests.test_safe_fetch import STAND_IN, image_bytes, public, send, victim  # noqa: F401 (fixtures)
 
 WEBP_FIRST = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"  # what browsers send for <img>

@@ -14,7 +14,8 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from catalog import images, services
+from catalog import images
+from catalog.images import services
 from catalog.forms import ProductImageForm
 from catalog.models import ProductImage, Rendition
 

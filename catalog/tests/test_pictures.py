@@ -15,7 +15,7 @@ from PIL import Image
 from catalog import services
 from catalog.models import Product, ProductImage, Rendition
 from catalog.selectors import primary_image_subquery
-from catalog.templatetags.shop import PICTURE_SIZES, picture
+from catalog.templatetags.catalog_tags import PICTURE_SIZES, picture
 from catalog.tests.factories import CategoryFactory, ProductFactory, ProductImageFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db

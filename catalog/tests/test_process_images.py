@@ -101,3 +101,14 @@ def test_workers_must_be_positive():
 
     with pytest.raises(CommandError, match="at least 1"):
         call_command("process_images", "--workers", "0")
+
+
+def test_a_worker_process_makes_its_own_storage():
+    """A forked worker does not reuse the parent's storage object (and its S3 client)."""
+    from django.core.files.storage import storages
+
+    from catalog.management.commands.process_images import _start_worker_process
+
+    before = storages["default"]
+    _start_worker_process()
+    assert storages["default"] is not before

@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from catalog import services
+from catalog.images import services
 from catalog.models import ProductImage, Rendition
 
 from .factories import ProductFactory

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
-from catalog import safe_fetch
-from catalog.safe_fetch import FetchRefused, fetch_image, is_public_ip, parse_ip_literal
+from catalog.images import safe_fetch
+from catalog.images.safe_fetch import FetchRefused, fetch_image, is_public_ip, parse_ip_literal
 
 STAND_IN = "img.test"
 

@@ -48,7 +48,8 @@ def test_the_admin_names_the_sale_price_field(client):
 def test_the_api_answers_400_on_sale_price(staff_client):
     variant = VariantFactory(price=Decimal("40.00"), sale_price=Decimal("30.00"))
     url = f"/api/v1/variants/{variant.pk}/"
-    for body in ({"sale_price": "40.00"}, {"sale_price": "99.00"}, {"price": "25.00"}, {"price": "9", "sale_price": "9"}):
+    for body in ({"sale_price": "40.00"}, {"sale_price": "99.00"}, {"price": "25.00"},
+                 {"price": "9", "sale_price": "9"}):
         response = staff_client.patch(url, body, format="json")
         assert response.status_code == 400, body
         assert list(response.json()["fields"]) == ["sale_price"], response.json()

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from catalog import services, tasks
+from catalog.images import services, tasks
 from catalog.models import ProductImage, Rendition
 from catalog.tests.conftest import wait_for
 

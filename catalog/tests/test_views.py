@@ -137,8 +137,7 @@ def test_search_finds_by_name_and_ranks_name_matches_first(client):
     assert client.get(reverse("catalog:search") + "?q=").status_code == 200
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram matching is PostgreSQL's")
-def test_search_tolerates_typos_on_postgresql(client):
+def test_search_tolerates_typos(client):
     hoodie = ProductFactory(name="Chaz Kangeroo Hoodie")
     VariantFactory(product=hoodie)
     results = [p.name for p in client.get(reverse("catalog:search") + "?q=kangaroo+hoddie").context["products"]]

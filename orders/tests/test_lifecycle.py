@@ -22,7 +22,8 @@ def test_shipping_needs_a_tracking_number_and_every_step_is_recorded():
     order.refresh_from_db()
     assert (order.status, order.tracking_number) == (S.DELIVERED, "1Z999")
     steps = list(order.status_changes.values_list("from_status", "to_status", "changed_by"))
-    assert steps == [("", S.PAID, None), (S.PAID, S.FULFILLED, staff.pk), (S.FULFILLED, S.DELIVERED, staff.pk)]
+    assert steps == [("", S.PENDING_PAYMENT, None), (S.PENDING_PAYMENT, S.PAID, None),  # stock taken, then paid
+                     (S.PAID, S.FULFILLED, staff.pk), (S.FULFILLED, S.DELIVERED, staff.pk)]
 
 
 @pytest.mark.parametrize("path, illegal", [
@@ -40,7 +41,7 @@ def test_illegal_moves_are_refused_and_change_nothing(path, illegal):
     with pytest.raises(services.IllegalTransition):
         services.transition_order(order=order, to_status=illegal, tracking_number="T1")
     assert Order.objects.get(pk=order.pk).status == before
-    assert order.status_changes.count() == 1 + len(path)
+    assert order.status_changes.count() == 2 + len(path)  # pending payment, paid, then the path
 
 
 def test_refund_after_delivery_returns_stock_once():

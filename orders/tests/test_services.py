@@ -84,6 +84,21 @@ def test_a_declined_payment_keeps_the_order_pending_until_it_expires_and_sends_n
     assert [m.payload for m in Message.objects.all()] == [{"order_id": paid.pk, "event": "confirmation"}]
 
 
+def test_a_retry_pays_an_order_left_pending(monkeypatch):
+    """An order left pending (the payment never started: the process died, the provider was down)
+    keeps its stock; the shopper's retry with the same key pays that order and takes no stock twice."""
+    from outbox.models import Message
+
+    variant = VariantFactory(stock=5)
+    cart = cart_with((variant, 2))
+    pending = services.place_order(cart=cart, customer=None, details=checkout_details(), payment_provider="test",
+                                   idempotency_key="k")
+    assert pending.status == Order.Status.PENDING_PAYMENT and Variant.objects.get(pk=variant.pk).stock == 3
+    paid = place(cart, key="k")
+    assert paid.pk == pending.pk and paid.status == Order.Status.PAID and Variant.objects.get(pk=variant.pk).stock == 3
+    assert Message.objects.count() == 1 and cart.lines.count() == 0
+
+
 def test_same_idempotency_key_returns_the_first_order():
     variant = VariantFactory(stock=5)
     cart = cart_with((variant, 2))

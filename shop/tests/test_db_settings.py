@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from shop.settings import prepare_threshold_from_env
+from shop.conf.database import prepare_threshold_from_env
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOBS = ("DJANGO_DB_SERVER_SIDE_BINDING", "DJANGO_DB_PREPARE_THRESHOLD")

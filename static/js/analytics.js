@@ -47,11 +47,15 @@
               datasets: [{ label: "Net revenue (" + data.currency + ")", data: money(data.products.values), backgroundColor: "#1d4ed8" }] },
       options: { indexAxis: "y", plugins: { legend: { display: false } } }
     });
+    // One bar per country, every label shown: horizontal bars in a box as tall as the list.
+    var countryBox = document.querySelector("[data-chart-box=countries]");
+    if (countryBox) countryBox.style.height = Math.max(160, data.countries.labels.length * 20 + 40) + "px";
     chart("chart-countries", {
       type: "bar",
       data: { labels: data.countries.labels,
               datasets: [{ label: "Net revenue (" + data.currency + ")", data: money(data.countries.values), backgroundColor: "#0ea5e9" }] },
-      options: { plugins: { legend: { display: false } } }
+      options: { indexAxis: "y", maintainAspectRatio: false, plugins: { legend: { display: false } },
+                 scales: { y: { ticks: { autoSkip: false } } } }
     });
   });
 })();

@@ -5,15 +5,34 @@
 
   function cell(row, text) { var td = document.createElement("td"); td.textContent = text; row.appendChild(td); return td; }
 
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  // As the page's server-rendered rows: "7 Dec 14:03" (date:"j M H:i") and "$1,234.50" (|money).
+  function placedAt(iso) {
+    var d = new Date(iso), pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getDate() + " " + MONTHS[d.getMonth()] + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
+  function money(amount, currency) {
+    try {
+      return new Intl.NumberFormat("en", { style: "currency", currency: currency }).format(Number(amount));
+    } catch (error) {
+      return amount + " " + currency;
+    }
+  }
+
   function addOrder(event) {
     var empty = feed.querySelector(".empty");
     if (empty) empty.remove();
     var row = document.createElement("tr");
     row.className = "new";
-    cell(row, event.number);
-    cell(row, new Date(event.ts).toLocaleTimeString());
+    var link = document.createElement("a");
+    link.textContent = event.number;
+    link.href = feed.dataset.orderUrl.replace("/0/", "/" + encodeURIComponent(event.id) + "/");
+    cell(row, "").appendChild(link);
+    cell(row, placedAt(event.ts));
     cell(row, String(event.items));
-    cell(row, event.total + " " + event.currency);
+    cell(row, money(event.total, event.currency));
     cell(row, "Paid");
     feed.insertBefore(row, feed.firstChild);
   }

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from tqdm import tqdm
 
-from catalog import services
+from catalog.images import services
 from catalog.models import ProductImage
 
 
@@ -54,12 +54,15 @@ def process_one(image_id: int, check_storage: bool) -> services.ImageOutcome:
 
 def _start_worker_process() -> None:
     """In each forked process: forget the parent's storage clients (an S3 client and its sockets
-    must not be shared across processes). Database connections were closed before forking."""
-    from django.core.files.storage import default_storage, storages
-    from django.utils.functional import empty
+    must not be shared across processes). Database connections were closed before forking.
+    Public API only: the documented setting_changed signal for STORAGES, on which Django's own
+    receiver (django.test.signals, imported here so that it is connected) drops the storages it
+    made, as it does when a test overrides the setting. Django has no other public way to do it."""
+    import django.test.signals  # noqa: F401  (connects the receiver)
+    from django.conf import settings
+    from django.core.signals import setting_changed
 
-    storages._storages = {}
-    default_storage._wrapped = empty
+    setting_changed.send(sender=Command, setting="STORAGES", value=settings.STORAGES, enter=False)
 
 
 class Command(BaseCommand):

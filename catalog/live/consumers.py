@@ -1,7 +1,7 @@
 """WebSocket consumers: the public inventory stream and the staff stream.
 
 Consumers only join groups, relay events and answer pings; they never touch the database. The
-public stock stream is fed by the process's fan-out hub (catalog/fanout.py), not a group per socket.
+public stock stream is fed by the process's fan-out hub (catalog/live/fanout.py), not a group per socket.
 Protocol (JSON text frames):
 - client -> server: {"type": "subscribe", "variants": [ids]} (inventory only, at most
   MAX_SUBSCRIPTIONS ids per connection in all), {"type": "ping"}.
@@ -102,7 +102,7 @@ class InventoryConsumer(StreamConsumer):
     """/ws/inventory/: anyone may connect and subscribe to variants' stock.
 
     A socket has no channel of its own and joins no group: the process's fan-out hub
-    (catalog/fanout.py) is in each variant's group once and writes its stock messages here."""
+    (catalog/live/fanout.py) is in each variant's group once and writes its stock messages here."""
 
     stream = "inventory"
     channel_layer_alias = None  # no per-socket channel (get_channel_layer(None) is None)

@@ -1,6 +1,6 @@
 """GET /api/v1/images/proxy?url=...&width=...&height=...: an external image, resized, re-encoded, cached.
 
-The guarded fetch is `catalog.safe_fetch.fetch_image`. The result is stored in `default_storage` under
+The guarded fetch is `catalog.images.safe_fetch.fetch_image`. The result is stored in `default_storage` under
 a name derived from sha256(url, width, height, format). A later request for the same rendition is
 served from there without fetching. Responses carry long-lived cache headers and a content ETag.
 Every error is the API's JSON shape, with a 400 status: a refused or failed fetch
@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from catalog import images
 from catalog.images import InvalidImage
-from catalog.safe_fetch import FetchRefused, fetch_image
+from catalog.images.safe_fetch import FetchRefused, fetch_image
 from shop.api_base import error_responses
 
 logger = logging.getLogger(__name__)

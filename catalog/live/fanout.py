@@ -7,7 +7,7 @@ hub of an event loop (daphne runs one loop per process) joins each variant group
 channel of its own, receives each stock message once, encodes it once and writes the same text
 frame to every local socket subscribed to that variant.
 
-The public protocol does not change (catalog/consumers.py). The hub never raises into a
+The public protocol does not change (catalog/live/consumers.py). The hub never raises into a
 consumer: a channel-layer error is logged and retried in the background, with back-off.
 """
 import asyncio

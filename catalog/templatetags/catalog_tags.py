@@ -1,0 +1,116 @@
+"""Template tags for catalogue pages (`{% load catalog_tags %}`): responsive product pictures
+(`{% picture %}`, rendered by templates/catalog/_picture.html), where a gallery thumbnail links
+(`|picture_link`) and the `sizes` of a layout (`{% picture_sizes %}`). Site-wide filters (money,
+stars, media URLs) are in shop/templatetags/shop.py."""
+import re
+
+from django import template
+
+register = template.Library()
+
+
+# --- Responsive product pictures ---------------------------------------------------------------
+#
+# `sizes` tells the browser how wide (CSS px) an image will be drawn before any CSS has loaded, so
+# it can pick a srcset candidate (320w, 640w, 1024w...) at once. Each value below is worked out from
+# static/css/shop.css; change them together:
+#   .container            max-width 1200px, padding 0 16px  -> content 1168px, or 100vw - 32px
+#   .listing              240px filter sidebar + 24px gap   -> products get 1168 - 264 = 904px
+#                         (one column at max-width 760px: the sidebar goes above the products)
+#   .product-grid         repeat(auto-fill, minmax(200px, 1fr)), gap 20px: n columns when the
+#                         grid is at least n*200 + (n-1)*20 px wide, i.e. n = floor((grid+20)/220)
+#   .product-card         padding 10px + border 1px each side -> image = column - 22px
+#   .product-page         1fr 1fr, gap 32px (one column at max-width 760px)
+# Media conditions are tried in order; the first that matches gives the slot width.
+PICTURE_SIZES = {
+    # Cards on category and search pages (grid beside the 240px sidebar).
+    "listing": ", ".join([
+        "(min-width: 1200px) 189px",               # 4 columns of (904 - 3*20)/4 = 211 -> 189px
+        "(min-width: 1156px) calc(25vw - 111px)",  # 4 columns: grid = 100vw - 296px
+        "(min-width: 936px) calc(33.33vw - 134px)",  # 3 columns
+        "(min-width: 761px) calc(50vw - 180px)",   # 2 columns (grid 465-639px)
+        "(min-width: 672px) calc(33.33vw - 46px)",  # sidebar on top: grid = 100vw - 32px, 3 columns
+        "(min-width: 452px) calc(50vw - 48px)",    # 2 columns
+        "calc(100vw - 54px)",                      # phones: 1 column
+    ]),
+    # Cards on the home page (grid across the whole container).
+    "wide": ", ".join([
+        "(min-width: 1200px) 196px",               # 5 columns of (1168 - 4*20)/5 = 217.6 -> 196px
+        "(min-width: 1112px) calc(20vw - 44px)",   # 5 columns: grid = 100vw - 32px
+        "(min-width: 892px) calc(25vw - 45px)",    # 4 columns
+        "(min-width: 672px) calc(33.33vw - 46px)",  # 3 columns
+        "(min-width: 452px) calc(50vw - 48px)",    # 2 columns
+        "calc(100vw - 54px)",                      # 1 column
+    ]),
+    # The product page's main image: half the container beside the buy box, full width below 761px.
+    "product": ", ".join([
+        "(min-width: 1200px) 568px",               # (1168 - 32)/2
+        "(min-width: 761px) calc(50vw - 32px)",    # (100vw - 32px - 32px)/2
+        "calc(100vw - 32px)",                      # one column
+    ]),
+    # Product page thumbnails (.thumbs img: 64px wide).
+    "thumb": "64px",
+}
+EAGER_CARDS = 4  # cards in the first row of a listing beside the filters at full width: loaded at once
+DEFAULT_ASPECT = (300, 372)  # width, height: the Luma photographs' shape, for images of unknown size
+LQIP_PATTERN = re.compile(r"data:image/(?:webp|jpeg|png);base64,[A-Za-z0-9+/]+={0,2}")
+COLOUR_PATTERN = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def picture(image, *, sizes: str, alt: str = "", position: int | None = None, priority: bool = False,
+            css_class: str = "") -> dict:
+    """What `{% picture %}` shows of a product image (catalog.models.ProductImage, or None).
+
+    - Renditions ready: a WebP <source> and a JPEG <img> fallback, each with a srcset and the
+      `sizes` of the layout named by `sizes` (a PICTURE_SIZES key); the LQIP over the dominant
+      colour is the img's background until the photo arrives (shop.js then drops it, so a
+      transparent WebP does not show it through).
+    - Renditions pending: the original, scaled by the browser (no srcset).
+    - Refused by the worker (failed), no file or no image: the neutral placeholder.
+    Always with width/height (the photo's own shape), so nothing moves when it loads.
+    Loading: `priority` (the main product image) is eager with fetchpriority="high"; a card at
+    `position` (1-based) up to EAGER_CARDS (the first row) is eager; anything else is lazy.
+    Read image.renditions from a prefetch
+    (ProductImage.objects.with_renditions()), or this costs a query per image.
+    """
+    width, height = (image.width, image.height) if image is not None and image.width and image.height \
+        else DEFAULT_ASPECT
+    context = {"alt": alt, "width": width, "height": height, "css_class": css_class,
+               "loading": "eager" if priority or (position is not None and position <= EAGER_CARDS) else "lazy",
+               "priority": priority,
+               "sizes": PICTURE_SIZES[sizes]}
+    if image is None or not image.image or image.status == image.Status.FAILED:
+        return {**context, "placeholder": True}
+    if not image.is_ready:
+        return {**context, "src": image.image.url}
+    lqip = image.lqip if LQIP_PATTERN.fullmatch(image.lqip or "") else ""
+    colour = image.dominant_colour if COLOUR_PATTERN.fullmatch(image.dominant_colour or "") else ""
+    return {**context, "src": image.src_url, "webp_srcset": image.webp_srcset, "jpeg_srcset": image.jpeg_srcset,
+            "lqip": lqip, "colour": colour}
+
+
+@register.inclusion_tag("catalog/_picture.html", name="picture")
+def picture_tag(image, *, sizes: str, alt: str = "", position: int | None = None, priority: bool = False,
+                css_class: str = "") -> dict:
+    """`{% picture image sizes="listing" ... %}`: picture(image, **options) rendered by
+    templates/catalog/_picture.html. Ready: <picture> with a WebP <source> and a JPEG <img>, each
+    with a srcset and `sizes`, the LQIP and dominant colour as the img's CSS custom properties
+    (--lqip, --dominant; see .picture-img in shop.css). Pending: the <img> of the original.
+    Refused, or no file: <img class="picture-img is-placeholder"> of static/img/placeholder.svg."""
+    return picture(image, sizes=sizes, alt=alt, position=position, priority=priority, css_class=css_class)
+
+
+@register.filter
+def picture_link(image) -> str:
+    """Where a link to a product image (a gallery thumbnail) points: its widest JPEG rendition
+    when ready, the original while pending, "" when refused or missing (never a refused file)."""
+    if image is None or not image.image or image.status == image.Status.FAILED:
+        return ""
+    jpegs = image.jpeg_renditions
+    return jpegs[-1].url if jpegs else image.image.url
+
+
+@register.simple_tag
+def picture_sizes(layout: str) -> str:
+    """The `sizes` value of a PICTURE_SIZES layout, for scripts that move pictures between slots."""
+    return PICTURE_SIZES[layout]
