@@ -175,7 +175,11 @@ def _refunded(order: Order, payment: Payment, obj: dict) -> str:
 
 
 def _refunded_in_full(order: Order, payment: Payment, by=None) -> None:
-    if payment.totals()["balance"] <= 0 and Order.Status.REFUNDED in orders.TRANSITIONS[order.status]:
+    """Move `order` to refunded (stock back, email) once nothing is left on any of its payments:
+    refunding a second, duplicate payment of a paid order leaves the order as it is."""
+    balance = sum((p.totals()["balance"] for p in order.payments.filter(status=Payment.Status.SUCCEEDED)),
+                  Decimal("0"))
+    if balance <= 0 and Order.Status.REFUNDED in orders.TRANSITIONS[order.status]:
         orders.transition_order(order=order, to_status=Order.Status.REFUNDED, by=by, note="Refunded in full.")
 
 
