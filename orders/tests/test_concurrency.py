@@ -89,6 +89,11 @@ def test_double_submit_of_one_checkout_makes_one_order():
     assert Order.objects.count() == 1
     variant.refresh_from_db()
     assert variant.stock == 8
+    # Clicks that each started a payment of the one order: one is kept, any other refunded at once.
+    from payments.models import Payment
+
+    kept = sum(p.totals()["balance"] for p in Payment.objects.filter(status="succeeded"))
+    assert kept == Order.objects.get().total and Order.objects.get().status == Order.Status.PAID
 
 
 def test_the_provider_is_called_after_the_stock_is_committed_and_with_no_row_locked(monkeypatch):
