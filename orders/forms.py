@@ -51,10 +51,7 @@ class CheckoutDetailsForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    """The dummy provider's card form plus the checkout attempt's idempotency key."""
+    """The checkout attempt's idempotency key. No card field: card data is typed on the payment
+    provider's hosted page only and never reaches the shop."""
 
-    card_number = forms.RegexField(
-        regex=r"^[\d ]{12,23}$", label="Card number", initial="4242 4242 4242 4242",
-        error_messages={"invalid": "Enter a card number of 12 to 19 digits."},
-    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

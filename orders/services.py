@@ -17,14 +17,14 @@ from outbox import services as outbox
 from .carts import (SESSION_CART_KEY, CheckoutError, EmptyCart, InvalidQuantity, VariantUnavailable, add_to_cart,
                     find_cart, get_or_create_cart, merge_guest_cart_into_customer_cart, set_line_quantity)
 from .models import Cart, Order, OrderLine, OrderStatusChange
-from .payments import PaymentDeclined, get_provider
 from .pricing import UnknownShippingMethod, price_lines
 
 __all__ = [
     "CheckoutDetails", "CheckoutError", "EmptyCart", "InsufficientStock", "InvalidQuantity",
-    "PaymentDeclined", "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
+    "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
     "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
-    "get_or_create_cart", "idempotency_owner", "merge_guest_cart_into_customer_cart", "place_order",
+    "get_or_create_cart", "idempotency_owner", "mark_paid", "merge_guest_cart_into_customer_cart", "place_order",
+    "revive_paid_order",
     "set_line_quantity", "stored_idempotency_key", "void_order", "SESSION_CART_KEY", "IllegalTransition",
 ]
 
@@ -34,7 +34,7 @@ class IllegalTransition(CheckoutError):
 
 
 # Every error a shopper can cause at cart or checkout; each message is safe to show.
-SHOPPER_ERRORS = (CheckoutError, InsufficientStock, PaymentDeclined, UnknownShippingMethod)
+SHOPPER_ERRORS = (CheckoutError, InsufficientStock, UnknownShippingMethod)
 
 
 @dataclass(frozen=True)
@@ -79,53 +79,43 @@ def stored_idempotency_key(*, owner: str, key: str) -> str:
 
 
 def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provider: str,
-                card_number: str, idempotency_key: str, owner: str = "", request_hash: str = "") -> Order:
-    """Turn a cart into a paid order, in three steps, as Saleor's complete_checkout does: take the
-    stock and create the order (status pending payment) in one committed transaction; then charge
-    the payment provider, outside any transaction, so that no variant row stays locked while the
-    provider answers; then mark the order paid (confirmation email, cart emptied), or void it
-    (void_order) when the provider fails.
+                idempotency_key: str, owner: str = "", request_hash: str = "") -> Order:
+    """Turn a cart into an order pending payment, as Saleor's complete_checkout does: take the
+    stock and create the order (status pending payment) in one committed transaction, and empty
+    the cart. The payment is asked for afterwards, outside any transaction
+    (payments.services.start_payment); the provider's webhook marks the order paid (mark_paid), and
+    an order unpaid after SHOP_PAYMENT_TIMEOUT seconds is voided (payments.services.expire_unpaid_orders).
 
     Prices, shipping and totals come from the database; the order lines keep a snapshot.
     Variants are locked in primary-key order so that concurrent checkouts cannot deadlock.
     A second call with the same `idempotency_key` by the same owner returns the first order and
-    changes nothing (it finishes the payment of an order still pending, with the provider's own
-    idempotency key, the order number, so nothing is charged twice). The key is the client's; it
-    is kept scoped to its `owner` (default: idempotency_owner(cart, customer)) by
-    stored_idempotency_key, so another owner replaying it places their own order, or none, and
-    never gets this one. `request_hash` (the API's request body digest) is stored on the order; an
-    order found under the key with another hash is returned untouched for the caller to refuse.
+    changes nothing. The key is the client's; it is kept scoped to its `owner` (default:
+    idempotency_owner(cart, customer)) by stored_idempotency_key, so another owner replaying it
+    places their own order, or none, and never gets this one. `request_hash` (the API's request
+    body digest) is stored on the order; an order found under the key with another hash is
+    returned untouched for the caller to refuse. `payment_provider` is the provider code recorded
+    on the order (payments.providers).
 
     Raises EmptyCart, VariantUnavailable, InsufficientStock or UnknownShippingMethod (no order
-    exists, no stock moved, nothing charged), KeyError for an unknown provider, or PaymentDeclined
-    (and any error of the provider) after voiding the order: its stock is back and it is
-    cancelled, with its key released so that the shopper may try again.
+    exists, no stock moved).
     """
     if not idempotency_key:
         raise ValueError("idempotency_key is required")
-    provider = get_provider(payment_provider)
     idempotency_key = stored_idempotency_key(owner=owner or idempotency_owner(cart=cart, customer=customer),
                                              key=idempotency_key)
     order = Order.objects.filter(idempotency_key=idempotency_key).first()
     if order is None:
         try:
             with transaction.atomic():
-                order = _reserve_order(cart=cart, customer=customer, details=details, provider=provider,
+                order = _reserve_order(cart=cart, customer=customer, details=details, provider=payment_provider,
                                        idempotency_key=idempotency_key, request_hash=request_hash)
+                cart.lines.all().delete()
         except IntegrityError:
             # A concurrent submit with the same key committed first: its order is the answer.
             order = Order.objects.filter(idempotency_key=idempotency_key).first()
             if order is None:
                 raise
-    if order.status != Order.Status.PENDING_PAYMENT or order.request_hash != request_hash:
-        return order
-    try:
-        payment = get_provider(order.payment_provider).charge(
-            amount=order.total, currency=order.currency, card_number=card_number, idempotency_key=order.number)
-    except Exception as failure:
-        void_order(order=order, reason=str(failure) or type(failure).__name__)
-        raise
-    return _mark_paid(order=order, cart=cart, reference=payment.reference)
+    return order
 
 
 def _reserve_order(*, cart, customer, details, provider, idempotency_key, request_hash) -> Order:
@@ -157,7 +147,7 @@ def _reserve_order(*, cart, customer, details, provider, idempotency_key, reques
         total=priced.total,
         item_count=priced.item_count,
         line_count=len(priced.lines),
-        payment_provider=provider.code,
+        payment_provider=provider,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
     )
@@ -174,24 +164,47 @@ def _reserve_order(*, cart, customer, details, provider, idempotency_key, reques
 
 
 @transaction.atomic
-def _mark_paid(*, order: Order, cart: Cart, reference: str) -> Order:
-    """The provider accepted the payment of `order` (pending): mark it paid, empty the cart, write
-    the confirmation email to the outbox and tell the staff dashboard. An order no longer pending
-    (a concurrent submit finished it) is returned as it is."""
+def mark_paid(*, order: Order, reference: str) -> Order:
+    """The provider took the payment of `order` (pending): mark it paid, write the confirmation
+    email to the outbox and tell the staff dashboard (after commit). Locks the order row (the
+    caller may hold it already). An order no longer pending is returned as it is."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != Order.Status.PENDING_PAYMENT:
         return order
+    return _paid(order, from_status=order.status, reference=reference, note=f"Payment {reference} accepted.")
+
+
+def _paid(order: Order, *, from_status: str, reference: str, note: str) -> Order:
     order.status, order.payment_reference = Order.Status.PAID, reference
     order.save(update_fields=["status", "payment_reference"])
-    OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
-                                     note=f"Payment {reference} accepted.")
-    cart.lines.all().delete()
+    OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=order.status, note=note)
     event = {"type": "order_placed", "id": order.pk, "number": order.number, "total": str(order.total),
              "currency": order.currency, "items": order.item_count, "email": order.email,
              "ts": order.created_at.isoformat()}
     transaction.on_commit(lambda: realtime.send_to_staff(event), robust=True)
     _send_order_email(order, "confirmation")
     return order
+
+
+@transaction.atomic
+def revive_paid_order(*, order: Order, reference: str) -> Order:
+    """A payment succeeded for `order` after it was cancelled unpaid (expired): take its stock
+    again, variants locked in primary-key order after the order row (as void_order), and mark it
+    paid. Raises InsufficientStock or VariantUnavailable (nothing changed) when a line's stock is gone; an order
+    not cancelled is returned as it is."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != Order.Status.CANCELLED:
+        return order
+    lines = list(order.lines.all())
+    variants = lock_variants(line.variant_id for line in lines if line.variant_id)
+    with transaction.atomic():  # all lines or none
+        for line in lines:
+            if line.variant_id not in variants:
+                raise VariantUnavailable(f"{line.product_name} is no longer sold.")
+            allocate_stock(variant=variants[line.variant_id], quantity=line.quantity)
+    broadcast_stock(variant_ids=variants)
+    return _paid(order, from_status=Order.Status.CANCELLED, reference=reference,
+                 note=f"Payment {reference} arrived after the order expired; stock taken again.")
 
 
 @transaction.atomic

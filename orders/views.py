@@ -13,6 +13,10 @@ from django.views.generic import DetailView, ListView
 
 from catalog.selectors import VariantChoiceError, choose_variant
 
+from payments import services as payments
+from payments.models import Payment
+from payments.providers import active_code
+
 from . import emails, selectors, services
 from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm
 from .models import Order
@@ -108,7 +112,8 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
 
 
 def checkout_review(request: HttpRequest) -> HttpResponse:
-    """/checkout/review/: the order as it will be placed, the payment form, and "Place order".
+    """/checkout/review/: the order as it will be placed and "Continue to payment", which places
+    the order (pending payment, stock held) and sends the shopper to the provider's hosted page.
 
     A hidden idempotency key ties every submit of this page to one order: a double click or a
     reload after posting returns the same order instead of a second one.
@@ -121,15 +126,18 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
     form = PaymentForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
     if request.method == "POST" and form.is_valid():
         try:
-            order = services.place_order(
-                cart=cart, customer=request.user, details=details, payment_provider="dummy",
-                card_number=form.cleaned_data["card_number"], idempotency_key=form.cleaned_data["idempotency_key"])
+            order = services.place_order(cart=cart, customer=request.user, details=details,
+                                         payment_provider=active_code(),
+                                         idempotency_key=form.cleaned_data["idempotency_key"])
         except services.SHOPPER_ERRORS as error:
             messages.error(request, str(error))
             return redirect("orders:cart" if isinstance(error, services.EmptyCart) else "orders:checkout_review")
-        request.session[PLACED_ORDERS_SESSION_KEY] = [*request.session.get(PLACED_ORDERS_SESSION_KEY, [])[-19:],
-                                                      order.number]
-        return redirect("orders:confirmation", number=order.number)
+        if order.number not in request.session.get(PLACED_ORDERS_SESSION_KEY, []):
+            request.session[PLACED_ORDERS_SESSION_KEY] = [
+                *request.session.get(PLACED_ORDERS_SESSION_KEY, [])[-19:], order.number]
+        if order.status != Order.Status.PENDING_PAYMENT:
+            return redirect("orders:confirmation", number=order.number)
+        return start_checkout_payment(request, order)
     lines, priced = selectors.priced_cart(cart, shipping_method=details.shipping_method)
     if not lines:
         messages.info(request, "Your cart is empty.")
@@ -139,7 +147,7 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
                    "priced": priced})
 
 
-def _visible_order(request: HttpRequest, number: str) -> Order:
+def visible_order(request: HttpRequest, number: str) -> Order:
     """The order if this shopper may see it (their own, or placed in this browser); else 404."""
     order = Order.objects.prefetch_related("lines").filter(number=number).first()
     if order is None:
@@ -151,9 +159,25 @@ def _visible_order(request: HttpRequest, number: str) -> Order:
     return order
 
 
+def start_checkout_payment(request: HttpRequest, order: Order) -> HttpResponse:
+    """Send the shopper of pending `order` to the provider's hosted payment page; when the provider
+    fails, to the confirmation page with the reason and a retry button."""
+    back = request.build_absolute_uri(reverse("orders:confirmation", args=[order.number]))
+    try:
+        payment = payments.start_payment(order=order, flow=Payment.Flow.CHECKOUT, return_url=back, cancel_url=back)
+    except payments.PaymentUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("orders:confirmation", number=order.number)
+    return redirect(payment.redirect_url)
+
+
 def checkout_confirmation(request: HttpRequest, number: str) -> HttpResponse:
-    """Thank-you page with the order number."""
-    return render(request, "orders/confirmation.html", {"order": _visible_order(request, number)})
+    """Thank-you page with the order number. A pending order shows "payment processing" (the
+    return from the payment page never marks it paid: the webhook does), with the payment page
+    link, or a retry button when the last attempt failed."""
+    order = visible_order(request, number)
+    payment = order.payments.filter(flow=Payment.Flow.CHECKOUT).first()
+    return render(request, "orders/confirmation.html", {"order": order, "payment": payment})
 
 
 class OrderListView(LoginRequiredMixin, ListView):

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "orders",
     "analytics",
     "outbox",  # issue 21: every email (webhooks later) written with the change, delivered once
+    "payments",  # issue 25: Stripe, or the embedded `test` provider
     "csp",
     "drf_spectacular_sidecar",
     # Production stack (issue 8): django-prometheus wraps requests (latency histograms) and the
@@ -160,15 +161,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = tasks.broker_transport_options(
     visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),  # seconds
     unacked_restore_interval=env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),  # seconds
 )
-# Riding out a broker outage (issue 21). The worker retries the broker for ever (Celery gives up after
-# 100 tries by default), also at start, and runs without gossip and mingle (Procfile), whose channels
-# raised AttributeError on every reconnection. A task running when the connection is lost finishes:
-# its effect is recorded in the database (outbox, renditions), so the redelivery of its message does
-# nothing. Cancelling such tasks instead (celery/celery#6654; Celery 6's default) cut emails between
-# the SMTP server's acceptance and our commit, and sent them twice (tests/test_stack_failures.py).
-# If the worker dies anyway (the "Unrecoverable error: AttributeError(... 'hostname')" seen once in
-# kombu's restore_unacked_once -> _connparams, not reproduced here), supervisord restarts it and the
-# outbox relays what it left pending.
+# Riding out a broker outage (issue 21; README "When things fail"): retry the broker for ever, let a
+# running task finish (cancelling it sent emails twice, celery/celery#6654); supervisord restarts a
+# worker that dies anyway, and the outbox relays what it left pending.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
@@ -180,6 +175,7 @@ CELERY_WORKER_READY_TASKS = [
     # customers wait for these emails)
     ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
     ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
+    ("payments.tasks.expire_unpaid_orders", {}),  # unpaid orders past SHOP_PAYMENT_TIMEOUT release their stock
 ]
 
 # --- Analytics (issue 6): the event buffer (analytics.middleware.EventMiddleware records events) ---
@@ -211,11 +207,8 @@ SHOP_EMAIL_VERIFICATION_MAX_AGE = env.int("SHOP_EMAIL_VERIFICATION_MAX_AGE", def
 SHOP_GUEST_ORDER_LINK_MAX_AGE = env.int("SHOP_GUEST_ORDER_LINK_MAX_AGE", default=180 * 24 * 3600)  # seconds
 
 # --- Outbox (issue 21): every email (webhooks later) written with the change, delivered once ----
-# outbox.services: a message is retried after 30 s, 60 s, 120 s ... (capped at 600 s, times 0.5-1)
-# and marked failed after OUTBOX_MAX_ATTEMPTS attempts (7: about 25 minutes). Beat relays what is
-# pending every OUTBOX_RELAY_INTERVAL seconds: messages never handed to the broker, and those handed
-# over more than OUTBOX_RELAY_STALE_SECONDS ago and still not done (a broker that lost them); a
-# worker connecting to the broker relays every pending one (shop.recovery).
+# Retries back off from OUTBOX_RETRY_BACKOFF seconds to OUTBOX_RETRY_BACKOFF_MAX; beat relays what is
+# pending every OUTBOX_RELAY_INTERVAL seconds (outbox.services describes the rules).
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=7)
 OUTBOX_RETRY_BACKOFF = env.float("OUTBOX_RETRY_BACKOFF", default=30.0)  # seconds
 OUTBOX_RETRY_BACKOFF_MAX = env.float("OUTBOX_RETRY_BACKOFF_MAX", default=600.0)  # seconds
@@ -237,6 +230,8 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-close-yesterday": {"task": "analytics.tasks.close_day", "schedule": crontab(minute=15)},  # hourly
     "outbox-relay": {"task": "outbox.tasks.relay", "schedule": OUTBOX_RELAY_INTERVAL},
     "outbox-purge-sent": {"task": "outbox.tasks.purge_sent", "schedule": crontab(hour=3, minute=40)},  # daily
+    "payments-expire-unpaid": {"task": "payments.tasks.expire_unpaid_orders", "schedule": 60.0},  # seconds
+    "payments-reconcile": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(minute=40, hour=3)},
 }
 
 # --- I18N --------------------------------------------------------------------------------
@@ -274,10 +269,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# --- Security baseline (issue 8): `DJANGO_DEBUG=false manage.py check --deploy --fail-level WARNING`
-# passes on these defaults, which assume TLS ends at the proxy (nginx) in front of gunicorn. The
-# local prod stack serves plain HTTP on 127.0.0.1:8080 and so sets DJANGO_SECURE_SSL_REDIRECT=false,
-# DJANGO_SECURE_COOKIES=false and DJANGO_SECURE_HSTS_SECONDS=0 (see README's env var table).
+# --- Security baseline (issue 8): `check --deploy` passes on these defaults (TLS ends at the proxy);
+# the local plain-HTTP prod stack turns them off through the environment (README's env var table).
 # Trust X-Forwarded-Proto only where a proxy that overwrites it is the sole way in.
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=not DEBUG) else None
@@ -303,6 +296,7 @@ SHOP_MAX_URI_BYTES = env.int("SHOP_MAX_URI_BYTES", default=4094)
 CONTENT_SECURITY_POLICY = security.content_security_policy(
     img_src=env.list("CSP_IMG_SRC", default=[]), connect_src=env.list("CSP_CONNECT_SRC", default=[]),
     bucket=AWS_STORAGE_BUCKET_NAME, s3_custom_domain=AWS_S3_CUSTOM_DOMAIN, s3_endpoint_url=AWS_S3_ENDPOINT_URL,
+    form_action=[env("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")],
 )
 
 # --- Integrator API (issue 5): DRF, JWT, OpenAPI, throttling, CORS, login lockout -------------
@@ -326,12 +320,8 @@ CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
 SHOP_TRUSTED_PROXY_COUNT = env.int("SHOP_TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # shop.observability binds `ip` itself
 
-# django-axes: failed logins lock an (account, client address) pair after AXES_FAILURE_LIMIT failures
-# on the HTML login, the admin login and the API token endpoint, until AXES_COOLOFF_MINUTES pass; the
-# owner elsewhere still logs in. Every failure is also logged (AccessFailureLog): when one account
-# gets SHOP_LOGIN_ACCOUNT_FAILURE_LIMIT failures within SHOP_LOGIN_ACCOUNT_FAILURE_WINDOW seconds
-# from anywhere, its logins need the password plus a one-time link emailed to the owner
-# (accounts.login_guard).
+# django-axes locks an (account, client address) pair; many failures on one account from anywhere
+# ask for the password plus an emailed one-time link (accounts.login_guard).
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -396,3 +386,13 @@ LOGGING = logs.logging_config(log_format=LOG_FORMAT, level=env("DJANGO_LOG_LEVEL
 logs.configure_structlog()
 # `manage.py backup` writes here unless given --dir/--output (issue 8).
 BACKUP_DIR = env.path("ISHOP_BACKUP_DIR", default=BASE_DIR / "backups")
+
+# --- Payments (issue 25): Stripe when STRIPE_SECRET_KEY is set, else the embedded `test` provider ---
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")  # whsec_...; the test provider derives one
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")  # the test suite's fake Stripe
+STRIPE_TIMEOUT = env.int("STRIPE_TIMEOUT", default=20)  # seconds per Stripe API request
+# The `test` provider (an Approve button, no money) serves only where asked for: by default with
+# DJANGO_DEBUG (make run); a production shop without STRIPE_SECRET_KEY takes no orders' payments.
+SHOP_TEST_PAYMENTS = env.bool("SHOP_TEST_PAYMENTS", default=DEBUG)
+SHOP_PAYMENT_TIMEOUT = env.int("SHOP_PAYMENT_TIMEOUT", default=1800)  # seconds an unpaid order holds its stock

@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
+    path("", include("payments.urls")),  # issue 25: webhook, test provider page, retry
 ]
 
 if settings.SERVE_MEDIA:

@@ -193,6 +193,7 @@ def running_stack(tmp_path: Path, *, database_url: str, redis_url: str, extra_en
         "CHANNEL_LAYER_PREFIX": f"test-stack-{run_id}",
         "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "1",
+        "SHOP_TEST_PAYMENTS": "true",  # issue 25: the test provider's Approve button pays
         **(extra_env or {}),
     }
     for key in ("DJANGO_SECRET_KEY", "DJANGO_DEBUG", "DJANGO_ALLOWED_HOSTS", "PROMETHEUS_MULTIPROC_DIR"):
@@ -264,14 +265,20 @@ def buy(url: str, variant, *, email: str, quantity: int = 1, timeout: float = 30
     details = guest.get(url + "/checkout/", timeout=timeout)
     review = guest.post(url + "/checkout/", timeout=timeout, data={
         **ADDRESS, "email": email, "csrfmiddlewaretoken": form_value(details.text, "csrfmiddlewaretoken")})
-    assert review.status_code == 200 and "Place order and pay" in review.text, f"checkout details: {review.status_code}"
+    assert review.status_code == 200 and "Place order and continue to payment" in review.text, \
+        f"checkout details: {review.status_code}"
     placing_from = time.monotonic()
-    done = guest.post(url + "/checkout/review/", timeout=timeout, allow_redirects=False, data={
+    placed = guest.post(url + "/checkout/review/", timeout=timeout, allow_redirects=False, data={
         "csrfmiddlewaretoken": form_value(review.text, "csrfmiddlewaretoken"),
-        "idempotency_key": form_value(review.text, "idempotency_key"), "card_number": "4242 4242 4242 4242"})
+        "idempotency_key": form_value(review.text, "idempotency_key")})
     placing_to = time.monotonic()
+    assert placed.status_code == 302 and "/payments/test/" in placed.headers.get("Location", ""), \
+        f"place order: {placed.status_code} to {placed.headers.get('Location')}"
+    test_page = guest.get(url + placed.headers["Location"], timeout=timeout)
+    done = guest.post(url + placed.headers["Location"], timeout=timeout, allow_redirects=False, data={
+        "csrfmiddlewaretoken": form_value(test_page.text, "csrfmiddlewaretoken"), "action": "approve"})
     match = re.search(r"/checkout/confirmation/([^/]+)/$", done.headers.get("Location", ""))
-    assert done.status_code == 302 and match, f"place order: {done.status_code} to {done.headers.get('Location')}"
+    assert done.status_code == 302 and match, f"approve payment: {done.status_code} to {done.headers.get('Location')}"
     confirmation = guest.get(url + done.headers["Location"], timeout=timeout)
     assert confirmation.status_code == 200 and match.group(1) in confirmation.text, "confirmation page"
     return Purchase(match.group(1), placing_from, placing_to)

@@ -12,7 +12,11 @@ from tests.conftest import LUMA_START_STOCK
 
 
 def test_the_api_alone_runs_a_customer_journey(asgi_live_server, luma_slice):
-    order = run(asgi_live_server.url, search="hoodie", email="journey@example.com", say=lambda _: None)
+    from payments.providers.test import webhook_secret
+
+    order = run(asgi_live_server.url, search="hoodie", email="journey@example.com", say=lambda _: None,
+                webhook_secret=webhook_secret())
+    assert order["status"] == "paid" and order["payment"]["status"] == "succeeded"
 
     placed = Order.objects.get(number=order["number"])
     assert placed.customer.email == "journey@example.com" and placed.lines.get().quantity == 2

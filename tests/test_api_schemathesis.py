@@ -20,6 +20,7 @@ from accounts.tests.factories import UserFactory
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
 from orders import services
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import place_paid_order
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -50,8 +51,7 @@ def shop_data(transactional_db) -> dict[str, User]:
     UserFactory(email="other-customer@example.com")
     staff = User.objects.create_superuser(email="fuzz-staff@example.com", password="a-long-test-password-42")
     variant = VariantFactory(stock=1000)
-    services.place_order(cart=cart_with((variant, 1)), customer=customer, details=checkout_details(),
-                         payment_provider="dummy", card_number="4242424242424242", idempotency_key="seed")
+    place_paid_order(cart=cart_with((variant, 1)), customer=customer, details=checkout_details(), idempotency_key="seed")
     return {"customer": customer, "staff": staff}
 
 

@@ -107,11 +107,14 @@ def test_a_guest_buys_through_nginx_and_sees_live_stock_and_the_metrics_count_it
         details = guest.get(stack.url + "/checkout/", timeout=30)
         review = guest.post(stack.url + "/checkout/", timeout=30, data={
             **ADDRESS, "csrfmiddlewaretoken": form_value(details.text, "csrfmiddlewaretoken")})
-        assert review.status_code == 200 and "Place order and pay $109.00" in review.text
+        assert review.status_code == 200 and "Place order and continue to payment ($109.00)" in review.text
         request_id = f"e2e-{uuid.uuid4().hex}"
-        done = guest.post(stack.url + "/checkout/review/", timeout=30, headers={"X-Request-ID": request_id}, data={
+        placed = guest.post(stack.url + "/checkout/review/", timeout=30, headers={"X-Request-ID": request_id}, data={
             "csrfmiddlewaretoken": form_value(review.text, "csrfmiddlewaretoken"),
-            "idempotency_key": form_value(review.text, "idempotency_key"), "card_number": "4242 4242 4242 4242"})
+            "idempotency_key": form_value(review.text, "idempotency_key")})
+        assert "/payments/test/" in placed.url  # the test provider's page (SHOP_TEST_PAYMENTS in the stack)
+        done = guest.post(placed.url, timeout=30, headers={"X-Request-ID": request_id}, data={
+            "csrfmiddlewaretoken": form_value(placed.text, "csrfmiddlewaretoken"), "action": "approve"})
         order = Order.objects.get()
         assert done.status_code == 200 and done.url.endswith(f"/checkout/confirmation/{order.number}/")
         assert order.customer is None and order.total == Decimal("109.00")

@@ -15,6 +15,7 @@ from accounts.models import User
 from catalog.models import Product, Variant
 from catalog.tests.factories import VariantFactory
 from orders.models import Order
+from payments.testing import checkout_and_approve
 
 pytestmark = pytest.mark.django_db
 
@@ -71,8 +72,7 @@ def test_register_verify_buy_ship_review_and_restock(client, django_capture_on_c
     review = client.post(reverse("orders:checkout"), details, follow=True)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("orders:checkout_review"), {
-            "card_number": "4242 4242 4242 4242", "idempotency_key": review.context["form"]["idempotency_key"].value()})
+        checkout_and_approve(client, review.context["form"]["idempotency_key"].value())
     order = Order.objects.get(customer=customer)
     confirmation, = mail.outbox
     assert confirmation.to == ["nia@example.com"] and order.number in confirmation.subject

@@ -14,6 +14,7 @@ from catalog.tests.factories import ReviewFactory, VariantFactory
 from orders import services as orders
 from orders.models import Order
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import place_paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +94,8 @@ def test_moderation_approve_reject_feature_and_the_rating(client, product, moder
 def test_verified_buyer_mark_needs_a_delivered_order_line(client, product, moderator):
     buyer, browser = UserFactory(first_name="Buyer"), UserFactory(first_name="Browser")
     variant = product.variants.get()
-    order = orders.place_order(cart=cart_with((variant, 1), customer=buyer), customer=buyer,
-                               details=checkout_details(), payment_provider="dummy", card_number="4242424242424242",
+    order = place_paid_order(cart=cart_with((variant, 1), customer=buyer), customer=buyer,
+                               details=checkout_details(),
                                idempotency_key="verified-1")
     client.force_login(buyer)
     post_review(client, product, title="Before delivery")  # shipped but not delivered yet

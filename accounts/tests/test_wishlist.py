@@ -16,6 +16,7 @@ from catalog.tests.factories import ProductFactory, VariantFactory
 from orders import services as orders
 from orders.models import CartLine
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import place_paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -108,9 +109,8 @@ def test_back_in_stock_email_once_per_restock_by_any_stock_path(tee, django_capt
 
     # Sold out by a checkout, back by a cancellation: one email each again.
     with django_capture_on_commit_callbacks(execute=True):
-        order = orders.place_order(cart=cart_with((Variant.objects.get(pk=tee["S"].pk), 5)), customer=None,
-                                   details=checkout_details(), payment_provider="dummy",
-                                   card_number="4242424242424242", idempotency_key="restock-1")
+        order = place_paid_order(cart=cart_with((Variant.objects.get(pk=tee["S"].pk), 5)), customer=None,
+                                   details=checkout_details(), idempotency_key="restock-1")
     assert WishlistItem.objects.filter(variant=tee["S"], awaiting_restock=True).count() == 2
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

@@ -12,13 +12,14 @@ from orders.models import Order
 from orders.tests.factories import cart_with, checkout_details
 from accounts.tests.conftest import emails_run_here  # noqa: F401 - fixture: relayed jobs run here, eagerly
 from outbox.models import Message
+from payments.testing import place_paid_order
 
 pytestmark = pytest.mark.django_db
 
 
 def place(variant, quantity: int, key: str) -> Order:
-    return services.place_order(cart=cart_with((variant, quantity)), customer=None, details=checkout_details(),
-                                payment_provider="dummy", card_number="4242424242424242", idempotency_key=key)
+    return place_paid_order(cart=cart_with((variant, quantity)), customer=None, details=checkout_details(),
+                            idempotency_key=key)
 
 
 def test_a_web_order_is_in_the_figures_as_soon_as_it_commits(emails_run_here, django_capture_on_commit_callbacks):

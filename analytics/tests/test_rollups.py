@@ -14,6 +14,7 @@ from catalog.tests.factories import VariantFactory
 from orders import services
 from orders.models import Order, OrderStatusChange
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import place_paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +26,8 @@ def at(day: date, hour: int = 12) -> datetime:
 
 
 def order(variant, quantity, *, customer=None, day=DAY1, key=None, country="US") -> Order:
-    placed = services.place_order(cart=cart_with((variant, quantity)), customer=customer,
+    placed = place_paid_order(cart=cart_with((variant, quantity)), customer=customer,
                                   details=checkout_details(shipping_country=country),
-                                  payment_provider="dummy", card_number="4242424242424242",
                                   idempotency_key=key or f"k-{variant.pk}-{quantity}-{day}-{country}")
     Order.objects.filter(pk=placed.pk).update(created_at=at(day))
     OrderStatusChange.objects.filter(order=placed).update(changed_at=at(day))

@@ -16,11 +16,11 @@ from catalog.tests.factories import VariantFactory
 from orders import services
 from orders.models import Order, OrderStatusChange
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import place_paid_order
 
 
 def place(variant, quantity: int, key: str) -> Order:
-    return services.place_order(cart=cart_with((variant, quantity)), customer=None, details=checkout_details(),
-                                payment_provider="dummy", card_number="4242424242424242", idempotency_key=key)
+    return place_paid_order(cart=cart_with((variant, quantity)), customer=None, details=checkout_details(), idempotency_key=key)
 
 
 @pytest.mark.django_db(transaction=True)

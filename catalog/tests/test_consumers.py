@@ -47,6 +47,7 @@ from orders import services as order_services
 from orders.models import Order
 from orders.tests.factories import cart_with, checkout_details
 from shop.asgi import application
+from payments.testing import place_paid_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -252,8 +253,7 @@ def assert_stock_message(message: dict, variant: Variant, *, stock: int) -> None
 
 
 def place(cart, *, customer=None) -> Order:
-    return order_services.place_order(cart=cart, customer=customer, details=checkout_details(),
-                                      payment_provider="dummy", card_number="4242424242424242",
+    return place_paid_order(cart=cart, customer=customer, details=checkout_details(),
                                       idempotency_key=uuid.uuid4().hex)
 
 

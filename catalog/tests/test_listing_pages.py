@@ -17,6 +17,7 @@ from catalog.pagination import decode_cursor, encode_cursor
 from catalog.selectors import SORT_KEYS
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
 from catalog.tree import category_tree
+from payments.testing import checkout_and_approve
 from shop import pagecache
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +241,7 @@ def test_an_order_updates_the_cached_stock(client, cached, hoodie):
         "shipping_postcode": "12345", "shipping_country": "US", "shipping_method": "standard"})
     review = shopper.get(reverse("orders:checkout_review"))
     key = review.context["form"]["idempotency_key"].value()
-    shopper.post(reverse("orders:checkout_review"), {"card_number": "4242 4242 4242 4242", "idempotency_key": key})
+    checkout_and_approve(shopper, key)
     assert "Only 1 left" in get(client, url)[0].content.decode()
 
 

@@ -2,12 +2,14 @@
 owner are never among them (a client-sent `price` or `total` is simply ignored). Address and card
 rules are the checkout forms' (orders.forms), run from here rather than repeated."""
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Variant
-from orders.forms import COUNTRIES, CheckoutDetailsForm, PaymentForm
+from orders.forms import COUNTRIES, CheckoutDetailsForm
 from orders.models import Order, OrderLine, OrderStatusChange
-from orders.payments import PROVIDERS
+from payments.models import Payment
+from payments.providers import active_code
 from orders.pricing import shipping_rates
 from shop.api_base import StrictJSONSerializer
 
@@ -41,14 +43,15 @@ class OrderCreateSerializer(StrictJSONSerializer):
     billing_address = AddressSerializer(required=False,
                                         help_text="Where the invoice goes, when not the shipping address.")
     shipping_method = serializers.ChoiceField(choices=[])
-    payment_method = serializers.ChoiceField(choices=[])
-    card_number = serializers.CharField(required=False, default="4242 4242 4242 4242", max_length=23,
-                                        help_text="For the dummy provider; 4000 0000 0000 0002 is declined.")
+    payment_method = serializers.ChoiceField(
+        choices=[], required=False,
+        help_text="The shop's payment provider (the only choice); pay with the returned payment.client_secret "
+                  "(Stripe.js). No card data is ever sent to the shop.")
 
     def get_fields(self):
         fields = super().get_fields()
         fields["shipping_method"].choices = [rate.code for rate in shipping_rates()]
-        fields["payment_method"].choices = list(PROVIDERS)
+        fields["payment_method"].choices = [active_code()]
         return fields
 
     def validate_items(self, items: list[dict]) -> list[dict]:
@@ -62,6 +65,9 @@ class OrderCreateSerializer(StrictJSONSerializer):
         return items
 
     def validate(self, attrs: dict) -> dict:
+        if isinstance(self.initial_data, dict) and "card_number" in self.initial_data:
+            raise serializers.ValidationError({"card_number": [
+                "The shop never accepts card numbers: pay the order's PaymentIntent with payment.client_secret."]})
         address = attrs["shipping_address"]
         details = CheckoutDetailsForm(data={
             "email": attrs.get("email") or self.context["request"].user.email,
@@ -70,18 +76,15 @@ class OrderCreateSerializer(StrictJSONSerializer):
             "shipping_country": address["country"], "phone": address["phone"],
             "shipping_method": attrs["shipping_method"],
         })
-        payment = PaymentForm(data={"card_number": attrs["card_number"], "idempotency_key": "-"})
         errors = {}
         for name, messages in details.errors.items():
             field = name.replace("shipping_", "shipping_address.") if name.startswith("shipping_") and \
                 name != "shipping_method" else name
             errors[{"phone": "shipping_address.phone"}.get(field, field)] = list(messages)
-        if "card_number" in payment.errors:
-            errors["card_number"] = list(payment.errors["card_number"])
         if errors:
             raise serializers.ValidationError(errors)
         return {**attrs, "details": {**details.cleaned_data, "billing_address": dict(attrs.get("billing_address") or {})},
-                "card_number": payment.cleaned_data["card_number"]}
+                "payment_method": active_code()}
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -111,6 +114,16 @@ class ShippingAddressOut(serializers.Serializer):
     phone = serializers.CharField()
 
 
+class PaymentSerializer(serializers.ModelSerializer):
+    """The order's PaymentIntent: confirm it with Stripe.js and `client_secret`; the webhook marks
+    the order paid."""
+
+    class Meta:
+        model = Payment
+        fields = ["provider", "status", "amount", "currency", "intent_id", "client_secret"]
+        read_only_fields = fields
+
+
 class OrderSerializer(serializers.ModelSerializer):
     """An order as placed: every amount is a decimal string in `currency`, computed by the shop."""
 
@@ -120,13 +133,19 @@ class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True)
     history = StatusChangeSerializer(source="status_changes", many=True)
     customer = serializers.IntegerField(source="customer_id", allow_null=True)
+    payment = serializers.SerializerMethodField(help_text="The latest PaymentIntent (null until one is made).")
 
     class Meta:
         model = Order
         fields = ["number", "status", "customer", "email", "currency", "shipping_address", "billing_address", "shipping_method",
                   "shipping_method_name", "shipping_price", "subtotal", "total", "payment_provider",
-                  "payment_reference", "tracking_number", "created_at", "lines", "history"]
+                  "payment_reference", "tracking_number", "created_at", "lines", "history", "payment"]
         read_only_fields = fields
+
+    @extend_schema_field(PaymentSerializer(allow_null=True))
+    def get_payment(self, order):
+        payment = next((p for p in order.payments.all() if p.flow == Payment.Flow.INTENT), None)
+        return PaymentSerializer(payment).data if payment is not None else None
 
 
 class OrderSummarySerializer(serializers.Serializer):

@@ -1,6 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from payments.api import StaffRefundView
+
 from . import views
 
 router = SimpleRouter()
@@ -10,5 +12,6 @@ router.register("admin/customers", views.StaffCustomerViewSet, basename="api-adm
 
 urlpatterns = [
     path("admin/orders/<str:number>/status", views.StaffOrderStatusView.as_view(), name="api-admin-order-status"),
+    path("admin/orders/<str:number>/refund", StaffRefundView.as_view(), name="api-admin-order-refund"),
     *router.urls,
 ]

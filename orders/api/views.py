@@ -24,6 +24,8 @@ from rest_framework.views import APIView
 from catalog.services import InsufficientStock
 from orders import selectors, services
 from orders.models import Cart, Order
+from payments import services as payments
+from payments.models import Payment
 from shop.api_base import JSONParser, StrictPageNumberPagination, error_responses
 
 from .serializers import (
@@ -54,7 +56,7 @@ def body_hash(data) -> str:
 
 
 def order_queryset():
-    return Order.objects.prefetch_related("lines", "status_changes")
+    return Order.objects.prefetch_related("lines", "status_changes", "payments")
 
 
 class OrderPagination(StrictPageNumberPagination):
@@ -89,7 +91,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         parameters=[IDEMPOTENCY_PARAMETER], request=OrderCreateSerializer,
-        responses={201: OrderSerializer, **error_responses(400, 401, 402, 409, 422, 429)},
+        responses={201: OrderSerializer, **error_responses(400, 401, 409, 422, 429, 503)},
     )
     def create(self, request, *args, **kwargs):
         key = request.headers.get(IDEMPOTENCY_HEADER, "")
@@ -107,8 +109,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             index = next(i for i, item in enumerate(data.validated_data["items"])
                          if item["variant"] == problem.variant.pk)
             return error(409, str(problem), "insufficient_stock", {f"items.{index}.quantity": [str(problem)]})
-        except services.PaymentDeclined as problem:
-            return error(402, str(problem), "payment_declined", {"card_number": [str(problem)]})
+        except payments.PaymentUnavailable as problem:  # the order stays pending: the same key retries
+            return error(503, str(problem), "payment_unavailable")
         except services.UnknownShippingMethod as problem:
             return error(400, str(problem), "invalid", {"shipping_method": [str(problem)]})
         except services.SHOPPER_ERRORS as problem:  # VariantUnavailable, InvalidQuantity, EmptyCart
@@ -126,17 +128,19 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return existing
         cart = Cart.objects.create()  # transient guest cart: never the customer's saved cart
         try:
-            for item in data["items"] if existing is None else ():  # a pending order: place_order pays it
+            for item in data["items"] if existing is None else ():  # a pending order: start its payment again
                 services.add_to_cart(cart=cart, variant_id=item["variant"], quantity=item["quantity"])
-            # Not in a transaction: place_order commits the stock it takes before calling the provider.
+            # Not in a transaction: place_order commits the stock it takes before the provider is called.
             order = services.place_order(
                 cart=cart, customer=request.user, details=services.CheckoutDetails(**data["details"]),
-                payment_provider=data["payment_method"], card_number=data["card_number"], idempotency_key=key,
-                owner=owner, request_hash=request_hash)
+                payment_provider=data["payment_method"], idempotency_key=key, owner=owner,
+                request_hash=request_hash)
         finally:
             cart.delete()
         if order.request_hash != request_hash:  # a concurrent request with this key and another body won
             raise IdempotencyMismatch
+        if order.status == Order.Status.PENDING_PAYMENT:  # outside any transaction
+            payments.start_payment(order=order, flow=Payment.Flow.INTENT)
         return order
 
     @extend_schema(responses={200: OrderSummarySerializer, **error_responses(401, 429)})

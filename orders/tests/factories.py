@@ -58,7 +58,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     shipping_price = Decimal("5.00")
     subtotal = Decimal("20.00")
     total = Decimal("25.00")
-    payment_provider = "dummy"
+    payment_provider = "test"
     payment_reference = factory.Sequence(lambda n: f"pay-{n}")
     idempotency_key = factory.Sequence(lambda n: f"synthetic-{n}")
     item_count = 2

@@ -16,7 +16,7 @@ from shop.sources import Source
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:orders_order_changelist")
 FILTERS = ["", "?status__exact=paid", "?shipping_country__exact=US", "?source=online-retail", "?source=all",
-           "?shipping_method__exact=standard", "?payment_provider__exact=dummy",
+           "?shipping_method__exact=standard", "?payment_provider__exact=test",
            "?created_at__gte=2020-01-01+00:00:00%2B00:00", "?created_at__lt=2099-01-01+00:00:00%2B00:00"]
 
 

@@ -56,13 +56,31 @@ def order_body(*items, **overrides) -> dict:
         "billing_address": {"name": "Ann Buyer", "line1": "1 Main Street", "city": "Springfield",
                             "postcode": "12345", "country": "US"},
         "shipping_method": "standard",
-        "payment_method": "dummy",
+        "payment_method": "test",
     }
     return {**body, **overrides}
 
 
-def place(client, body, key="key-1"):
-    return client.post(ORDERS, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+class Paid:
+    """The 201 answer of an order placed, after its PaymentIntent was paid (the order re-read)."""
+
+    def __init__(self, status_code: int, data: dict):
+        self.status_code, self.data = status_code, data
+
+    def json(self) -> dict:
+        return self.data
+
+
+def place(client, body, key="key-1", pay=True):
+    """POST the order; when it is created pending payment, pay its PaymentIntent (a signed
+    payment_intent.succeeded from the test provider) and answer with the order as it is then."""
+    from payments.testing import pay as pay_order
+
+    response = client.post(ORDERS, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    if not pay or response.status_code != 201 or response.json()["status"] != "pending_payment":
+        return response
+    pay_order(Order.objects.get(number=response.json()["number"]))
+    return Paid(201, client.get(f"{ORDERS}{response.json()['number']}/").json())
 
 
 def test_order_is_priced_by_the_shop_and_takes_stock(ann, hoodie, bag):
@@ -170,16 +188,27 @@ def test_bad_order_fields_are_400_naming_the_field(ann, hoodie, change, field):
     assert field in response.json()["fields"], response.json()
 
 
-def test_not_enough_stock_is_409_and_a_declined_card_402(ann, bag):
+def test_not_enough_stock_is_409_and_a_payment_outage_503_that_the_same_key_retries(ann, bag, monkeypatch):
+    from payments.providers import ProviderError
+    from payments.providers.test import TestProvider
+
     response = place(client_for(ann), order_body((bag, 4)), key="a")
     assert response.status_code == 409 and response.json()["code"] == "insufficient_stock"
     assert "items.0.quantity" in response.json()["fields"]
-    declined = place(client_for(ann), order_body((bag, 1), card_number="4000 0000 0000 0002"), key="b")
-    assert declined.status_code == 402 and declined.json()["code"] == "payment_declined"
-    assert Variant.objects.get(pk=bag.pk).stock == 3  # the declined attempt is voided: its stock is back
-    assert list(Order.objects.values_list("status", flat=True)) == [Order.Status.CANCELLED]
-    again = place(client_for(ann), order_body((bag, 1), card_number="4000 0000 0000 0002"), key="b")
-    assert again.status_code == 402  # the same key after a decline: a new attempt, declined again
+    create = TestProvider.create_payment
+
+    def down(self, payment, **kwargs):
+        raise ProviderError("The payment service is not answering.")
+
+    monkeypatch.setattr(TestProvider, "create_payment", down)
+    outage = place(client_for(ann), order_body((bag, 1)), key="b")
+    assert outage.status_code == 503 and outage.json()["code"] == "payment_unavailable"
+    assert Variant.objects.get(pk=bag.pk).stock == 2  # the order stays pending, its stock held
+    assert list(Order.objects.values_list("status", flat=True)) == [Order.Status.PENDING_PAYMENT]
+    monkeypatch.setattr(TestProvider, "create_payment", create)
+    again = place(client_for(ann), order_body((bag, 1)), key="b", pay=False)
+    assert again.status_code == 201 and again.json()["payment"]["client_secret"]  # the same key: same order
+    assert Order.objects.count() == 1
 
 
 def test_guests_cannot_order_or_list(hoodie):

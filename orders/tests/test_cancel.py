@@ -8,13 +8,13 @@ from catalog.tests.factories import VariantFactory
 from orders import services
 from orders.models import Order
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import place_paid_order
 
 pytestmark = pytest.mark.django_db
 
 
 def placed_order(variant, quantity):
-    return services.place_order(cart=cart_with((variant, quantity)), customer=None, details=checkout_details(),
-                                payment_provider="dummy", card_number="4242424242424242",
+    return place_paid_order(cart=cart_with((variant, quantity)), customer=None, details=checkout_details(),
                                 idempotency_key=f"cancel-{variant.pk}")
 
 

@@ -12,6 +12,7 @@ from catalog.tests.factories import VariantFactory
 from orders import services
 from orders.models import Order, OrderLine
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import pay, place_paid_order
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -44,9 +45,7 @@ def run_concurrently(jobs):
 
 
 def checkout_job(cart, key):
-    return lambda: services.place_order(cart=cart, customer=None, details=checkout_details(),
-                                        payment_provider="dummy", card_number="4242424242424242",
-                                        idempotency_key=key)
+    return lambda: place_paid_order(cart=cart, customer=None, details=checkout_details(), idempotency_key=key)
 
 
 def test_forty_buyers_race_for_ten_units():
@@ -90,14 +89,19 @@ def test_double_submit_of_one_checkout_makes_one_order():
     assert Order.objects.count() == 1
     variant.refresh_from_db()
     assert variant.stock == 8
+    # Clicks that each started a payment of the one order: one is kept, any other refunded at once.
+    from payments.models import Payment
+
+    kept = sum(p.totals()["balance"] for p in Payment.objects.filter(status="succeeded"))
+    assert kept == Order.objects.get().total and Order.objects.get().status == Order.Status.PAID
 
 
 def test_the_provider_is_called_after_the_stock_is_committed_and_with_no_row_locked(monkeypatch):
-    """place_order charges outside the stock transaction: while the provider works, another
+    """The payment is asked for outside the stock transaction: while the provider works, another
     connection sees the stock taken and the order pending payment, and can lock the variant."""
     from django.db import transaction
 
-    from orders import payments
+    from payments.providers.test import TestProvider
 
     variant = VariantFactory(stock=3)
     seen = {}
@@ -107,27 +111,32 @@ def test_the_provider_is_called_after_the_stock_is_committed_and_with_no_row_loc
             seen["stock"] = Variant.objects.select_for_update(nowait=True).get(pk=variant.pk).stock
             seen["status"] = Order.objects.get().status
 
-    class Watched(payments.DummyProvider):
-        def charge(self, **kwargs):
-            [(_, seen["error"])] = run_concurrently([look])
-            return super().charge(**kwargs)
+    create = TestProvider.create_payment
 
-    monkeypatch.setitem(payments.PROVIDERS, "dummy", Watched())
+    def watched(self, payment, **kwargs):
+        [(_, seen["error"])] = run_concurrently([look])
+        return create(self, payment, **kwargs)
+
+    monkeypatch.setattr(TestProvider, "create_payment", watched)
     order = checkout_job(cart_with((variant, 2)), "watched")()
     assert seen == {"stock": 1, "status": Order.Status.PENDING_PAYMENT, "error": None}
     assert order.status == Order.Status.PAID
 
 
-def test_declined_buyers_in_a_race_give_their_stock_back():
+def test_declined_buyers_in_a_race_give_their_stock_back_when_their_orders_expire(settings):
+    from payments.services import expire_unpaid_orders
+
     variant = VariantFactory(stock=5)
-    jobs = [lambda cart=cart_with((variant, 1)), i=i: services.place_order(
-        cart=cart, customer=None, details=checkout_details(), payment_provider="dummy",
-        card_number="4000000000000002" if i % 2 else "4242424242424242", idempotency_key=f"mixed-{i}")
-        for i in range(10)]
+    jobs = [lambda cart=cart_with((variant, 1)), i=i: pay(services.place_order(
+        cart=cart, customer=None, details=checkout_details(), payment_provider="test",
+        idempotency_key=f"mixed-{i}"), approve=not i % 2) for i in range(10)]
     outcomes = run_concurrently(jobs)
-    paid = [result for result, error in outcomes if result is not None]
+    placed = [result for result, error in outcomes if result is not None]
     refused = [error for result, error in outcomes if error is not None]
-    assert all(isinstance(error, (services.PaymentDeclined, services.InsufficientStock)) for error in refused)
+    assert all(isinstance(error, services.InsufficientStock) for error in refused)
+    settings.SHOP_PAYMENT_TIMEOUT = 0
+    expire_unpaid_orders()
     variant.refresh_from_db()
-    sold = OrderLine.objects.filter(order__status=Order.Status.PAID).aggregate(units=Sum("quantity"))["units"]
-    assert len(paid) == sold and sold + variant.stock == 5  # a voided order holds no stock
+    sold = OrderLine.objects.filter(order__status=Order.Status.PAID).aggregate(units=Sum("quantity"))["units"] or 0
+    paid = [order for order in placed if order.status == Order.Status.PAID]
+    assert len(paid) == sold and sold + variant.stock == 5  # an expired order holds no stock

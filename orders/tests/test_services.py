@@ -8,13 +8,14 @@ from catalog.tests.factories import VariantFactory
 from orders import services
 from orders.models import Cart, Order
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import pay, place_paid_order
 
 pytestmark = pytest.mark.django_db
 
 
-def place(cart, key="key-1", card="4242424242424242", **details):
-    return services.place_order(cart=cart, customer=None, details=checkout_details(**details),
-                                payment_provider="dummy", card_number=card, idempotency_key=key)
+def place(cart, key="key-1", **details):
+    """Place the order and pay it through the test provider (a signed payment_intent.succeeded)."""
+    return place_paid_order(cart=cart, customer=None, details=checkout_details(**details), idempotency_key=key)
 
 
 def test_placing_an_order_takes_stock_and_snapshots_lines():
@@ -27,7 +28,7 @@ def test_placing_an_order_takes_stock_and_snapshots_lines():
     assert order.subtotal == Decimal("134.00")  # 2 x 52 + 1 x 30 (the sale price)
     assert order.shipping_price == Decimal("15.00")
     assert order.total == Decimal("149.00")
-    assert order.payment_reference.startswith("dummy_")
+    assert order.payment_reference.startswith("pi_test_")
     hoodie.refresh_from_db(), bag.refresh_from_db()
     assert (hoodie.stock, bag.stock) == (8, 2)
     line = order.lines.get(sku="MH01-M-Gray")
@@ -52,63 +53,48 @@ def test_short_stock_places_nothing_and_moves_no_stock():
     assert cart.lines.count() == 2  # the shopper keeps their cart to fix it
 
 
-def test_a_declined_payment_voids_the_order_puts_the_stock_back_and_sends_nothing():
-    """The order is created with its stock before the provider is called; a decline voids it in
-    one place: stock back, order cancelled with the reason, no email, the cart kept, and the same
-    key free for the shopper's next try."""
+def test_a_declined_payment_keeps_the_order_pending_until_it_expires_and_sends_nothing(settings):
+    """The order is created with its stock before the provider is called; a decline leaves it
+    pending (the shopper may try again); unpaid after SHOP_PAYMENT_TIMEOUT it is voided in one
+    place: stock back, order cancelled with the reason, no email, and the same key free for the
+    shopper's next try."""
+    from datetime import timedelta
+
     from outbox.models import Message
+    from payments.services import expire_unpaid_orders
 
     variant = VariantFactory(stock=5)
     cart = cart_with((variant, 1))
-    with pytest.raises(services.PaymentDeclined):
-        place(cart, key="try", card="4000 0000 0000 0002")
+    pending = services.place_order(cart=cart, customer=None, details=checkout_details(), payment_provider="test",
+                                   idempotency_key="try")
+    assert pay(pending, approve=False).status == Order.Status.PENDING_PAYMENT
+    assert Variant.objects.get(pk=variant.pk).stock == 4
+    Order.objects.filter(pk=pending.pk).update(created_at=pending.created_at - timedelta(
+        seconds=settings.SHOP_PAYMENT_TIMEOUT + 1))
+    assert expire_unpaid_orders() == [pending.number]
     voided = Order.objects.get()
     assert voided.status == Order.Status.CANCELLED and Variant.objects.get(pk=variant.pk).stock == 5
     assert [(c.to_status, c.note) for c in voided.status_changes.order_by("pk")] == [
         (Order.Status.PENDING_PAYMENT, "Stock taken; waiting for the payment."),
-        (Order.Status.CANCELLED, "Payment failed: Your card was declined. Try another card.")]
-    assert cart.lines.count() == 1 and not Message.objects.filter(kind="orders.order_email").exists()
-    paid = place(cart, key="try")  # the same key again, another card: a new attempt
+        (Order.Status.CANCELLED, "Payment failed: not paid within 30 minutes")]
+    assert not Message.objects.filter(kind="orders.order_email").exists()
+    paid = place(cart_with((variant, 1)), key="try")  # the same key again: a new attempt
     assert paid.pk != voided.pk and paid.status == Order.Status.PAID
-    assert Variant.objects.get(pk=variant.pk).stock == 4 and cart.lines.count() == 0
-    assert [m.payload for m in Message.objects.filter(kind="orders.order_email")] == [{"order_id": paid.pk, "event": "confirmation"}]
+    assert Variant.objects.get(pk=variant.pk).stock == 4
+    assert [m.payload for m in Message.objects.filter(kind="orders.order_email")] == [
+        {"order_id": paid.pk, "event": "confirmation"}]
 
 
-def test_a_provider_error_voids_the_order_too(monkeypatch):
-    from orders import payments
-
-    class Broken(payments.DummyProvider):
-        def charge(self, **kwargs):
-            raise ConnectionError("gateway timed out")
-
-    monkeypatch.setitem(payments.PROVIDERS, "dummy", Broken())
-    variant = VariantFactory(stock=2)
-    with pytest.raises(ConnectionError):
-        place(cart_with((variant, 2)))
-    order = Order.objects.get()
-    assert order.status == Order.Status.CANCELLED and Variant.objects.get(pk=variant.pk).stock == 2
-    assert order.status_changes.last().note == "Payment failed: gateway timed out"
-
-
-def test_a_retry_pays_an_order_left_pending_when_the_process_died(monkeypatch):
-    """A process that dies while the provider works leaves the order pending with its stock; the
-    shopper's retry with the same key pays that order (the provider's key is the order number),
-    and takes no stock twice."""
-    from orders import payments
+def test_a_retry_pays_an_order_left_pending(monkeypatch):
+    """An order left pending (the payment never started: the process died, the provider was down)
+    keeps its stock; the shopper's retry with the same key pays that order and takes no stock twice."""
     from outbox.models import Message
 
-    class Dying(payments.DummyProvider):
-        def charge(self, **kwargs):
-            raise SystemExit  # not an error of the provider: the worker stopped
-
-    monkeypatch.setitem(payments.PROVIDERS, "dummy", Dying())
     variant = VariantFactory(stock=5)
     cart = cart_with((variant, 2))
-    with pytest.raises(SystemExit):
-        place(cart, key="k")
-    pending = Order.objects.get()
+    pending = services.place_order(cart=cart, customer=None, details=checkout_details(), payment_provider="test",
+                                   idempotency_key="k")
     assert pending.status == Order.Status.PENDING_PAYMENT and Variant.objects.get(pk=variant.pk).stock == 3
-    monkeypatch.setitem(payments.PROVIDERS, "dummy", payments.DummyProvider())
     paid = place(cart, key="k")
     assert paid.pk == pending.pk and paid.status == Order.Status.PAID and Variant.objects.get(pk=variant.pk).stock == 3
     assert Message.objects.filter(kind="orders.order_email").count() == 1 and cart.lines.count() == 0

@@ -8,9 +8,11 @@ from csp.constants import NONCE
 
 
 def content_security_policy(*, img_src: list[str], connect_src: list[str], bucket: str,
-                            s3_custom_domain: str | None, s3_endpoint_url: str | None) -> dict:
+                            s3_custom_domain: str | None, s3_endpoint_url: str | None,
+                            form_action: list[str] = ()) -> dict:
     """CONTENT_SECURITY_POLICY. `img_src` and `connect_src` are extra image hosts (an S3 or CDN
-    media domain) and WebSocket origins. Media in S3 (`bucket`) adds its host to img-src: the
+    media domain) and WebSocket origins; `form_action` extra form targets (Stripe Checkout: a form
+    posting to our checkout is redirected there, and Chromium applies form-action to the redirect). Media in S3 (`bucket`) adds its host to img-src: the
     custom domain, else the endpoint, else the bucket's amazonaws.com host."""
     media = []
     if s3_custom_domain:
@@ -29,7 +31,7 @@ def content_security_policy(*, img_src: list[str], connect_src: list[str], bucke
             "connect-src": ["'self'", *connect_src],
             "object-src": ["'none'"],
             "base-uri": ["'self'"],
-            "form-action": ["'self'"],
+            "form-action": ["'self'", *form_action],
             "frame-ancestors": ["'none'"],
         },
     }

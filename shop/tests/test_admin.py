@@ -6,6 +6,7 @@ from accounts.models import User
 from catalog.tests.factories import CategoryFactory, ProductImageFactory, ReviewFactory, VariantFactory
 from orders.tests.factories import cart_with, checkout_details
 from orders import services
+from payments.testing import place_paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +22,7 @@ def test_every_admin_list_and_change_page_opens(staff_client):
     variant.product.categories.add(CategoryFactory())
     ProductImageFactory(product=variant.product)
     review = ReviewFactory(product=variant.product)
-    order = services.place_order(cart=cart_with((variant, 1)), customer=None, details=checkout_details(),
-                                 payment_provider="dummy", card_number="4242424242424242", idempotency_key="k")
+    order = place_paid_order(cart=cart_with((variant, 1)), customer=None, details=checkout_details(), idempotency_key="k")
     objects = {"catalog_category": variant.product.categories.get(), "catalog_product": variant.product,
                "catalog_variant": variant, "catalog_review": review, "orders_order": order,
                "accounts_user": User.objects.get()}

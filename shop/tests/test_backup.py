@@ -13,6 +13,7 @@ from catalog.tests.factories import VariantFactory
 from orders import services as order_services
 from orders.tests.factories import cart_with, checkout_details
 from shop import backups
+from payments.testing import place_paid_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,8 +68,7 @@ def place_orders(count: int) -> None:
     for index in range(count):
         variants = [VariantFactory(stock=10, price=Decimal("12.50") + index) for _ in range(2)]
         cart = cart_with((variants[0], 1), (variants[1], 2))
-        order_services.place_order(cart=cart, customer=None, details=checkout_details(), payment_provider="dummy",
-                                   card_number="4242424242424242", idempotency_key=uuid.uuid4().hex)
+        place_paid_order(cart=cart, customer=None, details=checkout_details(), idempotency_key=uuid.uuid4().hex)
 
 
 def test_backup_then_restore_into_a_scratch_database_gives_the_same_rows(postgres, scratch, tmp_path, capsys):

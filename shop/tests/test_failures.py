@@ -46,6 +46,7 @@ from catalog.tests.conftest import _database_url, wait_for
 from catalog.tests.factories import ProductFactory, VariantFactory
 from catalog.tests.test_consumers import throwaway_redis  # noqa: F401 - the fixture (a redis-server child)
 from orders.models import Order
+from payments.testing import checkout_and_approve
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,8 +93,7 @@ def test_with_redis_stopped_pages_are_served_and_orders_taken(client, redis_that
     assert client.post(reverse("orders:cart_add"), data, follow=True).status_code == 200
     review = client.post(reverse("orders:checkout"), ADDRESS, follow=True)
     key = review.context["form"]["idempotency_key"].value()
-    done = client.post(reverse("orders:checkout_review"), {"card_number": "4242 4242 4242 4242",
-                                                          "idempotency_key": key}, follow=True)
+    done = checkout_and_approve(client, key)
     order = Order.objects.get()
     assert done.redirect_chain[-1][0] == reverse("orders:confirmation", args=[order.number])
     assert Variant.objects.get(pk=variant.pk).stock == 3

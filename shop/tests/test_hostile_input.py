@@ -28,6 +28,7 @@ from accounts.tests.factories import UserFactory
 from catalog.tests.factories import CategoryFactory, ProductImageFactory, ReviewFactory, VariantFactory
 from orders import services
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import place_paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -260,8 +261,7 @@ def shop_data(settings, memory_layer):
     ReviewFactory(product=variant.product)
     customer = UserFactory(email="ann@example.com")
     Address.objects.create(user=customer, name="Ann", line1="1 Main St", city="Leeds", postcode="LS1", country="GB")
-    order = services.place_order(cart=cart_with((variant, 1)), customer=customer, details=checkout_details(),
-                                 payment_provider="dummy", card_number="4242424242424242", idempotency_key="walk")
+    order = place_paid_order(cart=cart_with((variant, 1)), customer=customer, details=checkout_details(), idempotency_key="walk")
     return {"slug": variant.product.slug, "number": order.number, "path": "men", "pk": str(variant.pk),
             "object_id": str(order.pk), "id": str(variant.pk), "product_pk": str(variant.product.pk),
             "table": "daily-sales", "token": "x", "app_label": "orders", "content_type_id": "1"}

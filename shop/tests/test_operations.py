@@ -14,6 +14,7 @@ from django.test import Client
 from catalog.tests.factories import VariantFactory
 from orders import services as order_services
 from orders.tests.factories import cart_with, checkout_details
+from payments.testing import place_paid_order
 
 
 def metric_value(text: str, name: str, **labels) -> float:
@@ -60,12 +61,11 @@ def test_metrics_count_requests_queries_orders_and_websockets(client):
     before = client.get("/metrics").content.decode()
     client.get("/health/")
     variant = VariantFactory(stock=5, price=Decimal("10.00"))
-    order_services.place_order(cart=cart_with((variant, 1)), customer=None, details=checkout_details(),
-                               payment_provider="dummy", card_number="4242424242424242",
+    place_paid_order(cart=cart_with((variant, 1)), customer=None, details=checkout_details(),
                                idempotency_key=uuid.uuid4().hex)
     text = client.get("/metrics").content.decode()
-    assert metric_value(text, "ishop_orders_placed_total", payment_provider="dummy") == \
-        metric_value(before, "ishop_orders_placed_total", payment_provider="dummy") + 1
+    assert metric_value(text, "ishop_orders_placed_total", payment_provider="test") == \
+        metric_value(before, "ishop_orders_placed_total", payment_provider="test") + 1
     # Request latency histogram per view, and database query counters.
     assert re.search(r'^django_http_requests_latency_seconds_by_view_method_bucket\{.*view="health".*\} ',
                      text, re.MULTILINE)

@@ -1,0 +1,101 @@
+"""Admin: each payment with its ledger and events, a link to the Stripe dashboard, and a refund
+action (payments.services.refund)."""
+import uuid
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from . import services
+from .models import LedgerEntry, Payment, PaymentEvent
+
+
+class LedgerInline(admin.TabularInline):
+    model = LedgerEntry
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["kind", "status", "amount", "reference", "note", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = PaymentEvent
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["event_id", "type", "outcome", "received_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    """Payments with their ledger, events and dashboard link; "Refund in full" action."""
+
+    list_display = ["order", "provider", "flow", "status", "amount", "currency", "intent_id", "created_at"]
+    list_filter = ["status", "provider", "flow"]
+    search_fields = ["order__number", "intent_id", "session_id"]
+    list_select_related = ["order"]
+    raw_id_fields = ["order"]
+    readonly_fields = ["order", "provider", "flow", "status", "amount", "currency", "intent_id", "session_id",
+                       "error", "created_at", "ledger_totals", "dashboard"]
+    exclude = ["client_secret", "redirect_url"]
+    inlines = [LedgerInline, EventInline]
+    actions = ["refund_in_full"]
+
+    @admin.display(description="Ledger")
+    def ledger_totals(self, obj):
+        return ", ".join(f"{name} {value}" for name, value in obj.totals().items())
+
+    @admin.display(description="Stripe dashboard")
+    def dashboard(self, obj):
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.dashboard_url,
+                           obj.intent_id) if obj.dashboard_url else "-"
+
+    @admin.action(description="Refund the balance of the selected payments")
+    def refund_in_full(self, request, queryset):
+        for payment in queryset:
+            balance = payment.totals()["balance"]
+            try:
+                services.refund(payment=payment, amount=balance, key=f"admin:{uuid.uuid4().hex}", by=request.user)
+            except (services.RefundRefused, services.PaymentUnavailable) as error:
+                self.message_user(request, f"{payment.order}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{payment.order}: refunded {balance} {payment.currency}.")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(admin.ModelAdmin):
+    """Every provider event received, with what it did."""
+
+    list_display = ["event_id", "type", "payment", "outcome", "received_at"]
+    list_filter = ["type", "provider"]
+    search_fields = ["event_id", "payment__order__number"]
+    readonly_fields = ["provider", "event_id", "type", "payment", "outcome", "payload", "received_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    """An order's payments on its admin page (for OrderAdmin.inlines; each links to its ledger,
+    events and Stripe dashboard page)."""
+
+    model = Payment
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = readonly_fields = ["provider", "flow", "status", "amount", "intent_id", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
