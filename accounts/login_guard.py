@@ -13,12 +13,16 @@ finds the password still needs the owner's mailbox.
 The link carries a login code: signed (django.core.signing, salt LOGIN_CODE_SALT), expiring
 (SHOP_LOGIN_LINK_MAX_AGE seconds) and single use: inside it is a token of Django's
 PasswordResetTokenGenerator (with its own key salt), a hash of the account's password and last
-login, so the code dies at the next login (or password change) of the account.
+login, so the code dies at the next login (or password change) of the account; and since that
+hash keeps the last login to the second, a code also dies when it is used (an atomic cache add of
+its digest, kept as long as the code could live).
 """
+import hashlib
 from datetime import timedelta
 
 from axes.models import AccessFailureLog
 from django.conf import settings
+from django.core.cache import cache
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
 from django.utils import timezone
@@ -69,6 +73,12 @@ def login_code_is_valid(*, user, code: str) -> bool:
             and login_tokens.check_token(user, str(data.get("t", ""))))
 
 
+def _first_use(code: str) -> bool:
+    """True the first time a (valid) login code is used to log in, False ever after."""
+    digest = hashlib.sha256(code.encode()).hexdigest()
+    return cache.add(f"login-code-used:{digest}", True, timeout=settings.SHOP_LOGIN_LINK_MAX_AGE)
+
+
 def safe_next(next_url: str) -> str:
     """`next_url` if it is a path on this site ("/admin/"), else ""."""
     if next_url and next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
@@ -83,7 +93,7 @@ def check_login(*, user, code: str = "", next_url: str = "") -> None:
     this site) after commit and raises LoginLinkRequired; a stale `code` says so in the message."""
     if not account_is_guarded(user.email):
         return
-    if code and login_code_is_valid(user=user, code=code):
+    if code and login_code_is_valid(user=user, code=code) and _first_use(code):
         return
     outbox.enqueue(kind="accounts.login_link_email", payload={"user_id": user.pk, "next_url": safe_next(next_url)})
     minutes = max(1, settings.SHOP_LOGIN_LINK_MAX_AGE // 60)

@@ -79,12 +79,12 @@ def test_product_page_serves_webp_with_no_layout_shift(luma_slice, page: Page, b
     expect(page.locator("img.main-image")).to_have_class(IS_LOADED)
     after = image_state(page, "img.main-image")
 
-    # A 1280 px wide window: the main image is 568 px wide, so the 640 px WebP is the one to take.
+    # A 1280 px wide window: the main image is 604 px wide ((1248 - 40)/2), so the 640 px WebP is the one to take.
     assert after["currentSrc"].endswith(".webp"), after["currentSrc"]
     assert re.search(rf"/media/renditions/{main.pk}/[\w-]+-640w\.[0-9a-f]{{16}}\.webp$", after["currentSrc"])
     # The browser sizes a srcset image by its slot from `sizes` (640 px file / density = slot):
     # that it equals the drawn width shows `sizes` matches the layout.
-    assert after["naturalWidth"] == pytest.approx(after["width"], abs=1) == 568
+    assert after["naturalWidth"] == pytest.approx(after["width"], abs=1) == 604
     # Its box is the one laid out before any bytes came (within rounding: a rendition's height is
     # a whole number of pixels, so its shape differs from the original's by a fraction of one).
     assert after["width"] == before["width"] and after["height"] == pytest.approx(before["height"], abs=1)
