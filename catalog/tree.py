@@ -135,7 +135,7 @@ def category_tree(found: dict | None = None) -> CategoryTree:
 
 def request_tree(request, found: dict | None = None) -> CategoryTree:
     """category_tree(found), read once per request (the view and the header both use it)."""
-    tree = getattr(request, "_category_tree", None)
+    tree = getattr(request, "shop_category_tree", None)
     if tree is None:
-        tree = request._category_tree = category_tree(found)
+        tree = request.shop_category_tree = category_tree(found)
     return tree
