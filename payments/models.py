@@ -52,14 +52,16 @@ class Payment(models.Model):
         return f"ishop-payment-{self.pk}"
 
     def totals(self) -> dict[str, Decimal]:
-        """{"charged", "refunded", "fees", "balance"}: Decimal sums of the ledger; refunds count
-        from the moment they are requested (pending) until they fail; balance = charged - refunded."""
+        """{"charged", "refunded", "fees", "balance", "net"}: Decimal sums of the ledger; refunds
+        count from the moment they are requested (pending) until they fail; balance = charged -
+        refunded (what can still be refunded); net = balance - fees (what the shop keeps)."""
         sums = dict(self.ledger.exclude(status=LedgerEntry.Status.FAILED).values_list("kind")
                     .annotate(total=Sum("amount")).values_list("kind", "total"))
         charged = sums.get(LedgerEntry.Kind.CHARGE) or Decimal("0")
         refunded = sums.get(LedgerEntry.Kind.REFUND) or Decimal("0")
-        return {"charged": charged, "refunded": refunded, "fees": sums.get(LedgerEntry.Kind.FEE) or Decimal("0"),
-                "balance": charged - refunded}
+        fees = sums.get(LedgerEntry.Kind.FEE) or Decimal("0")
+        return {"charged": charged, "refunded": refunded, "fees": fees, "balance": charged - refunded,
+                "net": charged - refunded - fees}
 
     @property
     def dashboard_url(self) -> str:
