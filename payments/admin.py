@@ -1,12 +1,14 @@
 """Admin: each payment with its ledger and events, a link to the Stripe dashboard, and a refund
 action (payments.services.refund)."""
 import uuid
+from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
 
 from . import services
 from .models import LedgerEntry, Payment, PaymentEvent
+from .money import exponent
 
 
 def dashboard_link(url: str, label: str) -> str:
@@ -112,9 +114,12 @@ class PaymentInline(admin.TabularInline):
 
     @admin.display(description="Ledger")
     def ledger(self, obj):
-        balance = obj.charged_total - obj.refunded_total
-        return (f"charged {obj.charged_total}, refunded {obj.refunded_total}, fees {obj.fees_total}, "
-                f"balance {balance}, net {balance - obj.fees_total}")
+        def amount(value) -> Decimal:  # SQLite's sums lose the scale: show the currency's decimals
+            return Decimal(value).quantize(Decimal(1).scaleb(-exponent(obj.currency)))
+
+        charged, refunded, fees = amount(obj.charged_total), amount(obj.refunded_total), amount(obj.fees_total)
+        return (f"charged {charged}, refunded {refunded}, fees {fees}, balance {charged - refunded}, "
+                f"net {charged - refunded - fees}")
 
     @admin.display(description="Stripe dashboard")
     def dashboard(self, obj):
