@@ -124,8 +124,7 @@ def apply_event(event: dict, *, provider: str) -> str:
 
 def _succeeded(order: Order, payment: Payment, obj: dict) -> str:
     fee = fee_of(obj.get("latest_charge"), payment.currency)  # an expanded charge (reconciliation)
-    if fee and get_provider(payment.provider).reports_fees:
-        _add_fee(payment, *fee)
+    fee_added = bool(fee and get_provider(payment.provider).reports_fees and _add_fee(payment, *fee))
     if obj.get("object") == "checkout.session":
         if obj.get("payment_status") not in ("paid", "no_payment_required"):
             return "session completed, payment not yet confirmed"
@@ -133,7 +132,7 @@ def _succeeded(order: Order, payment: Payment, obj: dict) -> str:
     else:
         intent_id, minor = obj.get("id"), obj.get("amount_received") or obj.get("amount")
     if payment.status == Payment.Status.SUCCEEDED:
-        return "already succeeded"
+        return "already succeeded; its fee recorded" if fee_added else "already succeeded"
     payment.status, payment.error = Payment.Status.SUCCEEDED, ""
     payment.intent_id = payment.intent_id or intent_id
     payment.save(update_fields=["status", "error", "intent_id", "updated_at"])
@@ -195,9 +194,9 @@ def _refunded_in_full(order: Order, payment: Payment, by=None) -> None:
 
 def record_fee(*, payment: Payment) -> LedgerEntry | None:
     """Ask the provider for its fee on succeeded `payment` (outside a transaction) and add it to the
-    ledger once (keyed by the provider's balance transaction id). Returns the fee entry, or None
-    when the provider does not know it (yet: reconciliation fills it in later). Raises
-    ProviderError (the outbox handler retries)."""
+    ledger once (keyed by the provider's balance transaction id). Returns the new fee entry, or
+    None when it was recorded already or the provider does not know it (yet: reconciliation fills
+    it in later). Raises ProviderError (the outbox handler retries)."""
     provider = get_provider(payment.provider)
     if not provider.reports_fees or payment.status != Payment.Status.SUCCEEDED:
         return None
@@ -206,15 +205,17 @@ def record_fee(*, payment: Payment) -> LedgerEntry | None:
 
 
 def _add_fee(payment: Payment, reference: str, amount: Decimal) -> LedgerEntry | None:
+    """The fee entry `reference` of `payment`, if this call created it (None: already there, or 0)."""
     if amount <= 0:
         return None
     try:
         with transaction.atomic():
-            entry, _ = LedgerEntry.objects.get_or_create(kind=LedgerEntry.Kind.FEE, reference=reference, defaults={
-                "payment": payment, "amount": amount, "note": "provider fee"})
+            entry, created = LedgerEntry.objects.get_or_create(
+                kind=LedgerEntry.Kind.FEE, reference=reference,
+                defaults={"payment": payment, "amount": amount, "note": "provider fee"})
     except IntegrityError:  # recorded at the same moment by another event
-        entry = LedgerEntry.objects.get(kind=LedgerEntry.Kind.FEE, reference=reference)
-    return entry
+        return None
+    return entry if created else None
 
 
 # --- Refunds ---------------------------------------------------------------------------------

@@ -164,8 +164,8 @@ def test_a_fee_lost_to_a_stripe_error_is_filled_in_by_reconciliation(client, fak
             == "order paid"
     assert Payment.objects.get().totals()["fees"] == 0 and Order.objects.get().status == Order.Status.PAID
     since = payment.created_at - timedelta(minutes=1)
-    services.reconcile(since=since)
-    services.reconcile(since=since)  # again: recorded once
+    assert services.reconcile(since=since) == [f"{payment.intent_id}: already succeeded; its fee recorded"]
+    assert services.reconcile(since=since) == []  # again: recorded once
     ledger = Payment.objects.get().totals()
     assert ledger["fees"] == Decimal("1.95") and ledger["net"] == Decimal("55.05")  # 57.00 paid
     assert LedgerEntry.objects.filter(kind="fee").count() == 1
