@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from analytics import events
+from branding.selectors import stored_branding
 from catalog import services, versions
 from catalog.pagination import decode_cursor, encode_cursor
 from catalog.selectors import SORT_KEYS
@@ -117,6 +118,7 @@ def test_a_bad_cursor_shows_the_first_page(client, shelf):
 def test_listing_facets_and_count_are_cached_so_a_page_does_not_read_every_variant(client, shelf, settings):
     settings.SHOP_FACETS_CACHE_SECONDS = 600
     category_tree()  # read now (catalog.tree), so that the two pages differ only by the cache
+    stored_branding()  # and the shop's branding (branding.selectors), which every page finds cached
     one, first = get(client, shelf.get_absolute_url())
     two, second = get(client, shelf.get_absolute_url() + "?sort=price")
     assert second == first - 3  # the sizes and colours on offer, and the count, come from the cache
