@@ -5,16 +5,17 @@ number of products before it or in the whole listing.
 matching row; both grow with the catalogue. A keyset page instead asks for the rows *after* the
 last one shown, in the listing's order, which an index on the sort columns answers directly
 (Markus Winand, "Paging Through Results", use-the-index-luke.com/no-offset). The shopper gets
-Previous / Next links, and past the count's cap a "Last" that reads the order backwards, so the
-deepest page is one link away and as cheap as the first. The result count is capped (COUNT over
-at most COUNT_CAP + 1 rows): "1,000+ products".
+Previous / Next links and a "Last" (?last=1) that reads the order backwards, so the deepest page
+is one link away and as cheap as the first. The result count is capped (COUNT over at most
+COUNT_CAP + 1 rows): "1,000+ products".
 
-Numbered pages ("1 2 3 ... 9") sit beside them. A numbered link (?page=3) is the one place an
-offset is used: the page count comes from the capped count, so an offset never passes COUNT_CAP
-rows, about 40 pages of cards, which an index scan answers in the same single query. Previous and
-Next stay keyset links and carry the number of the page they lead to (?after=...&page=4), so the
-page knows where it is without counting; "Last" knows its number from the count (None when the
-count is capped).
+Numbered pages ("1 2 3 ... 9") sit beside Previous and Next, and replace First and Last while
+the count is exact. A numbered link (?page=3) is the one place an offset is used: the page count
+comes from the capped count, so an offset never passes COUNT_CAP rows, about 40 pages of cards,
+which an index scan answers in the same single query. Previous and Next stay keyset links and
+carry the number of the page they lead to (?after=...&page=4), so the page knows where it is
+without counting. The last numbered page holds the remainder; "Last" (?last=1, shown past the
+cap, where the page count is unknown) a full page.
 
 A cursor is the sort-key values of the row at a page boundary, as URL-safe base64 JSON. A cursor
 that does not decode (edited by hand, or from another sort) is ignored: the first page is shown.
@@ -223,15 +224,13 @@ def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = 
     columns = (*names, *(name for name in fields if name not in names))
     total = count(queryset)
     page_count = max(1, -(-min(total, COUNT_CAP) // size))
-    # "Last" of a counted listing is its last numbered page (an offset under COUNT_CAP rows); only
-    # past the cap is the order read backwards from the end (a page of unknown number).
-    reverse = bool(before_values) or (last and after_values is None and total > COUNT_CAP)
+    reverse = bool(before_values) or (last and after_values is None)
     offset = 0
     if cursor is None and not reverse:
-        number = page_count if last else min(number or 1, page_count)
+        number = min(number or 1, page_count)
         offset = (number - 1) * size
-    elif cursor is None:
-        number = None
+    elif cursor is None:  # ?last=1: the last full page, read backwards; numbered when it is aligned
+        number = page_count if total <= COUNT_CAP and total % size == 0 else None
     ordered = queryset.order_by(*[key.order(reverse) for key in keys])
     if cursor is not None:
         ordered = seek(ordered, keys, cursor, reverse=reverse)
