@@ -10,13 +10,12 @@ HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MIN_CONTRAST = 4.5  # WCAG AA for body text: both colours carry white text and are text on white
 
 # Self-hosted typefaces (make install fetches them from npm into static/vendor/; shop.css declares
-# their @font-face rules): key -> (label, CSS font-family stack, the Latin file preloaded, or "").
+# their @font-face rules and a --font-<key> stack for each): key -> (label, the Latin file to
+# preload, or "" for none).
 FONTS = {
-    "inter": ("Inter (sans-serif)", '"Inter Variable", system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
-              "vendor/inter/inter-latin-wght-normal.woff2"),
-    "lora": ("Lora (serif)", '"Lora Variable", Georgia, "Times New Roman", serif',
-             "vendor/lora/lora-latin-wght-normal.woff2"),
-    "system": ("The device's own (no download)", 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', ""),
+    "inter": ("Inter (sans-serif)", "vendor/inter/inter-latin-wght-normal.woff2"),
+    "lora": ("Lora (serif)", "vendor/lora/lora-latin-wght-normal.woff2"),
+    "system": ("The device's own (no download)", ""),
 }
 DEFAULT_FONT = "inter"
 
@@ -69,7 +68,7 @@ class SiteSettings(models.Model):
     accent_colour = models.CharField(max_length=7, blank=True, validators=[validate_theme_colour],
                                      help_text="#rrggbb: sale prices, badges, calls to action. "
                                                "Empty: the SHOP_ACCENT_COLOUR setting.")
-    font = models.CharField(max_length=20, choices=[(key, label) for key, (label, _, _) in FONTS.items()],
+    font = models.CharField(max_length=20, choices=[(key, label) for key, (label, _) in FONTS.items()],
                             default=DEFAULT_FONT, help_text="The storefront's typeface, served by the shop itself.")
     updated_at = models.DateTimeField(auto_now=True)
 

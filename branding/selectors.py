@@ -24,15 +24,15 @@ MAX_AGE = 24 * 3600  # seconds a stored row is kept at most, whatever the versio
 @dataclass(frozen=True)
 class Branding:
     """What the storefront shows of the shop's identity: `shop_name`, `logo_url` ("" for the name
-    as a wordmark), `brand_colour` and `accent_colour` (CSS colours), `font` (a models.FONTS key),
-    `font_family` (its CSS stack) and `font_file` (the static URL of the file to preload, or "")."""
+    as a wordmark), `brand_colour` and `accent_colour` (CSS colours), `font` (a models.FONTS key:
+    base.html sets --font to shop.css's --font-<key>) and `font_file` (the static URL of the file
+    to preload, or "")."""
 
     shop_name: str
     logo_url: str
     brand_colour: str
     accent_colour: str
     font: str
-    font_family: str
     font_file: str
 
 
@@ -57,13 +57,13 @@ def _stored_fields() -> dict:
 def _branding(fields: dict) -> Branding:
     """The stored fields over the environment's settings (an empty field means the setting)."""
     font = fields.get("font") if fields.get("font") in FONTS else DEFAULT_FONT
-    _, family, file = FONTS[font]
+    _, file = FONTS[font]
     return Branding(
         shop_name=fields.get("shop_name") or settings.SHOP_NAME,
         logo_url=fields.get("logo_url") or settings.SHOP_LOGO_URL,
         brand_colour=fields.get("brand_colour") or settings.SHOP_BRAND_COLOUR,
         accent_colour=fields.get("accent_colour") or settings.SHOP_ACCENT_COLOUR,
-        font=font, font_family=family, font_file=static(file) if file else "")
+        font=font, font_file=static(file) if file else "")
 
 
 def stored_branding() -> Branding:
