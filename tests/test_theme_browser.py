@@ -32,6 +32,7 @@ def add_hoodie_to_cart(page: Page) -> None:
 def test_no_page_scrolls_sideways(luma_slice, browser, asgi_live_server, viewport):
     page = themed_page(browser, asgi_live_server, viewport)
     add_hoodie_to_cart(page)  # the cart page with a line, its widest state
+    page.goto(HOODIE)
     page.get_by_role("button", name="Add to wishlist").click()  # and a wishlist card
     expect(page.get_by_role("button", name="Move to cart")).to_be_visible()
     for path in PAGES:
