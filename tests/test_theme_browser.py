@@ -2,6 +2,8 @@
 (1280x900), with a real slice of the Luma catalogue: no page scrolls sideways, a phone sees the
 first product card without scrolling, choosing a colour shows that colour's photo, the header's
 cart opens the mini-cart drawer, and the filter drawer opens without JavaScript."""
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -126,4 +128,24 @@ def test_search_results_have_the_category_page_s_filters_and_they_apply_at_once(
     expect(page.get_by_role("link", name="Remove the colour filter")).to_contain_text("Colour: Orange")
     expect(page).to_have_url(__import__("re").compile(r"q=hoodie.*colour=Orange|colour=Orange.*q=hoodie"))
     expect(page.locator(".product-card")).to_have_count(1)
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_size_selling_out_live_is_struck_out_and_back_in_stock_restored(luma_slice, browser, asgi_live_server):
+    """The live stock script's updates (inventory.js raises `inventory:stock` for each pushed
+    change) re-mark the size buttons: every XS selling out strikes XS out, a restock restores it."""
+    page = themed_page(browser, asgi_live_server, DESKTOP)
+    page.goto(HOODIE)
+    xs = page.get_by_role("group", name="Size").locator("label", has_text="XS")
+    expect(xs).not_to_have_class(re.compile("unavailable"))
+    push = """([size, stock]) => JSON.parse(document.getElementById("variant-data").textContent)
+        .filter(v => v.size === size).forEach(v => document.dispatchEvent(new CustomEvent("inventory:stock",
+            {detail: {variant: v.id, stock: stock, in_stock: stock > 0}})))"""
+    page.evaluate(push, ["XS", 0])
+    expect(xs).to_have_class(re.compile("unavailable"))
+    expect(page.get_by_role("radio", name="XS (sold out)")).to_have_count(1)
+    page.evaluate(push, ["XS", 5])
+    expect(xs).not_to_have_class(re.compile("unavailable"))
+    expect(page.get_by_role("radio", name="XS", exact=True)).to_have_count(1)
     page.context.close()
