@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.files.storage import default_storage
 from django.db.models import Subquery
+from django.db.models.functions import Lower
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -127,14 +128,16 @@ class OrderAdmin(admin.ModelAdmin):
             self.message_user(request, f"Cancelled {cancelled} order(s); their stock is back on sale.")
 
     def get_search_results(self, request, queryset, search_term):
-        """Fast paths, each one index read: an exact order number; a term with "@" searches emails
-        (a trigram index on PostgreSQL); a SKU that was sold finds the orders holding it.
+        """Fast paths, each one index read: an exact order number; a term with "@" is a whole
+        email address in any case (the order_email_lower index), else part of one (a trigram index
+        on PostgreSQL); a SKU that was sold finds the orders holding it.
         Anything else: Django's search over `search_fields`."""
         term = search_term.strip()
         if term and queryset.filter(number=term).exists():
             return queryset.filter(number=term), False
         if "@" in term:
-            return queryset.filter(email__icontains=term), False
+            address = queryset.alias(email_lower=Lower("email")).filter(email_lower=term.lower())
+            return (address if address.exists() else queryset.filter(email__icontains=term)), False
         with_sku = OrderLine.objects.filter(sku=term).values("order_id")
         if term and with_sku.exists():
             return queryset.filter(pk__in=Subquery(with_sku)), False
