@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from catalog.selectors import primary_image_subquery
-from shop.admin_filters import SourceListFilter, cached_values_filter
+from shop.admin_filters import CappedCountPaginator, SourceListFilter, cached_values_filter
 
 from . import services
 from .models import Order, OrderLine
@@ -51,6 +51,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator  # counts stop at 10,000 matches
     show_facets = admin.ShowFacets.NEVER  # per-choice counts over the whole table, on every view
     change_form_template = "admin/orders/order/change_form.html"
     readonly_fields = ["number", "status", "tracking_number", "customer", "email", "currency", "subtotal", "shipping_price", "total",

@@ -100,6 +100,16 @@ def test_a_search_costs_the_same_for_3_or_30_orders(staff_client, term):
     assert queries(staff_client, CHANGELIST + f"?q={term}") == few
 
 
+def test_a_long_list_counts_up_to_a_cap_and_says_so(staff_client, monkeypatch):
+    from shop.admin_filters import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
+    orders = [OrderFactory(shipping_country="GB" if n else "US") for n in range(5)]
+    page = staff_client.get(CHANGELIST).content.decode()
+    assert "3+ orders" in page and all(order.number in page for order in orders)
+    assert "1 order" in staff_client.get(CHANGELIST, {"shipping_country__exact": "US"}).content.decode()
+
+
 def test_the_order_page_shows_everything_and_its_buttons_move_the_order(staff_client):
     order = placed_order(VariantFactory(stock=4, product__name="Hero Hoodie"), 2)
     page = staff_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
