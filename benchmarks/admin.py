@@ -31,12 +31,12 @@ import gzip
 import hashlib
 import json
 import os
-import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -238,8 +238,11 @@ class SqliteFiles:
             Path(f"{self.path(name)}{suffix}").unlink(missing_ok=True)
 
     def copy(self, source: str, target: str) -> None:
+        """SQLite's online backup: the copy holds what a WAL file not yet checkpointed holds too."""
         self.drop(target)
-        shutil.copyfile(self.path(source), self.path(target))
+        with closing(sqlite3.connect(self.path(source))) as origin, \
+                closing(sqlite3.connect(self.path(target))) as copy:
+            origin.backup(copy)
 
 
 class Postgres:
