@@ -199,8 +199,7 @@ def migrate() -> bool:
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
-        names = [f"{m.app_label}.{m.name}" for m, _ in pending]
-        print(f"  applying {len(names)} migration(s): {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+        print(f"  applying {len(pending)} migration(s), the last {pending[-1][0].app_label}.{pending[-1][0].name}")
         call_command("migrate", verbosity=0)
     return bool(pending)
 
