@@ -46,7 +46,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     """Sign up. The answer is the same whether or not the email already has an account
     (services.sign_up): "check your inbox". A new account's link verifies the address and, opened
     in this browser, logs the customer in (their guest cart and wishlist come along)."""
-    form = SignUpForm(request.POST or None)
+    # ?email= fills the address in, as the order confirmation's "Create an account" link does.
+    form = SignUpForm(request.POST or None, initial={"email": request.GET.get("email", "")[:254]})
     if request.method == "POST" and form.is_valid():
         services.sign_up(email=form.cleaned_data["email"], password=form.cleaned_data["password1"],
                          first_name=form.cleaned_data["first_name"], last_name=form.cleaned_data["last_name"],

@@ -51,6 +51,7 @@ class CheckoutDetails:
     shipping_country: str
     shipping_method: str
     shipping_line2: str = ""
+    shipping_region: str = ""
     phone: str = ""
     billing_address: dict = field(default_factory=dict)
 
