@@ -35,6 +35,11 @@ class AddressFormMixin:
 
     address_prefix = ""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("postcode", "region"):  # needed in some countries: no "(optional)" (orders/_field.html)
+            self.fields[f"{self.address_prefix}{name}"].per_country = True
+
     def clean(self) -> dict:
         data = super().clean()
         prefix = self.address_prefix
@@ -65,7 +70,8 @@ class CheckoutDetailsForm(AddressFormMixin, forms.Form):
     shipping_city = forms.CharField(label="City", max_length=100)
     shipping_region = forms.CharField(label="State / province / county", max_length=100, required=False,
                                       help_text=region_help())
-    shipping_postcode = forms.CharField(label="Postcode / ZIP", max_length=20, required=False)
+    shipping_postcode = forms.CharField(label="Postcode / ZIP", max_length=20, required=False,
+                                        help_text="Not needed in Ireland.")
     phone = forms.CharField(max_length=32, required=False)
     shipping_method = forms.ChoiceField(widget=forms.RadioSelect, choices=[])
 
