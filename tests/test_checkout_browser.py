@@ -151,3 +151,40 @@ def test_the_confirmation_says_processing_until_the_payment_is_confirmed(luma_sl
     expect(page.get_by_role("link", name="Back to the payment page")).to_be_visible()
     assert_fits(page, PHONE["width"])
     page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_customer_s_order_page_shows_the_payment(luma_slice, browser, asgi_live_server, viewport, tmp_path):
+    from accounts.models import User
+
+    User.objects.create_user(email="ann@example.com", password="a-long-test-password-42")
+    width = viewport["width"]
+    page = themed_page(browser, asgi_live_server, viewport)
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_label("Password").fill("a-long-test-password-42")
+    page.get_by_role("button", name="Log in").click()
+    add_hoodie_to_cart(page)
+    page.goto("/checkout/")
+    page.get_by_label("Full name").fill("Ann Buyer")
+    page.get_by_label("Country").select_option(label="Canada")
+    page.get_by_label("Address line 1").fill("111 Wellington Street")
+    page.get_by_label("City").fill("Ottawa")
+    page.get_by_label("State / province / county").fill("Ontario")
+    page.get_by_label("Postcode / ZIP").fill("K1A 0A9")
+    page.get_by_role("button", name="Continue to review").click()
+    page.get_by_role("button", name=re.compile(r"^Place order")).click()
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("link", name="View this order in your account").click()
+
+    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Order IS-"))).to_be_visible()
+    expect(page.locator("[data-payment-state]")).to_have_text("Paid")
+    expect(page.locator("[data-payment-reference]")).not_to_be_empty()
+    expect(page.locator(".postal-address")).to_contain_text("Ottawa ON K1A 0A9")
+    expect(page.locator(".order-summary [data-order-total]")).to_have_text("$57.00")
+    assert_fits(page, width)
+    page.screenshot(path=shots(tmp_path) / f"account-order-{width}.jpg", quality=75, full_page=True)
+    page.goto("/account/orders/")
+    assert_fits(page, width)
+    page.context.close()
