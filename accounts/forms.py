@@ -3,7 +3,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
 
-from orders.addresses import region_help
+from orders.addresses import postcode_help, region_help
 from orders.forms import COUNTRIES, AddressFormMixin
 
 from .models import Address, User
@@ -80,7 +80,7 @@ class AddressForm(AddressFormMixin, forms.ModelForm):
         model = Address
         fields = ["name", "country", "line1", "line2", "city", "region", "postcode", "phone", "is_default_shipping",
                   "is_default_billing"]
-        help_texts = {"region": region_help()}
+        help_texts = {"region": region_help(), "postcode": postcode_help()}
 
 
 class ReviewForm(forms.Form):

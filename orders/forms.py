@@ -4,7 +4,7 @@ from django.conf import settings
 
 from shop.templatetags.shop import money
 
-from .addresses import COUNTRIES, AddressInvalid, normalize, region_help
+from .addresses import COUNTRIES, AddressInvalid, normalize, postcode_help, region_help
 from .pricing import shipping_rates
 
 __all__ = ["COUNTRIES", "AddToCartForm", "AddressFormMixin", "CartLineForm", "CheckoutDetailsForm", "PaymentForm"]
@@ -71,7 +71,7 @@ class CheckoutDetailsForm(AddressFormMixin, forms.Form):
     shipping_region = forms.CharField(label="State / province / county", max_length=100, required=False,
                                       help_text=region_help())
     shipping_postcode = forms.CharField(label="Postcode / ZIP", max_length=20, required=False,
-                                        help_text="Not needed in Ireland.")
+                                        help_text=postcode_help())
     phone = forms.CharField(max_length=32, required=False)
     shipping_method = forms.ChoiceField(widget=forms.RadioSelect, choices=[])
 

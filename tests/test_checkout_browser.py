@@ -188,3 +188,18 @@ def test_a_customer_s_order_page_shows_the_payment(luma_slice, browser, asgi_liv
     page.goto("/account/orders/")
     assert_fits(page, width)
     page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_without_javascript_the_summary_is_still_beside_or_above_the_form(luma_slice, browser, asgi_live_server,
+                                                                          viewport):
+    page = themed_page(browser, asgi_live_server, viewport, javascript=False)
+    page.goto("/p/chaz-kangeroo-hoodie/")
+    page.get_by_role("group", name="Size").get_by_text("M", exact=True).click()
+    page.get_by_role("group", name="Colour").get_by_text("Gray", exact=True).click()
+    page.get_by_role("button", name="Add to cart").click()
+    page.goto("/checkout/")
+    expect_summary_shown(page, phone=viewport is PHONE)
+    assert_fits(page, viewport["width"])
+    page.context.close()
