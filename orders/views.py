@@ -19,7 +19,6 @@ from payments.providers import active_code
 
 from . import emails, selectors, services
 from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm
-from .addresses import format_lines
 from .models import Order
 from .pricing import shipping_rates
 
@@ -154,11 +153,9 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
     if not summary.lines:
         messages.info(request, "Your cart is empty.")
         return redirect("orders:cart")
-    address = format_lines(name=details.shipping_name, line1=details.shipping_line1, line2=details.shipping_line2,
-                           city=details.shipping_city, postcode=details.shipping_postcode,
-                           region=details.shipping_region, country=details.shipping_country)
     return render(request, "orders/checkout_review.html",
-                  {"form": form, "details": asdict(details), "address_lines": address, "summary": summary,
+                  {"form": form, "details": asdict(details), "address_lines": details.shipping_address_lines,
+                   "summary": summary,
                    "step": "review"})
 
 
