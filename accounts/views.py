@@ -16,6 +16,7 @@ from catalog.models import Product, Variant
 from catalog.selectors import VariantChoiceError, choose_variant
 from catalog.services import ReviewError, submit_review
 from orders import services as orders
+from orders.addresses import country_hints
 from orders.selectors import has_delivered_line
 
 from . import services
@@ -126,7 +127,8 @@ def address_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         services.save_address(user=request.user, data=form.cleaned_data, address=address)
         messages.success(request, "Address saved.")
         return redirect("address_list")
-    return render(request, "accounts/address_form.html", {"form": form, "address": address})
+    return render(request, "accounts/address_form.html",
+                  {"form": form, "address": address, "country_hints": country_hints()})
 
 
 @login_required

@@ -68,6 +68,19 @@ def postcode_help() -> str:
     return f"Not needed in {', '.join(free)}." if free else ""
 
 
+def country_hints() -> dict[str, dict]:
+    """What the address form's script needs per country of COUNTRIES: {"US": {"region": True,
+    "postcode": "e.g. 95014"}, "GB": {"region": False, ...}}: whether the country has regions
+    (else the region field hides) and an example postcode for the placeholder."""
+    hints = {}
+    for code, _ in COUNTRIES:
+        rules = _rules(code)
+        example = rules.postal_code_examples[0] if rules.postal_code_examples else ""
+        hints[code] = {"region": "country_area" in rules.allowed_fields,
+                       "postcode": f"e.g. {example}" if example else ""}
+    return hints
+
+
 def normalize(*, country: str, line1: str, line2: str = "", city: str, postcode: str, region: str = "") -> dict:
     """Check an address against `country`'s rules and return it cleaned: {"line1", "line2",
     "city", "postcode", "region", "country"}, with the postcode upper-cased where the country

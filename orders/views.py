@@ -18,6 +18,7 @@ from payments.models import Payment
 from payments.providers import active_code
 
 from . import emails, selectors, services
+from .addresses import country_hints
 from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm
 from .models import Order
 from .pricing import shipping_rates
@@ -119,7 +120,7 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
         return redirect("orders:checkout_review")
     return render(request, "orders/checkout_details.html",
                   {"form": form, "summary": summary, "addresses": addresses, "chosen_address": chosen,
-                   "step": "details"})
+                   "step": "details", "country_hints": country_hints()})
 
 
 def checkout_review(request: HttpRequest) -> HttpResponse:

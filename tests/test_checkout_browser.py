@@ -130,7 +130,12 @@ def test_the_confirmation_says_processing_until_the_payment_is_confirmed(luma_sl
     page.goto("/checkout/")
     page.get_by_label("Email").fill(ADDRESS["email"])
     page.get_by_label("Full name").fill("Homer Simpson")
+    # Only countries with states or provinces show the field; the postcode shows the country's pattern.
+    page.get_by_label("Country").select_option(label="United Kingdom")
+    expect(page.get_by_label("State / province / county")).to_be_hidden()
+    expect(page.get_by_label("Postcode / ZIP")).to_have_attribute("placeholder", "e.g. EC1Y 8SY")
     page.get_by_label("Country").select_option(label="United States")
+    expect(page.get_by_label("State / province / county")).to_be_visible()
     page.get_by_label("Address line 1").fill("742 Evergreen Terrace")
     page.get_by_label("City").fill("Springfield")
     page.get_by_label("Postcode / ZIP").fill("62701")
