@@ -3,7 +3,8 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
 
-from orders.forms import COUNTRIES
+from orders.addresses import postcode_help, region_help
+from orders.forms import COUNTRIES, AddressFormMixin
 
 from .models import Address, User
 
@@ -70,15 +71,16 @@ class ProfileForm(forms.Form):
     email = forms.EmailField(help_text="A new address is used once you open the link we send to it.")
 
 
-class AddressForm(forms.ModelForm):
-    """One address of the address book."""
+class AddressForm(AddressFormMixin, forms.ModelForm):
+    """One address of the address book, checked against its country's rules as at checkout."""
 
     country = forms.ChoiceField(choices=COUNTRIES)
 
     class Meta:
         model = Address
-        fields = ["name", "line1", "line2", "city", "postcode", "country", "phone", "is_default_shipping",
+        fields = ["name", "country", "line1", "line2", "city", "region", "postcode", "phone", "is_default_shipping",
                   "is_default_billing"]
+        help_texts = {"region": region_help(), "postcode": postcode_help()}
 
 
 class ReviewForm(forms.Form):

@@ -2,6 +2,7 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from orders.addresses import format_lines
 from shop.sources import SOURCE_MAX_LENGTH, Source
 
 
@@ -80,7 +81,9 @@ class Address(models.Model):
     line1 = models.CharField("address line 1", max_length=255)
     line2 = models.CharField("address line 2", max_length=255, blank=True)
     city = models.CharField(max_length=100)
-    postcode = models.CharField("postcode / ZIP", max_length=20)
+    postcode = models.CharField("postcode / ZIP", max_length=20, blank=True)  # Ireland needs none
+    region = models.CharField("state / province / county", max_length=100, blank=True, db_default="",
+                              help_text="The country's code of it (\"CA\"); blank where the country has none.")
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
     phone = models.CharField(max_length=32, blank=True)
     is_default_shipping = models.BooleanField("default shipping address", default=False)
@@ -98,13 +101,19 @@ class Address(models.Model):
         ]
 
     def __str__(self) -> str:
-        return ", ".join(part for part in (self.name, self.line1, self.line2, self.postcode, self.city,
-                                           self.country) if part)
+        return ", ".join(self.lines)
+
+    @property
+    def lines(self) -> list[str]:
+        """The address as its country writes it, one string per line (orders.addresses)."""
+        return format_lines(name=self.name, line1=self.line1, line2=self.line2, city=self.city,
+                            postcode=self.postcode, region=self.region, country=self.country)
 
     def as_checkout_initial(self) -> dict[str, str]:
         """The checkout form's fields filled from this address."""
         return {"shipping_name": self.name, "shipping_line1": self.line1, "shipping_line2": self.line2,
-                "shipping_city": self.city, "shipping_postcode": self.postcode, "shipping_country": self.country,
+                "shipping_city": self.city, "shipping_postcode": self.postcode, "shipping_region": self.region,
+                "shipping_country": self.country,
                 "phone": self.phone}
 
 

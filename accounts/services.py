@@ -144,7 +144,7 @@ def update_profile(*, user: User, first_name: str, last_name: str, email: str) -
 
 # --- Address book ------------------------------------------------------------------------------
 
-ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "country", "phone",
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postcode", "region", "country", "phone",
                   "is_default_shipping", "is_default_billing")
 
 

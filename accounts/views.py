@@ -16,6 +16,7 @@ from catalog.models import Product
 from catalog.selectors import VariantChoiceError, choose_variant
 from catalog.services import ReviewError, submit_review
 from orders import services as orders
+from orders.addresses import country_hints
 from orders.selectors import has_delivered_line
 
 from . import selectors, services
@@ -46,7 +47,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     """Sign up. The answer is the same whether or not the email already has an account
     (services.sign_up): "check your inbox". A new account's link verifies the address and, opened
     in this browser, logs the customer in (their guest cart and wishlist come along)."""
-    form = SignUpForm(request.POST or None)
+    # ?email= fills the address in, as the order confirmation's "Create an account" link does.
+    form = SignUpForm(request.POST or None, initial={"email": request.GET.get("email", "")[:254]})
     if request.method == "POST" and form.is_valid():
         services.sign_up(email=form.cleaned_data["email"], password=form.cleaned_data["password1"],
                          first_name=form.cleaned_data["first_name"], last_name=form.cleaned_data["last_name"],
@@ -125,7 +127,8 @@ def address_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         services.save_address(user=request.user, data=form.cleaned_data, address=address)
         messages.success(request, "Address saved.")
         return redirect("address_list")
-    return render(request, "accounts/address_form.html", {"form": form, "address": address})
+    return render(request, "accounts/address_form.html",
+                  {"form": form, "address": address, "country_hints": country_hints()})
 
 
 @login_required

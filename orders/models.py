@@ -16,6 +16,8 @@ from django.urls import reverse
 from catalog.models import Variant
 from shop.sources import SOURCE_MAX_LENGTH, Source
 
+from .addresses import format_lines
+
 
 class Cart(models.Model):
     """A shopper's cart. A guest's cart is found through its id in the session; a customer's
@@ -71,6 +73,9 @@ class Order(models.Model):
     shipping_line2 = models.CharField("address line 2", max_length=255, blank=True)
     shipping_city = models.CharField("city", max_length=100)
     shipping_postcode = models.CharField("postcode", max_length=20)
+    shipping_region = models.CharField("state / province", max_length=100, blank=True, db_default="",
+                                       help_text="The country's code or name of it (\"CA\", \"Dublin\"); blank where "
+                                                 "the country has none.")
     shipping_country = models.CharField("country", max_length=2, help_text="ISO 3166-1 alpha-2 code.")
     phone = models.CharField(max_length=32, blank=True)
     billing_address = models.JSONField(
@@ -130,6 +135,13 @@ class Order(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("orders:order_detail", kwargs={"number": self.number})
+
+    @property
+    def shipping_address_lines(self) -> list[str]:
+        """The shipping address as its country writes it, one string per line (orders.addresses)."""
+        return format_lines(name=self.shipping_name, line1=self.shipping_line1, line2=self.shipping_line2,
+                            city=self.shipping_city, postcode=self.shipping_postcode, region=self.shipping_region,
+                            country=self.shipping_country)
 
     @property
     def billing_address_or_none(self) -> dict | None:

@@ -1,4 +1,5 @@
 """Reads for the cart and order pages, each with a fixed number of queries."""
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -7,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from catalog.selectors import primary_image_subquery
+from payments.models import Payment
 
 from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
 from .pricing import PricedCart, price_lines
@@ -83,3 +85,96 @@ def customers_with_figures() -> QuerySet:
         first_order_at=Min("orders__created_at"),
         last_order_at=Max("orders__created_at"),
     ).order_by("email", "pk")
+
+
+# --- Order summaries: the checkout's side panel and the confirmation page -----------------------
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One line of an order summary: what it is, its photo (`image_path`, a media path or ""),
+    `url` (the product page, "" when the product is gone), and Decimal prices in the summary's currency."""
+
+    name: str
+    options_label: str
+    image_path: str
+    url: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """Lines and totals as a checkout step or a placed order shows them. `shipping_name` and
+    `shipping_price` are "" and None until a shipping method is chosen; money is Decimal in `currency`."""
+
+    lines: list[SummaryLine]
+    subtotal: Decimal
+    shipping_name: str
+    shipping_price: Decimal | None
+    total: Decimal
+    currency: str
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+def cart_summary(cart: Cart | None, *, shipping_method: str | None = None) -> OrderSummary:
+    """The cart priced now by orders.pricing, with `shipping_method`'s rate when given (two
+    queries). Raises UnknownShippingMethod for an unknown method."""
+    lines, priced = priced_cart(cart, shipping_method=shipping_method)
+    return OrderSummary(
+        lines=[SummaryLine(name=line.variant.product.name, options_label=line.variant.options_label,
+                           image_path=line.image_path or "", url=line.variant.product.get_absolute_url(),
+                           quantity=p.quantity, unit_price=p.unit_price, line_total=p.line_total)
+               for line, p in zip(lines, priced.lines, strict=True)],
+        subtotal=priced.subtotal, shipping_name=priced.shipping.name if priced.shipping else "",
+        shipping_price=priced.shipping.price if priced.shipping else None, total=priced.total,
+        currency=priced.currency)
+
+
+def order_summary(order: Order) -> OrderSummary:
+    """A placed order's lines (their snapshot prices, with the product's photo when it still
+    exists) and its stored totals (one query)."""
+    lines = (order.lines.select_related("variant__product")
+             .annotate(image_path=primary_image_subquery("variant__product")).order_by("pk"))
+    return OrderSummary(
+        lines=[SummaryLine(name=line.product_name, options_label=line.options_label,
+                           image_path=line.image_path or "",
+                           url=line.variant.product.get_absolute_url()
+                           if line.variant and line.variant.product.is_visible else "",
+                           quantity=line.quantity, unit_price=line.unit_price, line_total=line.line_total)
+               for line in lines],
+        subtotal=order.subtotal, shipping_name=order.shipping_method_name, shipping_price=order.shipping_price,
+        total=order.total, currency=order.currency)
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """What a shopper is told about an order's payment. `code` is "paid", "processing" (waiting
+    for the provider's webhook), "failed" (the last attempt failed or never started: retry),
+    "refunded" or "cancelled"; `label` says it in words; `reference` is the provider's payment
+    reference once paid ("" before); `payment` is the latest hosted-checkout attempt, or None."""
+
+    code: str
+    label: str
+    reference: str
+    payment: Payment | None
+
+
+def payment_state(order: Order) -> PaymentState:
+    """The payment of `order` as its shopper sees it (one query). Only the provider's webhook
+    makes an order paid, so the return from the payment page alone shows "processing"."""
+    payment = order.payments.filter(flow=Payment.Flow.CHECKOUT).order_by("-created_at", "-pk").first()
+    if order.status in (Order.Status.PAID, Order.Status.FULFILLED, Order.Status.DELIVERED):
+        code, label = "paid", "Paid"
+    elif order.status == Order.Status.REFUNDED:
+        code, label = "refunded", "Refunded"
+    elif order.status == Order.Status.CANCELLED:
+        code, label = "cancelled", "Not charged (order cancelled)"
+    elif payment is None or payment.status in (Payment.Status.ERROR, Payment.Status.FAILED):
+        code, label = "failed", "Not completed"
+    else:
+        code, label = "processing", "Processing"
+    return PaymentState(code=code, label=label, reference=order.payment_reference, payment=payment)

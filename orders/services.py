@@ -14,6 +14,7 @@ from catalog.services import (InsufficientStock, allocate_stock, broadcast_stock
                               release_stock)
 from outbox import services as outbox
 
+from .addresses import format_lines
 from .carts import (SESSION_CART_KEY, CheckoutError, EmptyCart, InvalidQuantity, VariantUnavailable, add_to_cart,
                     find_cart, get_or_create_cart, merge_guest_cart_into_customer_cart, set_line_quantity)
 from .models import Cart, Order, OrderLine, OrderStatusChange
@@ -51,8 +52,16 @@ class CheckoutDetails:
     shipping_country: str
     shipping_method: str
     shipping_line2: str = ""
+    shipping_region: str = ""
     phone: str = ""
     billing_address: dict = field(default_factory=dict)
+
+    @property
+    def shipping_address_lines(self) -> list[str]:
+        """The shipping address as its country writes it, one string per line (orders.addresses)."""
+        return format_lines(name=self.shipping_name, line1=self.shipping_line1, line2=self.shipping_line2,
+                            city=self.shipping_city, postcode=self.shipping_postcode, region=self.shipping_region,
+                            country=self.shipping_country)
 
 
 # --- Checkout --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from payments.models import Payment
 from payments.providers import active_code
 
 from . import emails, selectors, services
+from .addresses import country_hints
 from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm
 from .models import Order
 from .pricing import shipping_rates
@@ -88,12 +89,17 @@ def cart_update(request: HttpRequest) -> HttpResponse:
     return redirect("orders:cart")
 
 
+def _summary_method(code: str | None) -> str:
+    """`code` when it is a shipping method on offer, else the first one: the method the summary
+    prices while the shopper has not chosen (or sent an unknown code)."""
+    codes = [rate.code for rate in shipping_rates()]
+    return code if code in codes else codes[0]
+
+
 def checkout_details(request: HttpRequest) -> HttpResponse:
-    """/checkout/: contact, address and shipping method; kept in the session for the review step."""
-    lines, priced = selectors.priced_cart(_cart(request))
-    if not lines:
-        messages.info(request, "Your cart is empty.")
-        return redirect("orders:cart")
+    """/checkout/: contact, address (checked per country) and shipping method, kept in the session
+    for the review step, beside the order summary priced with the chosen (or first) shipping method."""
+    cart = _cart(request)
     initial = request.session.get(CHECKOUT_SESSION_KEY) or {
         "email": getattr(request.user, "email", ""), "shipping_method": shipping_rates()[0].code}
     # Saved addresses (issue 7): the default fills the form; ?address=<id> picks another one.
@@ -104,11 +110,17 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
     if chosen is not None:
         initial = {**initial, **chosen.as_checkout_initial()}
     form = CheckoutDetailsForm(request.POST or None, initial=initial)
+    summary = selectors.cart_summary(cart, shipping_method=_summary_method(
+        request.POST.get("shipping_method") or initial.get("shipping_method")))
+    if not summary.lines:
+        messages.info(request, "Your cart is empty.")
+        return redirect("orders:cart")
     if request.method == "POST" and form.is_valid():
         request.session[CHECKOUT_SESSION_KEY] = form.cleaned_data
         return redirect("orders:checkout_review")
     return render(request, "orders/checkout_details.html",
-                  {"form": form, "priced": priced, "addresses": addresses, "chosen_address": chosen})
+                  {"form": form, "summary": summary, "addresses": addresses, "chosen_address": chosen,
+                   "step": "details", "country_hints": country_hints()})
 
 
 def checkout_review(request: HttpRequest) -> HttpResponse:
@@ -138,13 +150,14 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
         if order.status != Order.Status.PENDING_PAYMENT:
             return redirect("orders:confirmation", number=order.number)
         return start_checkout_payment(request, order)
-    lines, priced = selectors.priced_cart(cart, shipping_method=details.shipping_method)
-    if not lines:
+    summary = selectors.cart_summary(cart, shipping_method=_summary_method(details.shipping_method))
+    if not summary.lines:
         messages.info(request, "Your cart is empty.")
         return redirect("orders:cart")
     return render(request, "orders/checkout_review.html",
-                  {"form": form, "details": asdict(details), "rows": list(zip(lines, priced.lines, strict=True)),
-                   "priced": priced})
+                  {"form": form, "details": asdict(details), "address_lines": details.shipping_address_lines,
+                   "summary": summary,
+                   "step": "review"})
 
 
 def visible_order(request: HttpRequest, number: str) -> Order:
@@ -186,12 +199,17 @@ def reopen_order(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def checkout_confirmation(request: HttpRequest, number: str) -> HttpResponse:
-    """Thank-you page with the order number. A pending order shows "payment processing" (the
-    return from the payment page never marks it paid: the webhook does), with the payment page
-    link, or a retry button when the last attempt failed."""
+    """Thank-you page: the order number, the payment's state ("processing" until the provider's
+    webhook says paid: the return from the payment page never marks it paid), with the payment
+    page link or a retry button when the last attempt failed; the lines and totals, the shipping
+    address, what happens next, and the way back to the order (the account's order page, or a
+    guest's signed tracking link with an offer to create an account)."""
     order = visible_order(request, number)
-    payment = order.payments.filter(flow=Payment.Flow.CHECKOUT).first()
-    return render(request, "orders/confirmation.html", {"order": order, "payment": payment})
+    state = selectors.payment_state(order)
+    return render(request, "orders/confirmation.html", {
+        "order": order, "payment": state.payment, "payment_state": state, "summary": selectors.order_summary(order),
+        "order_link": emails.order_link(order), "step": "confirmation",
+        "offer_account": not request.user.is_authenticated and order.customer_id is None})
 
 
 class OrderListView(LoginRequiredMixin, ListView):
@@ -218,6 +236,10 @@ class OrderDetailView(LoginRequiredMixin, DetailView):
             raise Http404("No such order")
         return order
 
+    def get_context_data(self, **kwargs) -> dict:
+        return {**super().get_context_data(**kwargs), "payment_state": selectors.payment_state(self.object),
+                "summary": selectors.order_summary(self.object)}
+
 
 def guest_order(request: HttpRequest, token: str) -> HttpResponse:
     """/orders/track/<token>/: the signed link in a guest's order emails shows the order and its
@@ -226,4 +248,6 @@ def guest_order(request: HttpRequest, token: str) -> HttpResponse:
     order = selectors.order_with_timeline(Order.objects.all(), number=number) if number else None
     if order is None:
         raise Http404("This order link is not valid or has expired.")
-    return render(request, "orders/order_detail.html", {"order": order, "guest_view": True})
+    return render(request, "orders/order_detail.html", {
+        "order": order, "guest_view": True, "payment_state": selectors.payment_state(order),
+        "summary": selectors.order_summary(order)})

@@ -60,7 +60,7 @@ def run(base_url: str, *, search: str = "hoodie", email: str | None = None, say=
     body = {
         "items": [{"variant": variant["id"], "quantity": 2}],
         "shipping_address": {"name": "Jo Journey", "line1": "1 Main Street", "city": "Springfield",
-                             "postcode": "12345", "country": "US"},
+                             "postcode": "62701", "region": "IL", "country": "US"},
         "shipping_method": "standard",
     }
     key = uuid.uuid4().hex

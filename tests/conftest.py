@@ -166,11 +166,14 @@ def staff_page(open_page, staff_user) -> Page:
 
 
 def fill_checkout_address(page: Page, *, email: str, name: str, line1: str, city: str, postcode: str,
-                          country: str) -> None:
-    """Type a guest's contact and shipping address into the checkout details form."""
+                          country: str, region: str = "") -> None:
+    """Type a guest's contact and shipping address into the checkout details form; `region` is the
+    state or province, which some countries need (the United States, Canada...)."""
     page.get_by_label("Email").fill(email)
     page.get_by_label("Full name").fill(name)
     page.get_by_label("Address line 1").fill(line1)
     page.get_by_label("City").fill(city)
     page.get_by_label("Postcode / ZIP").fill(postcode)
     page.get_by_label("Country").select_option(label=country)
+    if region:
+        page.get_by_label("State / province / county").fill(region)

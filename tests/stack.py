@@ -33,7 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 180  # seconds: migrate, collectstatic and six processes on a shared 2-core machine
 ADDRESS = {"email": "gale@example.com", "shipping_name": "Gale Guest", "shipping_line1": "1 Main Street",
-           "shipping_city": "Springfield", "shipping_postcode": "12345", "shipping_country": "US",
+           "shipping_city": "Springfield", "shipping_postcode": "62701", "shipping_region": "IL", "shipping_country": "US",
            "shipping_method": "standard"}
 # What each of the stack's processes looks like in /proc/<pid>/cmdline (the main process of each:
 # the one whose parent is not the same program).

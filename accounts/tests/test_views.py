@@ -182,7 +182,7 @@ def test_address_book_keeps_one_default_of_each_kind(client):
     user = UserFactory()
     other = UserFactory()
     client.force_login(user)
-    base = {"name": "Ann Buyer", "city": "Leeds", "postcode": "LS1", "country": "GB"}
+    base = {"name": "Ann Buyer", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"}
     client.post(reverse("address_new"), {**base, "line1": "1 First St"})
     client.post(reverse("address_new"), {**base, "line1": "2 Second St", "is_default_shipping": "on"})
     first, second = Address.objects.filter(user=user).order_by("pk")
@@ -207,7 +207,7 @@ def test_checkout_offers_every_saved_address(client):
 
     user = UserFactory()
     variant = VariantFactory()
-    base = {"name": "Ann Buyer", "city": "Leeds", "postcode": "LS1", "country": "GB"}
+    base = {"name": "Ann Buyer", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"}
     services.save_address(user=user, data={**base, "line1": "1 Home St"})
     work = services.save_address(user=user, data={**base, "line1": "5 Office Park"})
     client.force_login(user)

@@ -1,6 +1,7 @@
 """Order API shapes. Input serializers list what a client may send; prices, totals, status and the
 owner are never among them (a client-sent `price` or `total` is simply ignored). Address and card
-rules are the checkout forms' (orders.forms), run from here rather than repeated."""
+rules are the checkout forms' (orders.forms, checked per country by orders.addresses), run from here
+rather than repeated."""
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -24,6 +25,8 @@ class AddressSerializer(StrictJSONSerializer):
     line2 = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     city = serializers.CharField(max_length=100)
     postcode = serializers.CharField(max_length=20)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                   help_text="State, province or county, where the country has them (\"CA\").")
     country = serializers.ChoiceField(choices=COUNTRIES)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
@@ -73,6 +76,7 @@ class OrderCreateSerializer(StrictJSONSerializer):
             "email": attrs.get("email") or self.context["request"].user.email,
             "shipping_name": address["name"], "shipping_line1": address["line1"], "shipping_line2": address["line2"],
             "shipping_city": address["city"], "shipping_postcode": address["postcode"],
+            "shipping_region": address["region"],
             "shipping_country": address["country"], "phone": address["phone"],
             "shipping_method": attrs["shipping_method"],
         })
@@ -110,6 +114,7 @@ class ShippingAddressOut(serializers.Serializer):
     line2 = serializers.CharField(source="shipping_line2")
     city = serializers.CharField(source="shipping_city")
     postcode = serializers.CharField(source="shipping_postcode")
+    region = serializers.CharField(source="shipping_region")
     country = serializers.CharField(source="shipping_country")
     phone = serializers.CharField()
 

@@ -14,7 +14,7 @@ from payments.testing import checkout_and_approve
 pytestmark = pytest.mark.django_db
 
 ADDRESS = {"email": "gale@example.com", "shipping_name": "Gale Guest", "shipping_line1": "1 Main Street",
-           "shipping_city": "Springfield", "shipping_postcode": "12345", "shipping_country": "US",
+           "shipping_city": "Springfield", "shipping_postcode": "62701", "shipping_region": "IL", "shipping_country": "US",
            "shipping_method": "standard"}
 
 

@@ -76,7 +76,7 @@ def test_the_webhook_racing_the_return_redirect():
     shopper = Client()
     shopper.post(reverse("orders:cart_add"), {"product": variant.product_id, "variant": variant.pk, "quantity": 1})
     shopper.post(reverse("orders:checkout"), {"email": "r@example.com", "shipping_name": "R", "shipping_line1": "1 St",
-                                              "shipping_city": "C", "shipping_postcode": "1", "shipping_country": "US",
+                                              "shipping_city": "Springfield", "shipping_postcode": "62701", "shipping_region": "IL", "shipping_country": "US",
                                               "shipping_method": "standard"})
     review = shopper.get(reverse("orders:checkout_review"))
     shopper.post(reverse("orders:checkout_review"), {"idempotency_key": review.context["form"]["idempotency_key"].value()})

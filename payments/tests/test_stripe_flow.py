@@ -15,7 +15,7 @@ from payments.money import from_minor, to_minor
 pytestmark = pytest.mark.django_db
 
 ADDRESS = {"email": "gale@example.com", "shipping_name": "Gale Guest", "shipping_line1": "1 Main Street",
-           "shipping_city": "Springfield", "shipping_postcode": "12345", "shipping_country": "US",
+           "shipping_city": "Springfield", "shipping_postcode": "62701", "shipping_region": "IL", "shipping_country": "US",
            "shipping_method": "standard"}
 WEBHOOK = "/payments/stripe/webhook/"
 
@@ -137,7 +137,7 @@ def test_api_order_returns_the_payment_intents_client_secret(client, fake_stripe
 
     client.force_login(UserFactory(email="api@example.com"))
     body = {"items": [{"variant": hoodie.pk, "quantity": 1}], "shipping_method": "standard",
-            "shipping_address": {"name": "A", "line1": "1 St", "city": "C", "postcode": "1", "country": "US"}}
+            "shipping_address": {"name": "A", "line1": "1 St", "city": "Springfield", "postcode": "62701", "region": "IL", "country": "US"}}
     response = client.post("/api/v1/orders/", body, content_type="application/json", headers={"Idempotency-Key": "k1"})
     assert response.status_code == 201, response.content
     data = response.json()

@@ -52,7 +52,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADDRESS = {"email": "gale@example.com", "shipping_name": "Gale Guest", "shipping_line1": "1 Main Street",
-           "shipping_city": "Springfield", "shipping_postcode": "12345", "shipping_country": "US",
+           "shipping_city": "Springfield", "shipping_postcode": "62701", "shipping_region": "IL", "shipping_country": "US",
            "shipping_method": "standard"}
 
 

@@ -123,7 +123,8 @@ def url_names(resolver: URLResolver, namespace: str = "", params: frozenset = fr
 
 
 CHECKOUT_DETAILS = {"email": "walker@example.com", "shipping_name": "Wal Ker", "shipping_line1": "1 Main Street",
-                    "shipping_city": "Springfield", "shipping_postcode": "12345", "shipping_country": "US",
+                    "shipping_city": "Springfield", "shipping_postcode": "62701", "shipping_region": "IL",
+                    "shipping_country": "US",
                     "shipping_method": "standard"}
 
 
