@@ -40,10 +40,11 @@ class ProductImageQuerySet(models.QuerySet):
 
     def with_renditions(self) -> "ProductImageQuerySet":
         """Prefetch each image's renditions (one extra query for the whole queryset), ordered by
-        format then width, which the rendition properties below rely on to avoid queries."""
-        return self.prefetch_related(
-            models.Prefetch("renditions", queryset=Rendition.objects.order_by("format", "width"))
-        )
+        format then width, which the rendition properties below rely on to avoid queries. Only
+        what pages and the API show of a rendition is read (Rendition.SHOWN_FIELDS): a card grid
+        holds a few hundred renditions."""
+        return self.prefetch_related(models.Prefetch(
+            "renditions", queryset=Rendition.objects.order_by("format", "width").only(*Rendition.SHOWN_FIELDS)))
 
 
 class ProductImage(models.Model):
@@ -153,6 +154,8 @@ class Rendition(models.Model):
     so it can be cached forever. Rows belong to the image's current file (`source_hash` is its
     SHA-256); replacing the file deletes them.
     """
+
+    SHOWN_FIELDS = ("image", "format", "width", "height", "file")  # what a page or the API shows of one
 
     class Format(models.TextChoices):
         WEBP = "webp", "WebP"
