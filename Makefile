@@ -22,8 +22,13 @@ CHARTJS := static/vendor/chartjs/chart.umd.js
 INTER_VERSION := 5.2.5
 INTER_SHA256 := 97a32fd5f42c2a2ac80aefd77f83166d652c4c3c30395d4c1816c81110864dae
 INTER := static/vendor/inter/inter-latin-wght-normal.woff2
+# Lora, the serif the admin's site settings offer (branding.models.FONTS), fetched the same way
+# (static/vendor/lora/ is ignored).
+LORA_VERSION := 5.2.8
+LORA_SHA256 := 97d00e4ff08c49857a1402a21dbbc49d88b0acc524fbbbfc50240f609fd505d1
+LORA := static/vendor/lora/lora-latin-wght-normal.woff2
 
-install: $(VENV)/.installed $(CHARTJS) $(INTER)
+install: $(VENV)/.installed $(CHARTJS) $(INTER) $(LORA)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -125,6 +130,18 @@ $(INTER):
 	cp .inter/package/files/inter-latin-ext-wght-normal.woff2 static/vendor/inter/
 	cp .inter/package/files/inter-latin-wght-normal.woff2 $@
 	rm -rf .inter
+
+$(LORA):
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed to fetch the Lora font: apt-get install npm"; exit 1; }
+	rm -rf .lora && mkdir -p .lora static/vendor/lora
+	cd .lora && npm pack --silent @fontsource-variable/lora@$(LORA_VERSION) >/dev/null
+	echo "$(LORA_SHA256)  .lora/fontsource-variable-lora-$(LORA_VERSION).tgz" | sha256sum -c --quiet
+	tar -xzf .lora/fontsource-variable-lora-$(LORA_VERSION).tgz -C .lora package/LICENSE \
+	  package/files/lora-latin-wght-normal.woff2 package/files/lora-latin-ext-wght-normal.woff2
+	cp .lora/package/LICENSE static/vendor/lora/LICENSE
+	cp .lora/package/files/lora-latin-ext-wght-normal.woff2 static/vendor/lora/
+	cp .lora/package/files/lora-latin-wght-normal.woff2 $@
+	rm -rf .lora
 
 # --- Lighthouse (issue 23): version 12.2.3 from npm into .lighthouse/ (git-ignored), Debian's Chromium,
 # mobile preset, on home, category, product and cart of a running shop (LIGHTHOUSE_URL). README "The storefront theme".

@@ -12,15 +12,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from catalog.models import Product, Variant
+from catalog.models import Product
 from catalog.selectors import VariantChoiceError, choose_variant
 from catalog.services import ReviewError, submit_review
 from orders import services as orders
 from orders.selectors import has_delivered_line
 
-from . import services
+from . import selectors, services
 from .forms import AddressForm, LoginForm, ProfileForm, ReviewForm, SignUpForm, WishlistForm
-from .models import Address, WishlistItem
+from .models import Address
 
 SIGNUP_SESSION_KEY = "signup_email"  # the address this browser signed up with, until its link is opened
 
@@ -141,16 +141,9 @@ def address_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def wishlist(request: HttpRequest) -> HttpResponse:
-    """/accounts/wishlist/: the shopper's wishlist (a guest's is kept in the session)."""
-    if request.user.is_authenticated:
-        items = [(item.product, item.variant) for item in
-                 WishlistItem.objects.filter(user=request.user).select_related("product", "variant")]
-    else:
-        entries = request.session.get(services.SESSION_WISHLIST_KEY, [])
-        products = Product.objects.in_bulk([product_id for product_id, _ in entries])
-        variants = Variant.objects.in_bulk([variant_id for _, variant_id in entries if variant_id])
-        items = [(products[p], variants.get(v)) for p, v in entries if p in products]
-    return render(request, "accounts/wishlist.html", {"items": items})
+    """/accounts/wishlist/: the shopper's wishlist as cards (a guest's is kept in the session)."""
+    entries = selectors.wishlist_entries(user=request.user, session=request.session)
+    return render(request, "accounts/wishlist.html", {"entries": entries})
 
 
 def _wishlist_target(request: HttpRequest) -> tuple[int, int | None] | None:

@@ -14,9 +14,13 @@ worker ran (a worker down over midnight, or for a week) are completed as soon as
 Definitions (money in the order's currency, summed per currency only):
 - A *credit note* is an order created already refunded (its first status change is "" ->
   refunded): the imported `C` invoices. It is never a sale; it is a refund on the day it was made.
+- An *unpaid checkout* is an order placed pending payment that was never paid (declined,
+  abandoned, or cancelled when its payment time ran out, issue 25): nothing was sold, so it is
+  neither a sale nor a cancellation. While it waits for its payment it is not a sale yet; once
+  paid it is one, on the day it was created (the rebuild that runs after the payment counts it).
 - A *sale* is any other order, counted on the day it was created, whatever happened to it later.
-- A *cancellation* / *refund* is a status change to cancelled / refunded, counted on the day of
-  the change with the order's whole total (and its lines for the per-product returns).
+- A *cancellation* / *refund* is a status change to cancelled / refunded of a sale, counted on the
+  day of the change with the order's whole total (and its lines for the per-product returns).
 - Net revenue = gross revenue of sales - cancelled value - refunded value.
 """
 from __future__ import annotations
@@ -52,9 +56,22 @@ def credit_note_exists(order_ref: str = "pk") -> Exists:
                                                    to_status=Order.Status.REFUNDED))
 
 
+def unpaid_checkout(order_ref: str = "pk") -> Q:
+    """Q(): the order at OuterRef(`order_ref`) was placed pending payment and has never been paid."""
+    placed_unpaid = OrderStatusChange.objects.filter(order=OuterRef(order_ref), from_status="",
+                                                     to_status=Order.Status.PENDING_PAYMENT)
+    paid = OrderStatusChange.objects.filter(order=OuterRef(order_ref), to_status=Order.Status.PAID)
+    return Q(Exists(placed_unpaid)) & ~Q(Exists(paid))
+
+
+def is_sale(order_ref: str = "pk") -> Q:
+    """Q(): the order at OuterRef(`order_ref`) is a sale: neither a credit note nor an unpaid checkout."""
+    return ~Q(credit_note_exists(order_ref)) & ~unpaid_checkout(order_ref)
+
+
 def sales_orders():
-    """Orders that are sales (not credit notes), as a QuerySet."""
-    return Order.objects.filter(~credit_note_exists())
+    """Orders that are sales (not credit notes, not unpaid checkouts), as a QuerySet."""
+    return Order.objects.filter(is_sale())
 
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -174,12 +191,13 @@ def _sales(lo: datetime, hi: datetime) -> None:
               .annotate(n=Count("pk"), guests=Count("pk", filter=Q(customer__isnull=True)), gross=Sum("total"))):
         sales = row(r["d"], r["currency"])
         sales.orders, sales.guest_orders, sales.gross_revenue = r["n"], r["guests"], r["gross"] or ZERO
-    for r in (OrderLine.objects.filter(~credit_note_exists("order_id"), variant__isnull=False,
+    for r in (OrderLine.objects.filter(is_sale("order_id"), variant__isnull=False,
                                        order__created_at__gte=lo, order__created_at__lt=hi).order_by()
               .annotate(d=TruncDate("order__created_at")).values("d", "order__currency")
               .annotate(units=Sum("quantity"))):
         row(r["d"], r["order__currency"]).units = r["units"] or 0
-    for r in (OrderStatusChange.objects.filter(to_status__in=RETURN_STATUSES, changed_at__gte=lo, changed_at__lt=hi)
+    for r in (OrderStatusChange.objects.filter(~unpaid_checkout("order_id"), to_status__in=RETURN_STATUSES,
+                                               changed_at__gte=lo, changed_at__lt=hi)
               .order_by().annotate(d=TruncDate("changed_at")).values("d", "order__currency", "to_status")
               .annotate(n=Count("pk"), value=Sum("order__total"))):
         sales = row(r["d"], r["order__currency"])
@@ -209,14 +227,15 @@ def _refresh_customer_counts(start: date) -> None:
 def _products(lo: datetime, hi: datetime) -> None:
     zero_int, zero_money = Value(0, output_field=BigIntegerField()), Value(ZERO, output_field=DecimalField())
     columns = ["d", "cur", "pid", "views", "carts", "n", "units", "revenue", "ret_units", "ret_value"]
-    sold = (OrderLine.objects.filter(~credit_note_exists("order_id"), variant__isnull=False,
+    sold = (OrderLine.objects.filter(is_sale("order_id"), variant__isnull=False,
                                      order__created_at__gte=lo, order__created_at__lt=hi).order_by()
             .annotate(d=TruncDate("order__created_at"), cur=F("order__currency"), pid=F("variant__product_id"))
             .values("d", "cur", "pid")
             .annotate(views=zero_int, carts=zero_int, n=Count("order_id", distinct=True), units=Sum("quantity"),
                       revenue=Sum("line_total"), ret_units=zero_int, ret_value=zero_money)
             .values_list(*columns))
-    returned = (OrderStatusChange.objects.filter(to_status__in=RETURN_STATUSES, changed_at__gte=lo, changed_at__lt=hi)
+    returned = (OrderStatusChange.objects.filter(~unpaid_checkout("order_id"), to_status__in=RETURN_STATUSES,
+                                                 changed_at__gte=lo, changed_at__lt=hi)
                 .order_by().annotate(d=TruncDate("changed_at"), cur=F("order__currency"),
                                      pid=F("order__lines__variant__product_id"))
                 .filter(pid__isnull=False).values("d", "cur", "pid")
@@ -251,7 +270,8 @@ def _countries(lo: datetime, hi: datetime) -> None:
               .annotate(n=Count("pk"), gross=Sum("total"))):
         rows[(r["d"], r["currency"], r["shipping_country"])] = DailyCountry(
             day=r["d"], currency=r["currency"], country=r["shipping_country"], orders=r["n"], gross_revenue=r["gross"])
-    for r in (OrderStatusChange.objects.filter(to_status__in=RETURN_STATUSES, changed_at__gte=lo, changed_at__lt=hi)
+    for r in (OrderStatusChange.objects.filter(~unpaid_checkout("order_id"), to_status__in=RETURN_STATUSES,
+                                               changed_at__gte=lo, changed_at__lt=hi)
               .order_by().annotate(d=TruncDate("changed_at"))
               .values("d", "order__currency", "order__shipping_country").annotate(value=Sum("order__total"))):
         key = (r["d"], r["order__currency"], r["order__shipping_country"])

@@ -5,9 +5,17 @@ number of products before it or in the whole listing.
 matching row; both grow with the catalogue. A keyset page instead asks for the rows *after* the
 last one shown, in the listing's order, which an index on the sort columns answers directly
 (Markus Winand, "Paging Through Results", use-the-index-luke.com/no-offset). The shopper gets
-First / Previous / Next / Last links; "Last" reads the order backwards, so the deepest page is one
-link away and as cheap as the first. The result count is capped (COUNT over at most
+Previous / Next links and a "Last" (?last=1) that reads the order backwards, so the deepest page
+is one link away and as cheap as the first. The result count is capped (COUNT over at most
 COUNT_CAP + 1 rows): "1,000+ products".
+
+Numbered pages ("1 2 3 ... 9") sit beside Previous and Next, and replace First and Last while
+the count is exact. A numbered link (?page=3) is the one place an offset is used: the page count
+comes from the capped count, so an offset never passes COUNT_CAP rows, about 40 pages of cards,
+which an index scan answers in the same single query. Previous and Next stay keyset links and
+carry the number of the page they lead to (?after=...&page=4), so the page knows where it is
+without counting. The last numbered page holds the remainder; "Last" (?last=1, shown past the
+cap, where the page count is unknown) a full page.
 
 A cursor is the sort-key values of the row at a page boundary, as URL-safe base64 JSON. A cursor
 that does not decode (edited by hand, or from another sort) is ignored: the first page is shown.
@@ -64,6 +72,34 @@ class KeysetPage:
     is_last: bool = True
     count_capped: bool = field(default=False)
     rows: dict = field(default_factory=dict, repr=False)  # keyset_page(fields=...): {pk: {name: value}}
+    number: int | None = 1  # this page's number, 1-based (None: not known, e.g. the last of a capped listing)
+    page_count: int = 1  # pages in the (capped) count; more follow it when count_capped
+
+    @property
+    def next_number(self) -> int | None:
+        return None if self.number is None else self.number + 1
+
+    @property
+    def previous_number(self) -> int | None:
+        return None if self.number is None or self.number < 2 else self.number - 1
+
+    @property
+    def numbers(self) -> list[int | None]:
+        """The page numbers to link, None where a gap ("...") goes: the first, the last (when
+        the count is exact), and two either side of this page. [] with a single page."""
+        if self.page_count < 2 and self.is_last:
+            return []
+        shown = {1, self.page_count}
+        if self.number is not None:
+            shown |= set(range(max(1, self.number - 2), min(self.page_count, self.number + 2) + 1))
+        numbers: list[int | None] = []
+        for number in sorted(shown):
+            if numbers and number - numbers[-1] > 1:
+                numbers.append(None)
+            numbers.append(number)
+        if self.count_capped:
+            numbers.append(None)  # more pages than counted, reached by Next and Last
+        return numbers
 
     @property
     def has_other_pages(self) -> bool:
@@ -161,8 +197,13 @@ def capped_count(queryset: QuerySet) -> int:
     return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
 
 
+def page_number(text: str) -> int:
+    """ "?page=" as a page number: 1 for anything but a positive whole number."""
+    return int(text) if text.isdigit() and 0 < len(text) < 6 and int(text) > 0 else 1
+
+
 def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = "", before: str = "",
-                last: bool = False, fields: Sequence[str] = (),
+                last: bool = False, number: int | None = None, fields: Sequence[str] = (),
                 count: Callable[[QuerySet], int] = capped_count) -> tuple[list[int], KeysetPage]:
     """Pick one page of `queryset` in the order `keys` (whose last key must be unique, e.g. pk).
 
@@ -171,32 +212,41 @@ def keyset_page(queryset: QuerySet, keys: list[Key], *, size: int, after: str = 
     (plain columns of the rows, e.g. "name") are read in the same query and given in
     `page.rows`: {primary key: {field or key name: value}}. Queries: one for the keys of the page
     (size + 1 rows, through the ORM) and one capped count (`count(queryset)`: capped_count, or a
-    cached one)."""
+    cached one). `number`: the page's number (None: not known); without a cursor or `last`, a
+    number above 1 picks that page by offset (at most the last counted page), and with a cursor it
+    is only shown."""
     if queryset.query.is_empty():  # .none(): nothing to seek in (and maybe not the sort's annotations)
         return [], KeysetPage(items=[], count=0)
     after_values = decode_cursor(after, keys) if after else None
     before_values = decode_cursor(before, keys) if before and after_values is None else None
-    reverse = bool(before_values) or (last and after_values is None)
     cursor = after_values if after_values is not None else before_values
     names = [key.name for key in keys]
     columns = (*names, *(name for name in fields if name not in names))
+    total = count(queryset)
+    page_count = max(1, -(-min(total, COUNT_CAP) // size))
+    reverse = bool(before_values) or (last and after_values is None)
+    offset = 0
+    if cursor is None and not reverse:
+        number = min(number or 1, page_count)
+        offset = (number - 1) * size
+    elif cursor is None:  # ?last=1: the last full page, read backwards; numbered when it is aligned
+        number = page_count if total <= COUNT_CAP and total % size == 0 else None
     ordered = queryset.order_by(*[key.order(reverse) for key in keys])
     if cursor is not None:
         ordered = seek(ordered, keys, cursor, reverse=reverse)
-    rows = list(ordered.values_list(*columns)[: size + 1])
+    rows = list(ordered.values_list(*columns)[offset: offset + size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if reverse:
         rows.reverse()
     found = {row[len(keys) - 1]: dict(zip(columns, row)) for row in rows} if fields else {}
     rows = [row[: len(keys)] for row in rows]
-    total = count(queryset)
     page = KeysetPage(items=[row[-1] for row in rows], count=min(total, COUNT_CAP), count_capped=total > COUNT_CAP,
-                      rows=found)
+                      rows=found, number=number, page_count=page_count)
     if reverse:
         page.is_first, page.is_last = not more, before_values is None
     else:
-        page.is_first, page.is_last = after_values is None, not more
+        page.is_first, page.is_last = after_values is None and offset == 0, not more
     if rows:
         page.next_cursor = None if page.is_last else encode_cursor(list(rows[-1]))
         page.previous_cursor = None if page.is_first else encode_cursor(list(rows[0]))

@@ -15,13 +15,14 @@ from .filters import ProductFilter
 from .former_slugs import moved_product
 from .gallery import image_colours
 from .models import Product
+from .pagination import page_number
 from .search import parse_query, search_products
 from .tree import request_tree, version_keys
 
 
 class ProductListingView(TemplateView):
     """Shared by category and search pages: filters, sorting and keyset pages of 24 cards
-    (catalog.pagination: ?after=, ?before= and ?last=1 instead of ?page=)."""
+    (catalog.pagination: ?after=, ?before= and ?last=1, and ?page= for the numbered links)."""
 
     template_name = "catalog/product_list.html"
     default_sort = selectors.DEFAULT_SORT
@@ -43,7 +44,8 @@ class ProductListingView(TemplateView):
         page = selectors.product_cards_page(
             queryset, self.filterset.chosen_sort, size=settings.SHOP_PRODUCTS_PER_PAGE,
             after=params.get("after", "")[:2000], before=params.get("before", "")[:2000],
-            last=params.get("last") == "1", count=facts.count)
+            last=params.get("last") == "1", number=page_number(params["page"]) if "page" in params else None,
+            count=facts.count)
         facts.save()
         return super().get_context_data(filter=self.filterset, products=page.items, page=page, **kwargs)
 

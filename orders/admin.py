@@ -16,6 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from catalog.selectors import primary_image_subquery
+from payments.admin import PaymentInline
+from payments.models import PaymentEvent
 from shop.admin_filters import SourceListFilter, cached_values_filter
 
 from . import services
@@ -23,6 +25,7 @@ from .models import Order, OrderLine
 
 
 MAX_LINES_SHOWN = 100  # an imported invoice may hold 1,000+ lines; the page shows the first ones
+MAX_EVENTS_SHOWN = 50  # payment events on the order page (all of them: Payments > Payment events)
 
 
 class ShipForm(forms.Form):
@@ -65,6 +68,7 @@ class OrderAdmin(admin.ModelAdmin):
                               "payment_reference", "idempotency_key", "item_count", "line_count", "source"]}),
     ]
     actions = ["mark_paid", "ship_orders", "mark_delivered", "cancel_orders", "refund_orders"]
+    inlines = [PaymentInline]  # each payment: status, ledger totals, Stripe dashboard link
 
     def _transition(self, request, queryset, to_status: str, done: str) -> None:
         """Move every selected order to `to_status` through the service; refusals become messages."""
@@ -152,8 +156,9 @@ class OrderAdmin(admin.ModelAdmin):
                 *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """The order page: lines with thumbnails, customer, addresses, payment, the timeline and the
-        next statuses the lifecycle allows, as buttons (move_view)."""
+        """The order page: lines with thumbnails, customer, addresses, payment, the timeline, the
+        payment events (newest first, with their Stripe dashboard links), the payments (inline) and
+        the next statuses the lifecycle allows, as buttons (move_view)."""
         order = self.get_object(request, object_id)
         if order is not None:
             lines = list(order.lines.annotate(image_path=primary_image_subquery("variant__product"))[:MAX_LINES_SHOWN])
@@ -162,6 +167,7 @@ class OrderAdmin(admin.ModelAdmin):
             extra_context = {
                 **(extra_context or {}), "order": order, "lines": lines, "lines_hidden": order.line_count - len(lines),
                 "timeline": order.status_changes.select_related("changed_by"),
+                "payment_events": PaymentEvent.objects.for_order(order)[:MAX_EVENTS_SHOWN],
                 "next_statuses": [(status, Order.Status(status).label)
                                   for status in services.allowed_transitions(order)],
                 "can_move": self.has_change_permission(request, order),

@@ -24,7 +24,7 @@ __all__ = [
     "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
     "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
     "get_or_create_cart", "idempotency_owner", "mark_paid", "merge_guest_cart_into_customer_cart", "place_order",
-    "revive_paid_order",
+    "reopen_in_cart", "revive_paid_order",
     "set_line_quantity", "stored_idempotency_key", "void_order", "SESSION_CART_KEY", "IllegalTransition",
 ]
 
@@ -222,6 +222,30 @@ def void_order(*, order: Order, reason: str) -> Order:
     OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
                                      note=f"Payment failed: {reason}"[:255])
     return order
+
+
+@transaction.atomic
+def reopen_in_cart(*, order: Order, cart: Cart) -> list[str] | None:
+    """A shopper whose payment did not go through takes the order back into their cart instead of
+    retrying it: `order` (pending payment) is voided (void_order: stock back, cancelled, never a
+    sale) and its lines are added to `cart`, on top of what it holds. Returns the names of the
+    products that could not be put back (no longer sold, or not that many left in stock), or None
+    when the order is no longer pending payment (paid or cancelled meanwhile; nothing changes).
+    A payment that still succeeds later (an open Stripe page) revives the order or is refunded at
+    once (payments.services.apply_event): never a lost payment, never an oversell."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return None
+    void_order(order=order, reason="the shopper took the items back to their cart")
+    left_out = []
+    for line in order.lines.order_by("pk"):
+        try:
+            if line.variant_id is None:
+                raise VariantUnavailable(f"{line.product_name} is no longer sold.")
+            add_to_cart(cart=cart, variant_id=line.variant_id, quantity=line.quantity)
+        except SHOPPER_ERRORS:
+            left_out.append(line.product_name)
+    return left_out
 
 
 def _restock(order: Order) -> None:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("checkout/", views.checkout_details, name="checkout"),
     path("checkout/review/", views.checkout_review, name="checkout_review"),
     path("checkout/confirmation/<str:number>/", views.checkout_confirmation, name="confirmation"),
+    path("checkout/reopen/<str:number>/", views.reopen_order, name="reopen"),
     path("account/orders/", views.OrderListView.as_view(), name="order_list"),
     path("account/orders/<str:number>/", views.OrderDetailView.as_view(), name="order_detail"),
     path("orders/track/<str:token>/", views.guest_order, name="guest_order"),

@@ -171,6 +171,20 @@ def start_checkout_payment(request: HttpRequest, order: Order) -> HttpResponse:
     return redirect(payment.redirect_url)
 
 
+@require_POST
+def reopen_order(request: HttpRequest, number: str) -> HttpResponse:
+    """POST /checkout/reopen/<number>/: "Back to my cart" on the shopper's order whose payment did
+    not go through: the order is cancelled (stock back) and its items go back into the cart."""
+    order = visible_order(request, number)
+    left_out = services.reopen_in_cart(order=order, cart=_cart(request, create=True))
+    if left_out is None:
+        return redirect("orders:confirmation", number=number)
+    messages.success(request, f"Order {number} is cancelled; its items are back in your cart.")
+    if left_out:
+        messages.warning(request, f"Could not put back (sold out or no longer sold): {', '.join(left_out)}.")
+    return redirect("orders:cart")
+
+
 def checkout_confirmation(request: HttpRequest, number: str) -> HttpResponse:
     """Thank-you page with the order number. A pending order shows "payment processing" (the
     return from the payment page never marks it paid: the webhook does), with the payment page

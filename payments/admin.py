@@ -1,12 +1,19 @@
 """Admin: each payment with its ledger and events, a link to the Stripe dashboard, and a refund
 action (payments.services.refund)."""
 import uuid
+from decimal import Decimal
 
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.template.loader import render_to_string
 
 from . import services
 from .models import LedgerEntry, Payment, PaymentEvent
+from .money import exponent
+
+
+def dashboard_link(url: str, label: str) -> str:
+    """A link to the Stripe dashboard (opens a new tab), or "-" without `url` (a template)."""
+    return render_to_string("admin/payments/_dashboard_link.html", {"url": url, "label": label})
 
 
 class LedgerInline(admin.TabularInline):
@@ -23,7 +30,11 @@ class EventInline(admin.TabularInline):
     model = PaymentEvent
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["event_id", "type", "outcome", "received_at"]
+    fields = readonly_fields = ["event_id", "type", "outcome", "received_at", "dashboard"]
+
+    @admin.display(description="Stripe dashboard")
+    def dashboard(self, obj):
+        return dashboard_link(obj.dashboard_url, obj.event_id)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -50,8 +61,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Stripe dashboard")
     def dashboard(self, obj):
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.dashboard_url,
-                           obj.intent_id) if obj.dashboard_url else "-"
+        return dashboard_link(obj.dashboard_url, obj.intent_id)
 
     @admin.action(description="Refund the balance of the selected payments")
     def refund_in_full(self, request, queryset):
@@ -88,14 +98,32 @@ class PaymentEventAdmin(admin.ModelAdmin):
 
 
 class PaymentInline(admin.TabularInline):
-    """An order's payments on its admin page (for OrderAdmin.inlines; each links to its ledger,
-    events and Stripe dashboard page)."""
+    """An order's payments on its admin page (OrderAdmin.inlines): status, ledger totals (one
+    annotated query whatever the number of payments), the Stripe dashboard link, and a link to
+    the payment's own page (its ledger lines, events and refund action)."""
 
     model = Payment
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = readonly_fields = ["provider", "flow", "status", "amount", "intent_id", "created_at"]
+    fields = readonly_fields = ["provider", "flow", "status", "amount", "currency", "ledger", "dashboard",
+                                "error", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_totals()
+
+    @admin.display(description="Ledger")
+    def ledger(self, obj):
+        def amount(value) -> Decimal:  # SQLite's sums lose the scale: show the currency's decimals
+            return Decimal(value).quantize(Decimal(1).scaleb(-exponent(obj.currency)))
+
+        charged, refunded, fees = amount(obj.charged_total), amount(obj.refunded_total), amount(obj.fees_total)
+        return (f"charged {charged}, refunded {refunded}, fees {fees}, balance {charged - refunded}, "
+                f"net {charged - refunded - fees}")
+
+    @admin.display(description="Stripe dashboard")
+    def dashboard(self, obj):
+        return dashboard_link(obj.dashboard_url, obj.intent_id)
 
     def has_add_permission(self, request, obj=None):
         return False

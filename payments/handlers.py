@@ -13,3 +13,15 @@ def refund_entry(*, entry_id: int) -> None:
     entry = LedgerEntry.objects.select_related("payment").filter(pk=entry_id).first()
     if entry is not None and entry.status == LedgerEntry.Status.PENDING:
         execute_refund(entry=entry, give_up=False)  # stays pending (counted) until the provider refunds
+
+
+@handles("payments.fee")
+def record_fee(*, payment_id: int) -> None:
+    """Outbox handler: record the provider's fee on succeeded payment `payment_id` in its ledger
+    (payments.services.record_fee; a provider error raises, and the outbox retries)."""
+    from .models import Payment
+    from .services import record_fee as record
+
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is not None:
+        record(payment=payment)

@@ -7,10 +7,29 @@ webhook event by the provider's event id: an event is applied exactly once.
 """
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 
 from orders.models import Order
+
+
+def stripe_dashboard(path: str) -> str:
+    """The Stripe dashboard URL of `path` ("payments/pi_...", "events/evt_..."), in test mode
+    ("/test/") when STRIPE_SECRET_KEY is a test key."""
+    test = settings.STRIPE_SECRET_KEY.startswith(("sk_test_", "rk_test_"))
+    return f"https://dashboard.stripe.com/{'test/' if test else ''}{path}"
+
+
+class PaymentQuerySet(models.QuerySet):
+    def with_totals(self) -> "PaymentQuerySet":
+        """Each payment annotated with its ledger sums (Decimal, 0 when none) in one query:
+        charged_total, refunded_total, fees_total (failed entries left out, as Payment.totals)."""
+        def total(kind):
+            return Coalesce(Sum("ledger__amount", filter=Q(ledger__kind=kind) & ~Q(ledger__status="failed")),
+                            Decimal("0"), output_field=models.DecimalField(max_digits=12, decimal_places=2))
+        return self.annotate(charged_total=total("charge"), refunded_total=total("refund"), fees_total=total("fee"))
 
 
 class Payment(models.Model):
@@ -41,6 +60,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PaymentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
 
@@ -52,21 +73,23 @@ class Payment(models.Model):
         return f"ishop-payment-{self.pk}"
 
     def totals(self) -> dict[str, Decimal]:
-        """{"charged", "refunded", "fees", "balance"}: Decimal sums of the ledger; refunds count
-        from the moment they are requested (pending) until they fail; balance = charged - refunded."""
+        """{"charged", "refunded", "fees", "balance", "net"}: Decimal sums of the ledger; refunds
+        count from the moment they are requested (pending) until they fail; balance = charged -
+        refunded (what can still be refunded); net = balance - fees (what the shop keeps)."""
         sums = dict(self.ledger.exclude(status=LedgerEntry.Status.FAILED).values_list("kind")
                     .annotate(total=Sum("amount")).values_list("kind", "total"))
         charged = sums.get(LedgerEntry.Kind.CHARGE) or Decimal("0")
         refunded = sums.get(LedgerEntry.Kind.REFUND) or Decimal("0")
-        return {"charged": charged, "refunded": refunded, "fees": sums.get(LedgerEntry.Kind.FEE) or Decimal("0"),
-                "balance": charged - refunded}
+        fees = sums.get(LedgerEntry.Kind.FEE) or Decimal("0")
+        return {"charged": charged, "refunded": refunded, "fees": fees, "balance": charged - refunded,
+                "net": charged - refunded - fees}
 
     @property
     def dashboard_url(self) -> str:
         """The payment in the Stripe dashboard ("" for other providers)."""
         if self.provider != "stripe" or not self.intent_id:
             return ""
-        return f"https://dashboard.stripe.com/payments/{self.intent_id}"
+        return stripe_dashboard(f"payments/{self.intent_id}")
 
 
 class LedgerEntry(models.Model):
@@ -104,6 +127,12 @@ class LedgerEntry(models.Model):
         return f"{self.kind} {self.amount} ({self.status})"
 
 
+class PaymentEventQuerySet(models.QuerySet):
+    def for_order(self, order: Order) -> "PaymentEventQuerySet":
+        """The events about `order`'s payments, newest first, each with its payment (one query)."""
+        return self.filter(payment__order=order).select_related("payment")
+
+
 class PaymentEvent(models.Model):
     """A provider webhook event (or a reconciliation finding), applied at most once."""
 
@@ -115,8 +144,16 @@ class PaymentEvent(models.Model):
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = PaymentEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-received_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"
+
+    @property
+    def dashboard_url(self) -> str:
+        """The event in the Stripe dashboard ("" for other providers and reconciliation findings)."""
+        return stripe_dashboard(f"events/{self.event_id}") if self.provider == "stripe" and \
+            self.event_id.startswith("evt_") else ""

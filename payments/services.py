@@ -23,6 +23,7 @@ from outbox import services as outbox
 from .models import LedgerEntry, Payment, PaymentEvent
 from .money import from_minor
 from .providers import ProviderError, active_code, get_provider
+from .providers.stripe import fee_of
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,10 @@ def start_payment(*, order: Order, flow: str, return_url: str = "", cancel_url: 
 
 # --- Events ----------------------------------------------------------------------------------
 
-SUCCESS = {"checkout.session.completed", "payment_intent.succeeded"}
-FAILURE = {"payment_intent.payment_failed", "checkout.session.expired"}
+# Checkout sessions paid with a delayed method (SEPA debit, bank transfer...) complete unpaid, then
+# report the outcome with checkout.session.async_payment_succeeded / _failed.
+SUCCESS = {"checkout.session.completed", "checkout.session.async_payment_succeeded", "payment_intent.succeeded"}
+FAILURE = {"payment_intent.payment_failed", "checkout.session.async_payment_failed", "checkout.session.expired"}
 REFUND = {"charge.refunded"}
 
 
@@ -120,6 +123,8 @@ def apply_event(event: dict, *, provider: str) -> str:
 
 
 def _succeeded(order: Order, payment: Payment, obj: dict) -> str:
+    fee = fee_of(obj.get("latest_charge"), payment.currency)  # an expanded charge (reconciliation)
+    fee_added = bool(fee and get_provider(payment.provider).reports_fees and _add_fee(payment, *fee))
     if obj.get("object") == "checkout.session":
         if obj.get("payment_status") not in ("paid", "no_payment_required"):
             return "session completed, payment not yet confirmed"
@@ -127,13 +132,15 @@ def _succeeded(order: Order, payment: Payment, obj: dict) -> str:
     else:
         intent_id, minor = obj.get("id"), obj.get("amount_received") or obj.get("amount")
     if payment.status == Payment.Status.SUCCEEDED:
-        return "already succeeded"
+        return "already succeeded; its fee recorded" if fee_added else "already succeeded"
     payment.status, payment.error = Payment.Status.SUCCEEDED, ""
     payment.intent_id = payment.intent_id or intent_id
     payment.save(update_fields=["status", "error", "intent_id", "updated_at"])
     amount = from_minor(minor, payment.currency) if minor is not None else payment.amount
     LedgerEntry.objects.create(payment=payment, kind=LedgerEntry.Kind.CHARGE, amount=amount,
                                reference=payment.intent_id or payment.session_id)
+    if get_provider(payment.provider).reports_fees and not payment.ledger.filter(kind=LedgerEntry.Kind.FEE).exists():
+        outbox.enqueue(kind="payments.fee", payload={"payment_id": payment.pk})  # record_fee, after commit
     reference = payment.intent_id or payment.session_id
     if order.status == Order.Status.PENDING_PAYMENT:
         orders.mark_paid(order=order, reference=reference)
@@ -181,6 +188,34 @@ def _refunded_in_full(order: Order, payment: Payment, by=None) -> None:
                   Decimal("0"))
     if balance <= 0 and Order.Status.REFUNDED in orders.TRANSITIONS[order.status]:
         orders.transition_order(order=order, to_status=Order.Status.REFUNDED, by=by, note="Refunded in full.")
+
+
+# --- Fees ------------------------------------------------------------------------------------
+
+def record_fee(*, payment: Payment) -> LedgerEntry | None:
+    """Ask the provider for its fee on succeeded `payment` (outside a transaction) and add it to the
+    ledger once (keyed by the provider's balance transaction id). Returns the new fee entry, or
+    None when it was recorded already or the provider does not know it (yet: reconciliation fills
+    it in later). Raises ProviderError (the outbox handler retries)."""
+    provider = get_provider(payment.provider)
+    if not provider.reports_fees or payment.status != Payment.Status.SUCCEEDED:
+        return None
+    fee = provider.charge_fee(payment)
+    return _add_fee(payment, *fee) if fee else None
+
+
+def _add_fee(payment: Payment, reference: str, amount: Decimal) -> LedgerEntry | None:
+    """The fee entry `reference` of `payment`, if this call created it (None: already there, or 0)."""
+    if amount <= 0:
+        return None
+    try:
+        with transaction.atomic():
+            entry, created = LedgerEntry.objects.get_or_create(
+                kind=LedgerEntry.Kind.FEE, reference=reference,
+                defaults={"payment": payment, "amount": amount, "note": "provider fee"})
+    except IntegrityError:  # recorded at the same moment by another event
+        return None
+    return entry if created else None
 
 
 # --- Refunds ---------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Test helpers (used by the test suites of several apps): pay an order through the `test`
 provider's signed-event path, as its page's "Approve" button does."""
+from urllib.parse import urlencode
+
 from django.urls import reverse
 
 from orders import services as orders
@@ -33,12 +35,23 @@ def place_paid_order(**kwargs) -> Order:
     return pay(orders.place_order(**kwargs))
 
 
+def press_on_test_page(client, url: str, action: str = "approve"):
+    """Open the test provider's page at `url` and press "Approve" (or `action` "decline") as a
+    browser does: its form posts the signed event to the webhook path (Django test client).
+    Returns the response, followed (to the confirmation page)."""
+    page = client.get(url)
+    assert page.status_code == 200, (url, page.status_code)
+    fields = {**page.context["events"][action], "session": page.context["payment"].session_id}
+    return client.post(reverse("payments:stripe_webhook"), urlencode(fields),
+                       content_type="application/x-www-form-urlencoded", follow=True)
+
+
 def approve_on_test_page(client, response):
     """Follow a checkout's redirect to the test provider's page and press "Approve" (Django test
     client); returns the final response (the confirmation page)."""
     location = response.redirect_chain[-1][0] if getattr(response, "redirect_chain", None) else response["Location"]
     assert "/payments/test/" in location, location
-    return client.post(location, {"action": "approve"}, follow=True)
+    return press_on_test_page(client, location)
 
 
 def test_page_url(session_id: str) -> str:
@@ -54,4 +67,4 @@ def checkout_and_approve(client, idempotency_key: str, action: str = "approve"):
     placed = client.post(reverse("orders:checkout_review"), {"idempotency_key": idempotency_key})
     if placed.status_code != 302 or "/payments/test/" not in placed["Location"]:
         return client.get(placed["Location"], follow=True) if placed.status_code == 302 else placed
-    return client.post(placed["Location"], {"action": action}, follow=True)
+    return press_on_test_page(client, placed["Location"], action)

@@ -4,18 +4,19 @@ from django.http import HttpRequest
 
 
 def shop(request: HttpRequest) -> dict:
-    """Shop name, currency code, branding (logo URL, brand and accent colours) and lazy lists of
-    the top-level categories and of the header's mega-menu (catalog.menu.category_menu)."""
+    """Shop name, currency code, `branding` (branding.selectors.Branding: name, logo URL, brand and
+    accent colours, font; the admin's site settings over the environment's, read once per page and
+    only when a template uses it) and lazy lists of the top-level categories and of the header's
+    mega-menu (catalog.menu.category_menu)."""
+    from branding.selectors import site_branding
     from catalog.menu import category_menu
     from catalog.tree import request_tree
 
     return {
-        "SHOP_NAME": settings.SHOP_NAME,
+        # callables: only read when a template uses them (a cached page hit renders no template)
+        "branding": lambda: site_branding(request),
+        "SHOP_NAME": lambda: site_branding(request).shop_name,
         "SHOP_CURRENCY": settings.SHOP_CURRENCY,
-        "SHOP_LOGO_URL": settings.SHOP_LOGO_URL,
-        "SHOP_BRAND_COLOUR": settings.SHOP_BRAND_COLOUR,
-        "SHOP_ACCENT_COLOUR": settings.SHOP_ACCENT_COLOUR,
-        # callables: only read when a template uses them (catalog.tree: no query while the tree is unchanged)
-        "nav_categories": lambda: request_tree(request).top_level,
+        "nav_categories": lambda: request_tree(request).top_level,  # catalog.tree: no query while the tree is unchanged
         "category_menu": lambda: category_menu(request),
     }

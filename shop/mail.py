@@ -18,13 +18,15 @@ def absolute_url(path: str) -> str:
 
 
 def send_templated_email(*, to: str, template: str, context: dict) -> None:
-    """Render emails/<template>{_subject.txt,.txt,.html} with `context` (plus SHOP_NAME and
-    SHOP_BASE_URL) and send one message to `to` with a text body and an HTML alternative.
+    """Render emails/<template>{_subject.txt,.txt,.html} with `context` (plus SHOP_NAME, the site
+    settings' name, and SHOP_BASE_URL) and send one message to `to` with a text body and an HTML alternative.
 
     Raises whatever the email backend raises (OSError / smtplib.SMTPException for SMTP), so
     that the outbox retries.
     """
-    context = {"SHOP_NAME": settings.SHOP_NAME, "SHOP_BASE_URL": settings.SHOP_BASE_URL, **context}
+    from branding.selectors import site_branding
+
+    context = {"SHOP_NAME": site_branding().shop_name, "SHOP_BASE_URL": settings.SHOP_BASE_URL, **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     message = EmailMultiAlternatives(
         subject=subject, body=render_to_string(f"emails/{template}.txt", context),

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 CSRF_PLACEHOLDER = "__CSRF_TOKEN_PLACEHOLDER__"
 CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-CACHEABLE_PARAMS = {"sort", "size", "colour", "min_price", "max_price", "in_stock", "after", "before", "last"}
+CACHEABLE_PARAMS = {"sort", "size", "colour", "min_price", "max_price", "in_stock", "after", "before", "last", "page"}
 CACHE_HEADER = "X-Page-Cache"  # HIT or MISS, for benchmarks and debugging
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "shop",
+    "branding",  # issue 23: the admin's "Site settings" (name, logo, colours, font)
     "channels",
     "rest_framework",
     "django_filters",

@@ -11,6 +11,7 @@ channel-layer channels carry a prefix of their own.
 `Stack.processes()` finds the stack's processes (by the ISHOP_RUN_DIR in their environment, whatever
 runs them); `buy()` is a guest checkout over HTTP through nginx.
 """
+import html
 import json
 import os
 import re
@@ -275,8 +276,9 @@ def buy(url: str, variant, *, email: str, quantity: int = 1, timeout: float = 30
     assert placed.status_code == 302 and "/payments/test/" in placed.headers.get("Location", ""), \
         f"place order: {placed.status_code} to {placed.headers.get('Location')}"
     test_page = guest.get(url + placed.headers["Location"], timeout=timeout)
-    done = guest.post(url + placed.headers["Location"], timeout=timeout, allow_redirects=False, data={
-        "csrfmiddlewaretoken": form_value(test_page.text, "csrfmiddlewaretoken"), "action": "approve"})
+    # "Approve", the page's first form: it posts the signed event to the webhook path.
+    done = guest.post(url + "/payments/stripe/webhook/", timeout=timeout, allow_redirects=False, data={
+        name: html.unescape(form_value(test_page.text, name)) for name in ("payload", "signature", "session")})
     match = re.search(r"/checkout/confirmation/([^/]+)/$", done.headers.get("Location", ""))
     assert done.status_code == 302 and match, f"approve payment: {done.status_code} to {done.headers.get('Location')}"
     confirmation = guest.get(url + done.headers["Location"], timeout=timeout)

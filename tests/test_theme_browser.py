@@ -2,13 +2,15 @@
 (1280x900), with a real slice of the Luma catalogue: no page scrolls sideways, a phone sees the
 first product card without scrolling, choosing a colour shows that colour's photo, the header's
 cart opens the mini-cart drawer, and the filter drawer opens without JavaScript."""
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 HOODIE = "/p/chaz-kangeroo-hoodie/"
-PAGES = ["/", "/c/men/", HOODIE, "/cart/"]
+PAGES = ["/", "/c/men/", HOODIE, "/cart/", "/search/?q=hoodie", "/accounts/wishlist/"]
 
 
 def themed_page(browser, live_server, viewport, *, javascript: bool = True) -> Page:
@@ -32,6 +34,9 @@ def add_hoodie_to_cart(page: Page) -> None:
 def test_no_page_scrolls_sideways(luma_slice, browser, asgi_live_server, viewport):
     page = themed_page(browser, asgi_live_server, viewport)
     add_hoodie_to_cart(page)  # the cart page with a line, its widest state
+    page.goto(HOODIE)
+    page.get_by_role("button", name="Add to wishlist").click()  # and a wishlist card
+    expect(page.get_by_role("button", name="Move to cart")).to_be_visible()
     for path in PAGES:
         page.goto(path)
         page.wait_for_load_state("load")
@@ -107,4 +112,40 @@ def test_a_filter_applies_at_once_and_shows_a_removable_chip(luma_slice, browser
     expect(page.locator(".product-card")).to_have_count(1)
     chip.click()
     expect(page.get_by_role("link", name="Remove the colour filter")).to_have_count(0)
+    page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_search_results_have_the_category_page_s_filters_and_they_apply_at_once(luma_slice, browser,
+                                                                                asgi_live_server, viewport):
+    page = themed_page(browser, asgi_live_server, viewport)
+    page.goto("/search/?q=hoodie")
+    if viewport is PHONE:  # in the drawer, as on a category page
+        expect(page.get_by_role("button", name="Apply")).to_be_hidden()
+        page.get_by_text("Filters", exact=True).first.click()
+    page.get_by_role("group", name="Colour").get_by_label("Orange").check()
+    expect(page.get_by_role("link", name="Remove the colour filter")).to_contain_text("Colour: Orange")
+    expect(page).to_have_url(__import__("re").compile(r"q=hoodie.*colour=Orange|colour=Orange.*q=hoodie"))
+    expect(page.locator(".product-card")).to_have_count(1)
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_size_selling_out_live_is_struck_out_and_back_in_stock_restored(luma_slice, browser, asgi_live_server):
+    """The live stock script's updates (inventory.js raises `inventory:stock` for each pushed
+    change) re-mark the size buttons: every XS selling out strikes XS out, a restock restores it."""
+    page = themed_page(browser, asgi_live_server, DESKTOP)
+    page.goto(HOODIE)
+    xs = page.get_by_role("group", name="Size").locator("label", has_text="XS")
+    expect(xs).not_to_have_class(re.compile("unavailable"))
+    push = """([size, stock]) => JSON.parse(document.getElementById("variant-data").textContent)
+        .filter(v => v.size === size).forEach(v => document.dispatchEvent(new CustomEvent("inventory:stock",
+            {detail: {variant: v.id, stock: stock, in_stock: stock > 0}})))"""
+    page.evaluate(push, ["XS", 0])
+    expect(xs).to_have_class(re.compile("unavailable"))
+    expect(page.get_by_role("radio", name="XS (sold out)")).to_have_count(1)
+    page.evaluate(push, ["XS", 5])
+    expect(xs).not_to_have_class(re.compile("unavailable"))
+    expect(page.get_by_role("radio", name="XS", exact=True)).to_have_count(1)
     page.context.close()

@@ -1,6 +1,7 @@
 """Wishlist through the client: add from the product page, remove, move to the cart; a guest's
 list lives in the session and merges at login; a wishlisted variant coming back in stock sends
 one email (a Celery task), whichever path restocks it; so does a product wished without a size."""
+import re
 from decimal import Decimal
 
 import pytest
@@ -166,3 +167,36 @@ def test_a_product_wished_without_a_size_emails_when_any_size_is_back(client, te
     with django_capture_on_commit_callbacks(execute=True):
         catalog.set_stock(variant=tee["M"], stock=5)
     assert [m.to[0] for m in mail.outbox] == ["ann@example.com"]
+
+
+def test_the_wishlist_shows_cards_with_photo_price_stock_and_actions_in_fixed_queries(client, tee):
+    """Each item is a card like the listing's: photo, name, the wished size's price and stock, a
+    "Move to cart" button (disabled while sold out) and "Remove"; more items cost no more queries."""
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.tests.factories import ProductImageFactory
+
+    ProductImageFactory(product=tee["M"].product)
+    tee["M"].sale_price = Decimal("24.00")
+    tee["M"].save()
+    client.force_login(UserFactory())
+    wish(client, tee["M"])
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("wishlist"))
+    wish(client, tee["S"])
+    for n in range(3):
+        wish(client, VariantFactory(product=ProductFactory(name=f"Other {n}"), stock=2))
+    with CaptureQueriesContext(connection) as five:
+        page = client.get(reverse("wishlist")).content.decode()
+    assert len(five) == len(one)
+
+    found = re.findall(r'<li class="product-card" data-wishlist-product="\d+">(.*?)</li>', page, re.S)
+    label = lambda card: (re.search(r'class="options">([^<]*)<', card) or re.search(r'card-name">([^<]*)<', card)).group(1)  # noqa: E731
+    cards = {label(card): card for card in found}
+    assert len(cards) == 5
+    medium, small = cards["M / Blue"], cards["S / Blue"]
+    assert "<img" in medium and "Tiberius Tee" in medium and "no-image" in cards["Other 0"]
+    assert '<span class="sale">$24.00</span> <s>$30.00</s>' in medium and "In stock" in medium
+    assert re.search(r'<button type="submit" class="primary">Move to cart</button>', medium)
+    assert "Sold out" in small and re.search(r'<button type="submit" class="primary" disabled>Sold out</button>', small)
+    assert all(">Remove<" in card for card in cards.values())

@@ -140,3 +140,31 @@ def test_rebuild_command_refuses_bad_dates():
     call_command("rebuild_analytics", stdout=out)
     assert "Nothing to roll up" in out.getvalue()
     assert not Event.objects.exists() and not DailyCustomer.objects.exists()
+
+
+def test_an_unpaid_checkout_is_neither_a_sale_nor_a_cancellation_until_it_is_paid():
+    from payments.testing import pay
+
+    shirt = VariantFactory(price=Decimal("20.00"), stock=100)
+    paid = order(shirt, 1, key="paid")
+    declined = services.place_order(cart=cart_with((shirt, 3)), customer=None, details=checkout_details(),
+                                    payment_provider="test", idempotency_key="declined")
+    pay(declined, approve=False)  # the card is declined; the order waits, then its time runs out
+    services.void_order(order=declined, reason="not paid within 30 minutes")
+    waiting = services.place_order(cart=cart_with((shirt, 2)), customer=None, details=checkout_details(),
+                                   payment_provider="test", idempotency_key="waiting")
+    for placed in (declined, waiting):
+        Order.objects.filter(pk=placed.pk).update(created_at=at(DAY1))
+        OrderStatusChange.objects.filter(order=placed).update(changed_at=at(DAY1, 13))
+
+    rollups.rebuild(start=DAY1, end=DAY1)
+    day = DailySales.objects.get(day=DAY1)
+    assert (day.orders, day.units, day.gross_revenue) == (1, 1, paid.total)
+    assert (day.cancellations, day.cancelled_value, day.net_revenue) == (0, 0, paid.total)
+    assert DailyProduct.objects.get(product=shirt.product).units == 1
+    assert DailyCountry.objects.get().gross_revenue == paid.total
+
+    pay(waiting)  # paid later: a sale of the day it was placed
+    rollups.rebuild(start=DAY1, end=DAY1)
+    day = DailySales.objects.get(day=DAY1)
+    assert (day.orders, day.units, day.gross_revenue) == (2, 3, paid.total + Order.objects.get(pk=waiting.pk).total)

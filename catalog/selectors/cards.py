@@ -186,14 +186,15 @@ def load_cards(rows: list[dict]) -> list[ProductCard]:
 
 
 def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, after: str = "", before: str = "",
-                       last: bool = False, count: Callable[[QuerySet], int] = capped_count) -> KeysetPage:
+                       last: bool = False, number: int | None = None,
+                       count: Callable[[QuerySet], int] = capped_count) -> KeysetPage:
     """One keyset page (catalog.pagination) of a filtered, sorted listing, as ProductCards.
 
     Its cost does not grow with the listing: the page's primary keys are picked from `queryset`
     (an index scan from the cursor), then only those products' cards are read (load_cards).
     Queries: 1 + 4, and the capped count when `count` asks for it (e.g. ListingFacts.count, which
-    answers from the cache while it can)."""
+    answers from the cache while it can). `number`: the page's number (catalog.pagination)."""
     ids, page = keyset_page(queryset, sort_keys(sort), size=size, after=after, before=before, last=last,
-                            count=count)
+                            number=number, count=count)
     page.items = load_cards([{"pk": pk} for pk in ids])
     return page

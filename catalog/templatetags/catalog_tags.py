@@ -119,3 +119,14 @@ def picture_link(image) -> str:
 def picture_sizes(layout: str) -> str:
     """The `sizes` value of a PICTURE_SIZES layout, for scripts that move pictures between slots."""
     return PICTURE_SIZES[layout]
+
+
+# --- The product page's option buttons ---------------------------------------------------------
+
+@register.simple_tag
+def option_choices(picker):
+    """`{% option_choices picker as options %}`: catalog.swatches.option_choices(picker), the
+    sizes and colours with their stock state and swatches (no query)."""
+    from catalog.swatches import option_choices as choices
+
+    return choices(picker)

@@ -1,5 +1,6 @@
-"""Screenshots of the storefront for the README (issue 23): home, category, product and cart at a
-phone's 390x844 and a desktop's 1280x900, plus the open mega-menu, filter drawer and mini-cart.
+"""Screenshots of the storefront for the README (issue 23): home, category, product, cart, search
+and wishlist at a phone's 390x844 and a desktop's 1280x900, plus the open mega-menu, filter drawer
+and mini-cart.
 
 Run against a shop with the Luma demo catalogue (make demo, then a server), e.g.
     .venv/bin/python docs/screenshots/take.py http://127.0.0.1:8000
@@ -11,7 +12,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).resolve().parent
-PAGES = {"home": "/", "category": "/c/men/tops/", "product": "/p/chaz-kangeroo-hoodie/", "cart": "/cart/"}
+PAGES = {"home": "/", "category": "/c/men/tops/", "product": "/p/chaz-kangeroo-hoodie/", "cart": "/cart/",
+         "search": "/search/?q=jacket", "wishlist": "/accounts/wishlist/"}
 VIEWPORTS = {390: 844, 1280: 900}
 
 
@@ -33,6 +35,9 @@ def main(base: str) -> None:
             page.get_by_role("group", name="Colour").get_by_text("Orange", exact=True).click()
             page.screenshot(path=OUT / f"product-orange-{width}.jpg", quality=75)
             page.get_by_role("button", name="Add to cart").click()
+            for product in ("/p/chaz-kangeroo-hoodie/", "/p/breathe-easy-tank/"):
+                page.goto(product)
+                page.get_by_role("button", name="Add to wishlist").click()
             for name, path in PAGES.items():
                 page.goto(path)
                 settle(page)

@@ -114,3 +114,38 @@ def test_the_country_filter_offers_the_countries_and_filters_by_one(staff_client
     assert "?shipping_country__exact=GB" in page and "?shipping_country__exact=US" in page
     filtered = staff_client.get(CHANGELIST, {"shipping_country__exact": "GB"}).content.decode()
     assert gb.number in filtered and us.number not in filtered
+
+
+def add_stripe_payment(order, n: int):
+    """A succeeded Stripe payment of `order` with a charge, a fee, a refund and two events."""
+    from decimal import Decimal
+
+    from payments.models import LedgerEntry, Payment, PaymentEvent
+
+    payment = Payment.objects.create(order=order, provider="stripe", flow="checkout", status="succeeded",
+                                     amount=order.total, currency=order.currency, intent_id=f"pi_{order.pk}_{n}",
+                                     session_id=f"cs_{order.pk}_{n}")
+    LedgerEntry.objects.create(payment=payment, kind="charge", amount=Decimal("40.00"), reference=payment.intent_id)
+    LedgerEntry.objects.create(payment=payment, kind="fee", amount=Decimal("1.46"), reference=f"txn_{order.pk}_{n}")
+    LedgerEntry.objects.create(payment=payment, kind="refund", amount=Decimal("10.00"), reference=f"re_{order.pk}_{n}")
+    for kind in ("checkout.session.completed", "charge.refunded"):
+        PaymentEvent.objects.create(provider="stripe", event_id=f"evt_{order.pk}_{n}_{kind}", type=kind,
+                                    payment=payment, outcome="order paid" if "completed" in kind else "refund")
+    return payment
+
+
+def test_the_order_page_shows_its_payments_ledger_events_and_stripe_links_at_a_constant_cost(staff_client,
+                                                                                           settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    one, three = order_with_lines(2), order_with_lines(2)
+    add_stripe_payment(one, 0)
+    for n in range(3):
+        add_stripe_payment(three, n)
+    url = reverse("admin:orders_order_change", args=[one.pk])
+    queries(staff_client, url)  # once-per-session reads
+    page = staff_client.get(url).content.decode()
+    assert "charged 40.00, refunded 10.00, fees 1.46, balance 30.00, net 28.54" in page
+    assert f'href="https://dashboard.stripe.com/test/payments/pi_{one.pk}_0"' in page
+    assert f'href="https://dashboard.stripe.com/test/events/evt_{one.pk}_0_charge.refunded"' in page
+    assert "checkout.session.completed" in page and "Payment events" in page
+    assert queries(staff_client, url) == queries(staff_client, reverse("admin:orders_order_change", args=[three.pk]))

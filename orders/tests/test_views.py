@@ -93,6 +93,28 @@ def test_missing_choice_and_declined_payment_are_explained(client, hoodie):
     assert Variant.objects.get(pk=hoodie.pk).stock == hoodie.stock - 1
 
 
+def test_a_declined_shopper_can_take_the_order_back_to_the_cart(client, hoodie):
+    add(client, hoodie, 2)
+    _, done, _ = checkout(client, action="decline")
+    assert "Your cart is empty" in client.get(reverse("orders:cart")).content.decode()  # emptied at checkout
+    assert "Back to my cart" in done.content.decode()
+    order = Order.objects.get()
+
+    back = client.post(reverse("orders:reopen", args=[order.number]), follow=True)
+    page = back.content.decode()
+    assert back.redirect_chain[-1][0] == reverse("orders:cart")
+    assert f"Order {order.number} is cancelled; its items are back in your cart." in page
+    assert back.context["priced"].subtotal == Decimal("104.00")  # 2 x 52, as before
+    assert Order.objects.get().status == Order.Status.CANCELLED
+    assert Variant.objects.get(pk=hoodie.pk).stock == hoodie.stock  # the held stock is back
+    again = client.post(reverse("orders:reopen", args=[order.number]))  # twice: nothing more
+    assert again["Location"] == reverse("orders:confirmation", args=[order.number])
+    assert back.context["priced"].subtotal == client.get(reverse("orders:cart")).context["priced"].subtotal
+    assert client.post(reverse("orders:reopen", args=["IS-NOPE"])).status_code == 404
+    _, paid, _ = checkout(client)  # and buys it after all
+    assert "Thank you for your order" in paid.content.decode()
+
+
 def test_bad_input_gets_form_errors_not_500(client, hoodie):
     assert client.post(reverse("orders:cart_add"), {"product": "x", "quantity": "-1"}).status_code == 302
     assert client.post(reverse("orders:cart_update"), {"variant": "abc", "quantity": "2**31"}).status_code == 302

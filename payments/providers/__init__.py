@@ -3,6 +3,7 @@
     create_payment(payment, *, return_url, cancel_url)  asks the provider for a payment (no DB transaction)
     handle_webhook(request)                            verifies a webhook request and returns its event
     refund(payment, amount, *, idempotency_key)        refunds `amount` (Decimal) and returns the refund id
+    charge_fee(payment)                                the provider's fee on a payment (when reports_fees)
     reconcile(since)                                   the provider's recent payments, as events to apply
 
 `stripe` is used when settings.STRIPE_SECRET_KEY is set; otherwise `test`, the embedded default for
@@ -22,6 +23,8 @@ class Provider(Protocol):
     """What the shop needs from a payment provider."""
 
     code: str
+    reports_fees: bool  # charge_fee() can tell the provider's fee on a payment
+
 
     def create_payment(self, payment, *, return_url: str, cancel_url: str) -> dict:
         """Create the provider's side of `payment` (a Payment, status creating) with
@@ -35,6 +38,10 @@ class Provider(Protocol):
     def refund(self, payment, amount, *, idempotency_key: str) -> str:
         """Refund `amount` (Decimal, > 0) of `payment`; returns the provider's refund id.
         Raises ProviderError."""
+
+    def charge_fee(self, payment):
+        """(the provider's id of the fee, fee as Decimal in payment.currency) of succeeded
+        `payment`, or None when not known (yet). Only when reports_fees. Raises ProviderError."""
 
     def reconcile(self, since) -> list[dict]:
         """Events (Stripe's JSON) describing the current state of payments created since

@@ -2,11 +2,12 @@
 PaymentIntents for API clients, refunds and reconciliation. settings.STRIPE_API_BASE points it
 elsewhere (the test suite's fake Stripe)."""
 from datetime import datetime
+from decimal import Decimal
 
 import stripe
 from django.conf import settings
 
-from ..money import to_minor
+from ..money import from_minor, to_minor
 from . import ProviderError
 
 
@@ -33,10 +34,21 @@ def verify_event(body: bytes, signature: str, secret: str) -> dict:
     return event.to_dict()
 
 
+def fee_of(charge, currency: str) -> tuple[str, Decimal] | None:
+    """(balance transaction id, fee as a Decimal in `currency`) of a Stripe charge whose
+    balance_transaction is expanded; None when it is not (or not yet) known, or when Stripe
+    settled it in another currency (the ledger keeps the payment's currency only)."""
+    balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
+    if not isinstance(balance, dict) or str(balance.get("currency", "")).upper() != currency.upper():
+        return None
+    return balance["id"], from_minor(balance.get("fee") or 0, currency)
+
+
 class StripeProvider:
     """Real payments with Stripe (test or live mode, by the key)."""
 
     code = "stripe"
+    reports_fees = True
 
     def create_payment(self, payment, *, return_url: str, cancel_url: str) -> dict:
         """See payments.providers.Provider."""
@@ -78,14 +90,25 @@ class StripeProvider:
             raise ProviderError(error.user_message or "The refund could not be made.") from error
         return refund.id
 
+    def charge_fee(self, payment) -> tuple[str, Decimal] | None:
+        """Stripe's fee on the charge of succeeded `payment`: its PaymentIntent with
+        latest_charge.balance_transaction expanded (fee_of). Raises ProviderError."""
+        try:
+            intent = client().v1.payment_intents.retrieve(
+                payment.intent_id, {"expand": ["latest_charge.balance_transaction"]})
+        except stripe.StripeError as error:
+            raise ProviderError(error.user_message or "The payment service is not answering.") from error
+        return fee_of(intent.to_dict().get("latest_charge"), payment.currency)
+
     def reconcile(self, since) -> list[dict]:
         """One synthetic event per PaymentIntent created since `since`: payment_intent.succeeded
-        (or .payment_failed) with the state Stripe has now, and charge.refunded for its charge when
+        (or .payment_failed) with the state Stripe has now (its charge and fee expanded: a fee
+        missing from the ledger is filled in), and charge.refunded for its charge when
         anything was refunded. Event ids start with "reconcile:" and name the state, so a state
         already applied is not applied again."""
         events = []
         intents = client().v1.payment_intents.list(
-            {"created": {"gte": int(since.timestamp())}, "limit": 100, "expand": ["data.latest_charge"]})
+            {"created": {"gte": int(since.timestamp())}, "limit": 100, "expand": ["data.latest_charge.balance_transaction"]})
         for intent in intents.auto_paging_iter():
             intent = intent.to_dict()
             kind = {"succeeded": "payment_intent.succeeded", "canceled": "payment_intent.payment_failed"}.get(

@@ -1,6 +1,7 @@
 """A fake Stripe API on 127.0.0.1 for the test suite (no internet in CI).
 
 It speaks the documented JSON of the endpoints the shop uses (POST/GET /v1/payment_intents,
+GET /v1/payment_intents/<id> with expand (latest_charge.balance_transaction: Stripe's fee),
 POST /v1/checkout/sessions, POST /v1/refunds, GET /v1/events), with Stripe's error shape
 ({"error": {"type", "code", "message"}}), Idempotency-Key replay (same key: the first answer again,
 with Idempotent-Replayed: true; Stripe keeps 5xx answers too) and injected 5xx or slow answers.
@@ -85,9 +86,13 @@ class FakeStripe:
     def succeed(self, intent_id: str) -> dict:
         """The customer paid PaymentIntent `intent_id`: it succeeds with a charge."""
         intent = self.intents[intent_id]
+        fee = round(intent["amount"] * 0.029) + 30  # Stripe's card pricing (2.9% + 30 minor units)
+        balance = {"id": f"txn_{secrets.token_hex(8)}", "object": "balance_transaction", "amount": intent["amount"],
+                   "currency": intent["currency"], "fee": fee, "net": intent["amount"] - fee, "type": "charge",
+                   "fee_details": [{"amount": fee, "currency": intent["currency"], "type": "stripe_fee"}]}
         charge = {"id": f"ch_{secrets.token_hex(8)}", "object": "charge", "amount": intent["amount"],
                   "amount_refunded": 0, "refunded": False, "payment_intent": intent_id,
-                  "currency": intent["currency"], "metadata": {}}
+                  "currency": intent["currency"], "metadata": {}, "balance_transaction": balance}
         intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge)
         return self.event("payment_intent.succeeded", self._public(intent))
 
@@ -104,9 +109,18 @@ class FakeStripe:
         session.update(status="complete", payment_status="paid")
         return self.event("checkout.session.completed", session)
 
-    def _public(self, intent: dict) -> dict:
+    def _public(self, intent: dict, expand: list | tuple = ()) -> dict:
+        """`intent` as the API shows it: latest_charge (and its balance_transaction) as ids unless
+        expanded ("latest_charge", "latest_charge.balance_transaction")."""
         charge = intent.get("latest_charge")
-        return {**intent, "latest_charge": charge["id"] if isinstance(charge, dict) else charge}
+        if not isinstance(charge, dict) or "latest_charge" not in {path.split(".")[0] for path in expand}:
+            return {**intent, "latest_charge": charge["id"] if isinstance(charge, dict) else charge}
+        return {**intent, "latest_charge": self._charge(charge, "latest_charge.balance_transaction" in expand)}
+
+    @staticmethod
+    def _charge(charge: dict, expand_balance: bool = False) -> dict:
+        balance = charge["balance_transaction"]
+        return {**charge, "balance_transaction": balance if expand_balance else balance["id"]}
 
     # --- The API ---------------------------------------------------------------------------------
 
@@ -127,10 +141,16 @@ class FakeStripe:
             return 200, self._new_intent(int(params["amount"]), params["currency"], params.get("metadata", {}))
         if method == "GET" and path == "/v1/payment_intents":
             since = int(params.get("created", {}).get("gte", 0))
-            expand = "data.latest_charge" in params.get("expand", [])
-            data = [intent if expand else self._public(intent) for intent in reversed(self.intents.values())
+            expand = [path.removeprefix("data.") for path in params.get("expand", [])]
+            data = [self._public(intent, expand) for intent in reversed(self.intents.values())
                     if intent["created"] >= since]
             return 200, {"object": "list", "data": data, "has_more": False, "url": path}
+        if method == "GET" and path.startswith("/v1/payment_intents/"):
+            intent = self.intents.get(path.rsplit("/", 1)[-1])
+            if intent is None:
+                return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                       "message": "No such payment_intent", "param": "intent"}}
+            return 200, self._public(intent, params.get("expand", []))
         if method == "POST" and path == "/v1/checkout/sessions":
             item = params["line_items"][0]
             amount = int(item["price_data"]["unit_amount"]) * int(item["quantity"])
@@ -160,7 +180,7 @@ class FakeStripe:
             refund = {"id": f"re_{secrets.token_hex(8)}", "object": "refund", "amount": amount,
                       "payment_intent": intent["id"], "charge": charge["id"], "status": "succeeded"}
             self.refunds[refund["id"]] = refund
-            self.event("charge.refunded", charge)
+            self.event("charge.refunded", self._charge(charge))
             return 200, refund
         if method == "GET" and path == "/v1/events":
             return 200, {"object": "list", "data": list(reversed(self.events)), "has_more": False, "url": path}

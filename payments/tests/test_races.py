@@ -55,10 +55,15 @@ def test_twenty_concurrent_copies_of_one_webhook_record_one_payment():
     variant = VariantFactory(stock=5, price=Decimal("52.00"))
     order, payment = pending_order(variant)
     event = success_event(payment)
+    # One request first: the middleware's metrics get registered once, not by 20 threads at a time.
+    assert Client().post(WEBHOOK, b"{}", content_type="application/json").status_code == 400
 
     outcomes = run_concurrently([lambda: post(event)] * 20)
 
     assert [error for _, error in outcomes if error] == []
+    print(f"RACE 20 concurrent webhooks: {sorted(result for result, _ in outcomes).count('order paid')} 'order paid', "
+          f"{[r for r, _ in outcomes].count('duplicate')} 'duplicate'; PaymentEvent rows {PaymentEvent.objects.count()}, "
+          f"ledger rows {LedgerEntry.objects.count()}")
     assert sorted(result for result, _ in outcomes) == ["duplicate"] * 19 + ["order paid"]
     assert Order.objects.get().status == Order.Status.PAID
     assert PaymentEvent.objects.count() == 1 and LedgerEntry.objects.count() == 1
@@ -85,6 +90,8 @@ def test_the_webhook_racing_the_return_redirect():
 
     assert [error for _, error in outcomes if error] == []
     assert outcomes[0][0] == "order paid"
+    print("RACE webhook vs 6 return pages:", sum("Payment processing" in html for html, _ in outcomes[1:]),
+          "showed processing,", sum("Thank you for your order" in html for html, _ in outcomes[1:]), "showed paid")
     for html, _ in outcomes[1:]:  # each return shows one consistent state
         assert ("Payment processing" in html) != ("Thank you for your order" in html)
     assert "Thank you for your order" in return_page()
@@ -112,6 +119,9 @@ def test_expiry_racing_a_late_success_never_oversells(settings):
         variant.refresh_from_db()
         late.refresh_from_db()
         holders = Order.objects.filter(lines__variant=variant).exclude(status=Order.Status.CANCELLED)
+        print(f"RACE expiry vs late success, attempt {attempt}: late order {late.status}, stock {variant.stock}, "
+              f"orders holding the unit {holders.count()}, refunded "
+              f"{Payment.objects.get(pk=payment.pk).totals()['refunded']}")
         assert variant.stock == 0 and holders.count() == 1  # one unit, one order holding it
         if late.status == Order.Status.PAID:
             assert Payment.objects.get(pk=payment.pk).totals()["refunded"] == 0
@@ -157,6 +167,8 @@ def test_partial_then_full_and_two_concurrent_refunds_never_exceed_what_was_paid
 
     done = [result for result, error in outcomes if result is not None]
     refused = [error for result, error in outcomes if error is not None]
+    print(f"RACE two concurrent refunds of the {rest} left: {len(done)} done, {len(refused)} refused; refunded "
+          f"{Payment.objects.get().totals()['refunded']} of {total} paid")
     assert len(done) == 1 and len(refused) == 1 and isinstance(refused[0], services.RefundRefused)
     totals = Payment.objects.get().totals()
     assert totals["refunded"] == total and totals["balance"] == 0
@@ -177,6 +189,7 @@ def test_reconciliation_fixes_a_lost_succeeded_and_a_lost_refunded(fake_stripe):
     out = StringIO()
     call_command("reconcile_payments", "--since", "48h", stdout=out)
 
+    print("RACE reconciliation:", " | ".join(out.getvalue().strip().splitlines()))
     assert f"{paid_payment.intent_id}: order paid" in out.getvalue()
     assert "refund of" in out.getvalue() and "2 change(s)." in out.getvalue()
     assert Order.objects.get(pk=lost_paid.pk).status == Order.Status.PAID

@@ -1,6 +1,7 @@
 """Stripe payments end to end against the fake Stripe: checkout to the hosted page, webhooks
 (signature, exactly once, out of order), provider failures, the API's PaymentIntent."""
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -76,6 +77,11 @@ def test_checkout_goes_to_the_hosted_page_and_only_the_webhook_marks_it_paid(cli
     assert [m.to for m in mailoutbox] == [["gale@example.com"]]
     ledger = Payment.objects.get().totals()
     assert ledger["charged"] == order.total and ledger["balance"] == order.total
+    # Stripe's fee, read from the charge's balance transaction after the success: 2.9% + 0.30
+    assert order.total == Decimal("109.00") and ledger["fees"] == Decimal("3.46")
+    assert ledger["net"] == Decimal("105.54")
+    fee = LedgerEntry.objects.get(kind="fee")
+    assert fee.reference.startswith("txn_") and fee.status == "succeeded"
 
 
 @pytest.mark.parametrize("problem", ["unsigned", "wrong secret", "old", "tampered"])
@@ -144,3 +150,48 @@ def test_api_order_returns_the_payment_intents_client_secret(client, fake_stripe
     with django_capture_on_commit_callbacks(execute=True):
         post_event(client, fake_stripe, fake_stripe.succeed(intent["id"]))
     assert client.get(f"/api/v1/orders/{data['number']}/").json()["status"] == "paid"
+
+
+def test_a_fee_lost_to_a_stripe_error_is_filled_in_by_reconciliation(client, fake_stripe, hoodie,
+                                                                     django_capture_on_commit_callbacks):
+    from payments import services
+
+    checkout(client, hoodie)
+    payment = Payment.objects.get()
+    fake_stripe.fail_with.append(500)  # the fee look-up after the webhook fails
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_event(client, fake_stripe, fake_stripe.complete_session(payment.session_id)).json()["outcome"] \
+            == "order paid"
+    assert Payment.objects.get().totals()["fees"] == 0 and Order.objects.get().status == Order.Status.PAID
+    since = payment.created_at - timedelta(minutes=1)
+    assert services.reconcile(since=since) == [f"{payment.intent_id}: already succeeded; its fee recorded"]
+    assert services.reconcile(since=since) == []  # again: recorded once
+    ledger = Payment.objects.get().totals()
+    assert ledger["fees"] == Decimal("1.95") and ledger["net"] == Decimal("55.05")  # 57.00 paid
+    assert LedgerEntry.objects.filter(kind="fee").count() == 1
+
+
+def test_a_delayed_payment_method_is_paid_by_the_async_success_or_left_to_retry_by_the_async_failure(
+        client, fake_stripe, hoodie):
+    checkout(client, hoodie)
+    payment = Payment.objects.get()
+    session = fake_stripe.sessions[payment.session_id]
+    session.update(status="complete", payment_status="unpaid")  # e.g. a SEPA debit, not yet cleared
+    completed = fake_stripe.event("checkout.session.completed", session)
+    assert post_event(client, fake_stripe, completed).json()["outcome"] == "session completed, payment not yet confirmed"
+    assert Order.objects.get().status == Order.Status.PENDING_PAYMENT
+    failed = fake_stripe.event("checkout.session.async_payment_failed", session)
+    assert post_event(client, fake_stripe, failed).json()["outcome"] == "payment failed: declined"
+    order = Order.objects.get()
+    assert order.status == Order.Status.PENDING_PAYMENT
+    assert b"Try the payment again" in client.get(reverse("orders:confirmation", args=[order.number])).content
+
+    client.post(reverse("payments:retry", args=[order.number]))
+    second = Payment.objects.latest("pk")
+    session = fake_stripe.sessions[second.session_id]
+    fake_stripe.succeed(session["payment_intent"])
+    session.update(status="complete", payment_status="paid")
+    succeeded = fake_stripe.event("checkout.session.async_payment_succeeded", session)
+    assert post_event(client, fake_stripe, succeeded).json()["outcome"] == "order paid"
+    assert Order.objects.get().status == Order.Status.PAID
+    assert Payment.objects.get(pk=second.pk).totals()["charged"] == Order.objects.get().total

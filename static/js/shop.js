@@ -25,18 +25,25 @@
     }
     function money(amount) { return "$" + Number(amount).toFixed(2); }
 
+    // Strike an option out (and say "sold out" to screen readers) or restore it.
+    function markAvailable(input, possible) {
+      input.parentElement.classList.toggle("unavailable", !possible);
+      var note = input.parentElement.querySelector("[data-sold-out]");
+      if (note) note.hidden = possible;
+    }
+
     function update() {
       var size = value("size"), colour = value("colour");
       // Mark options that have no buyable variant with the other choice.
       form.querySelectorAll('input[name="size"]').forEach(function (input) {
         var v = match(input.value, colour || (coloursOffered() ? null : ""));
         var possible = colour === null ? variants.some(function (x) { return x.size === input.value && x.stock > 0; }) : (v && v.stock > 0);
-        input.parentElement.classList.toggle("unavailable", !possible);
+        markAvailable(input, possible);
       });
       form.querySelectorAll('input[name="colour"]').forEach(function (input) {
         var possible = size === null ? variants.some(function (x) { return x.colour === input.value && x.stock > 0; })
                                      : variants.some(function (x) { return x.colour === input.value && x.size === size && x.stock > 0; });
-        input.parentElement.classList.toggle("unavailable", !possible);
+        markAvailable(input, possible);
       });
       if ((sizesOffered() && size === null) || (coloursOffered() && colour === null)) {
         var anyInStock = variants.some(function (v) { return v.stock > 0; });
