@@ -2,7 +2,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from shop.admin_filters import SourceListFilter
+from shop.admin_filters import CappedCountPaginator, SourceListFilter
 
 from .models import Address, User
 
@@ -26,6 +26,7 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [AddressInline]
     search_fields = ["email", "first_name", "last_name"]
     show_full_result_count = False
+    paginator = CappedCountPaginator  # counts stop at 10,000 matches
     show_facets = admin.ShowFacets.NEVER  # per-choice counts over the whole table, on every view
     list_per_page = 50
     fieldsets = (

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.files.storage import default_storage
 from django.db.models import Subquery
+from django.db.models.functions import Lower
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -18,7 +19,7 @@ from django.urls import path, reverse
 from catalog.selectors import primary_image_subquery
 from payments.admin import PaymentInline
 from payments.models import PaymentEvent
-from shop.admin_filters import SourceListFilter, cached_values_filter
+from shop.admin_filters import CappedCountPaginator, SourceListFilter, cached_values_filter
 
 from . import services
 from .models import Order, OrderLine
@@ -53,6 +54,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator  # counts stop at 10,000 matches
     show_facets = admin.ShowFacets.NEVER  # per-choice counts over the whole table, on every view
     change_form_template = "admin/orders/order/change_form.html"
     readonly_fields = ["number", "status", "tracking_number", "customer", "email", "currency", "subtotal", "shipping_price", "total",
@@ -131,14 +133,16 @@ class OrderAdmin(admin.ModelAdmin):
             self.message_user(request, f"Cancelled {cancelled} order(s); their stock is back on sale.")
 
     def get_search_results(self, request, queryset, search_term):
-        """Fast paths, each one index read: an exact order number; a term with "@" searches emails
-        (a trigram index on PostgreSQL); a SKU that was sold finds the orders holding it.
+        """Fast paths, each one index read: an exact order number; a term with "@" is a whole
+        email address in any case (the order_email_lower index), else part of one (a trigram index
+        on PostgreSQL); a SKU that was sold finds the orders holding it.
         Anything else: Django's search over `search_fields`."""
         term = search_term.strip()
         if term and queryset.filter(number=term).exists():
             return queryset.filter(number=term), False
         if "@" in term:
-            return queryset.filter(email__icontains=term), False
+            address = queryset.alias(email_lower=Lower("email")).filter(email_lower=term.lower())
+            return (address if address.exists() else queryset.filter(email__icontains=term)), False
         with_sku = OrderLine.objects.filter(sku=term).values("order_id")
         if term and with_sku.exists():
             return queryset.filter(pk__in=Subquery(with_sku)), False

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from catalog.models import Variant
@@ -114,6 +115,14 @@ class Order(models.Model):
             models.Index(fields=["source", "shipping_method", "-created_at"], name="order_source_shipping"),
             models.Index(fields=["source", "payment_provider", "-created_at"], name="order_source_provider"),
             models.Index(fields=["customer", "-created_at"], name="order_customer_newest"),
+            # The same filters over everything (?source=all): without them a filter on a common
+            # value sorts every matching order (SQLite) for each page of 50.
+            models.Index(fields=["status", "-created_at", "-id"], name="order_status_newest"),
+            models.Index(fields=["shipping_country", "-created_at", "-id"], name="order_country_newest"),
+            models.Index(fields=["shipping_method", "-created_at", "-id"], name="order_shipping_newest"),
+            models.Index(fields=["payment_provider", "-created_at", "-id"], name="order_provider_newest"),
+            # Admin search by a whole email address, whatever its case (OrderAdmin.get_search_results).
+            models.Index(Lower("email"), name="order_email_lower"),
         ]
 
     def __str__(self) -> str:

@@ -42,6 +42,23 @@ def test_a_web_order_is_in_the_figures_as_soon_as_it_commits(emails_run_here, dj
     assert not Message.objects.filter(kind=refresh.KIND).exclude(status=Message.Status.SENT).exists()
 
 
+def test_a_web_order_shows_on_the_analytics_page_with_no_beat(emails_run_here, django_capture_on_commit_callbacks,
+                                                              client):
+    """The page a shop owner opens on `make run` (eager Celery, no beat), straight after an order."""
+    from django.core.cache import cache
+
+    from accounts.tests.factories import AnalystFactory
+
+    cache.delete(refresh._started_key(refresh.day_of(timezone.now()).isoformat()))
+    client.force_login(AnalystFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place(VariantFactory(stock=10, price=Decimal("30.00")), 2, "page")
+    page = client.get("/staff/analytics/", {"range": "7", "currency": "USD"})
+    cards = {card["key"]: card["value"] for card in page.context["cards"]}
+    assert (cards["orders"], cards["units"]) == (1, 2)
+    assert f"{order.total:,.2f}" in page.content.decode()
+
+
 def test_one_refresh_per_day_waits_in_a_transaction(settings):
     """Two orders in one transaction (nothing relayed yet) ask for one rebuild of their day."""
     variant = VariantFactory(stock=10)
