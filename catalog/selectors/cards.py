@@ -9,7 +9,7 @@ from functools import cache
 from django.db.models import Case, CharField, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from ..models import Product, ProductImage, Rendition, Variant, selling_price
+from ..models import Product, ProductImage, Rendition, Variant, attach_renditions, selling_price
 from ..pagination import Key, KeysetPage, capped_count, keyset_page
 
 IMAGE_ORDER = ("position", "pk")  # a product's images in display order; the first is its card's
@@ -173,7 +173,8 @@ def load_cards(rows: list[dict]) -> list[ProductCard]:
     for product_id, pk in _live_variant_ids().filter(product_id__in=ids):
         variant_ids.setdefault(product_id, []).append(str(pk))
     image_ids = [product["image_id"] for product in products if product["image_id"] is not None]
-    images = ProductImage.objects.with_renditions().in_bulk(image_ids) if image_ids else {}
+    images = {image.pk: image for image in attach_renditions(ProductImage.objects.filter(pk__in=image_ids))} \
+        if image_ids else {}
     cards = {
         product["pk"]: ProductCard(
             pk=product["pk"], name=product["name"], url=Product.url_for(product["slug"]),
