@@ -66,11 +66,20 @@ def _branding(fields: dict) -> Branding:
         font=font, font_file=static(file) if file else "")
 
 
-def stored_branding() -> Branding:
-    """The current branding: one cache round trip, and one query when the cached row is missing or
-    older than the last save (then stored). With the cache down, one query every call."""
-    key, entry_key = branding_version_key(), _entry_key()
-    found = get_many([key, entry_key])
+def branding_keys() -> list[str]:
+    """The cache keys a branding reading needs (its version and the stored row): a page that
+    makes other cache reads asks for these with them and passes what was found to site_branding,
+    to spare a round trip."""
+    return [branding_version_key(), _entry_key()]
+
+
+def stored_branding(found: dict | None = None) -> Branding:
+    """The current branding: one cache round trip (none when `found`, a page's cache read, holds
+    branding_keys()), and one query when the cached row is missing or older than the last save
+    (then stored). With the cache down, one query every call."""
+    key, entry_key = branding_keys()
+    if found is None or key not in found:
+        found = get_many([key, entry_key])
     versions = current_versions([key], found)
     entry = found.get(entry_key)
     if versions is not None and entry is not None and entry["versions"] == versions:
@@ -84,14 +93,14 @@ def stored_branding() -> Branding:
     return _branding(fields)
 
 
-def site_branding(request=None) -> Branding:
-    """stored_branding(), read once per request when given one (the header, the page's title and
-    the theme's colours all use it)."""
+def site_branding(request=None, found: dict | None = None) -> Branding:
+    """stored_branding(found), read once per request when given one (the header, the page's title
+    and the theme's colours all use it)."""
     if request is None:
-        return stored_branding()
+        return stored_branding(found)
     branding = getattr(request, "shop_branding", None)
     if branding is None:
-        branding = request.shop_branding = stored_branding()
+        branding = request.shop_branding = stored_branding(found)
     return branding
 
 

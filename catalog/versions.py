@@ -20,7 +20,7 @@ from django.db.models import Q
 from shop.cache import bump, current_versions, get_many, namespace
 
 __all__ = ["bump", "current_versions", "get_many", "namespace", "catalog_version_key", "category_version_key",
-           "product_version_key", "listing_version_key", "catalog_facets_prefix", "page_version_keys",
+           "product_version_key", "listing_version_key", "home_page_keys", "catalog_facets_prefix", "page_version_keys",
            "invalidate_products", "invalidate_products_on_commit", "invalidate_catalog_on_commit"]
 
 
@@ -59,6 +59,12 @@ def ancestor_paths(path: str) -> list[str]:
 def category_page_keys(kwargs: dict) -> list[str]:
     """The version keys of the category page at URL kwargs {"path": ...}."""
     return [catalog_version_key(), category_version_key(kwargs["path"])]
+
+
+def home_page_keys(kwargs: dict) -> list[str]:
+    """The version keys of the home page: the catalogue's and the listings' (its rails and tiles
+    show stock, prices and best sellers, which every stock change can move)."""
+    return [catalog_version_key(), listing_version_key()]
 
 
 def product_page_keys(kwargs: dict) -> list[str]:

@@ -8,6 +8,8 @@ from django.http import Http404, HttpResponsePermanentRedirect
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, TemplateView
 
+from branding.selectors import branding_keys, site_branding
+from shop.cache import get_many
 from shop.pagecache import cache_page_at_versions, fragment_vary_on
 
 from . import selectors, versions
@@ -61,11 +63,12 @@ class CategoryView(ProductListingView):
         # cache round trip as the category tree's versions.
         self.facts = selectors.ListingFacts(
             f"c:{path}", filters=ProductFilter.counted_params(self.request.GET),
-            version_keys=versions.category_page_keys({"path": path}), also=version_keys())
+            version_keys=versions.category_page_keys({"path": path}), also=[*version_keys(), *branding_keys()])
         # The card grid is a {% cache %} fragment while the page's versions stand (shop.pagecache):
         # they are read here, before the listing is, so a grid is never kept under newer versions.
         self.grid_vary_on = fragment_vary_on(self.request, versions.category_page_keys({"path": path}),
                                              self.facts.found)
+        site_branding(self.request, found=self.facts.found)
         tree = request_tree(self.request, found=self.facts.found)
         self.category = tree.visible(path)
         if self.category is None:
@@ -139,7 +142,9 @@ class ProductDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         product = self.object
-        tree = request_tree(self.request)
+        found = get_many([*version_keys(), *branding_keys()])  # the tree and the header's branding: one round trip
+        site_branding(self.request, found=found)
+        tree = request_tree(self.request, found=found)
         deepest = tree.deepest(product.category_ids)
         return super().get_context_data(
             picker=selectors.variant_picker(product.active_variants),

@@ -10,19 +10,23 @@ from django.views.static import serve
 from catalog import rails
 from catalog.menu import category_menu
 from catalog.live import realtime
+from branding.selectors import branding_keys, site_branding
+from catalog.tree import request_tree, version_keys
+from catalog.versions import home_page_keys
+from shop.cache import get_many
+from shop.pagecache import cache_page_at_versions
 
 
+@cache_page_at_versions(home_page_keys)
 def home(request: HttpRequest) -> HttpResponse:
     """Home page: a hero, the top-level categories as tiles with photos, and the rails
-    (catalog.rails): on sale, new arrivals and best sellers."""
-    best = rails.best_sellers()
-    return render(request, "home.html", {
-        "hero": best[0] if best else None,
-        "tiles": rails.category_tiles([item.category for item in category_menu(request)],
-                                      taken={best[0].pk} if best else set()),
-        "rails": [(title, cards) for title, cards in (("On sale", rails.on_sale()), ("New arrivals", rails.new_arrivals()),
-                                                      ("Best sellers", best)) if cards],
-    })
+    (catalog.rails): on sale, new arrivals and best sellers. A guest's is served from the page
+    cache (shop.pagecache) while the catalogue and listing versions stand."""
+    found = get_many([*version_keys(), *branding_keys()])  # the menu's tree and the branding: one round trip
+    site_branding(request, found=found)
+    request_tree(request, found=found)
+    page = rails.home([item.category for item in category_menu(request)])
+    return render(request, "home.html", {"hero": page.hero, "tiles": page.tiles, "rails": page.rails})
 
 
 # A rendition's name holds a hash of its content (catalog.images.services.rendition_name:

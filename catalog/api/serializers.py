@@ -99,11 +99,12 @@ class CategoryRefSerializer(serializers.ModelSerializer):
 
 
 class ProductDetailSerializer(serializers.ModelSerializer):
-    """A product page's data: active variants with stock, images with renditions, categories, rating."""
+    """A product page's data (catalog.selectors.product_detail): active variants with stock, images
+    with renditions, categories deepest first, rating."""
 
-    variants = VariantSerializer(many=True, read_only=True)
-    images = ImageSerializer(many=True, read_only=True)
-    categories = CategoryRefSerializer(many=True, read_only=True)
+    variants = VariantSerializer(many=True, read_only=True, source="active_variants")
+    images = ImageSerializer(many=True, read_only=True, source="gallery")
+    categories = CategoryRefSerializer(many=True, read_only=True, source="category_list")
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     currency = serializers.SerializerMethodField()
 

@@ -8,12 +8,15 @@ database, Variant.unit_price in Python.
 from .catalogue import (
     SALE_PRICE_ERROR, Category, Product, ProductQuerySet, Variant, VariantQuerySet, selling_price,
 )
-from .images import ProductImage, ProductImageQuerySet, Rendition, _stable_url, media_url, product_image_path
+from .images import (
+    ProductImage, ProductImageQuerySet, Rendition, RenditionFile, _stable_url, attach_renditions, media_url,
+    product_image_path,
+)
 from .reviews import Review, ReviewQuerySet
 
 __all__ = [
     "SALE_PRICE_ERROR", "Category", "Product", "ProductImage", "ProductImageQuerySet", "ProductQuerySet", "Rendition",
-    "Review", "ReviewQuerySet", "Variant", "VariantQuerySet", "media_url", "product_image_path", "selling_price",
+    "RenditionFile", "Review", "ReviewQuerySet", "Variant", "VariantQuerySet", "attach_renditions", "media_url", "product_image_path", "selling_price",
 ]
 
 from ..former_slugs import FormerSlug  # noqa: E402,F401  (registered with the app)

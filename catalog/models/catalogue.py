@@ -103,7 +103,13 @@ class Product(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return cached_reverse("catalog:product", kwargs={"slug": self.slug})
+        return Product.url_for(self.slug)
+
+    @staticmethod
+    def url_for(slug: str) -> str:
+        """The storefront path of the product with `slug` ("/p/<slug>/"), for readers that hold
+        only the slug (catalog.selectors.load_cards)."""
+        return cached_reverse("catalog:product", kwargs={"slug": slug})
 
     @property
     def meta_title(self) -> str:
