@@ -148,8 +148,8 @@ def test_a_product_without_options_posts_its_one_variant(client):
 
 def test_the_page_reads_what_the_api_reads_in_a_fixed_number_of_queries():
     """product_page is product_detail's reading (the API's) under the names the page uses: the
-    same variants, images, categories and reviews, in 5 queries however many there are, and a
-    sixth for the reviews when its rating count says it has some."""
+    same variants, images, categories and reviews, in 4 queries however many there are, and a
+    fifth for the reviews when its rating count says it has some."""
     product = ProductFactory(categories=[CategoryFactory(), CategoryFactory()])
     for size in ("S", "M", "L"):
         VariantFactory(product=product, size=size)
@@ -158,7 +158,7 @@ def test_the_page_reads_what_the_api_reads_in_a_fixed_number_of_queries():
 
     with CaptureQueriesContext(connection) as queries:
         read = selectors.product_page(product.slug)
-    assert len(queries) == 5  # product, variants, images, renditions, categories
+    assert len(queries) == 4  # the product with its variants, images, renditions, categories
     assert [v.size for v in read.active_variants] == ["S", "M", "L"] and len(read.category_ids) == 2
     assert len(read.gallery) == 2 and read.approved_reviews == []
 
@@ -168,7 +168,7 @@ def test_the_page_reads_what_the_api_reads_in_a_fixed_number_of_queries():
     with CaptureQueriesContext(connection) as queries:
         read = selectors.product_page(product.slug)
     api = selectors.product_detail(product.slug)
-    assert len(queries) == 6 and len(read.approved_reviews) == 1
+    assert len(queries) == 5 and len(read.approved_reviews) == 1
     assert read.active_variants == api.active_variants and read.gallery == api.gallery
     assert read.category_ids == [c.pk for c in api.category_list] and read.approved_reviews == api.approved_reviews
     assert [v.pk for v in read.active_variants] == [v.pk for v in product.variants.filter(is_active=True).order_by("position", "pk")]
