@@ -28,8 +28,11 @@ with other work running, so as ratios more than as figures):
   build, 0.16 ms to unpickle (fetched in the page's cache round trip); under the catalogue and
   listing versions.
 Per-process memoisation is kept only for what cannot change while the process lives: reversed URL
-paths (shop.urlcache, 30 -> 11 us a call, a dozen or more a page) and a category's listing
-queryset, which depends on its path alone (catalog.tree, 1.3 ms to build).
+paths (shop.urlcache, 30 -> 11 us a call, a dozen or more a page), a category's listing
+queryset, which depends on its path alone (catalog.tree, 1.3 ms to build), and the unevaluated
+querysets whose aggregates or EXISTS cost more to resolve than to run (catalog.selectors' card
+rows and visible product variants, catalog.rails' sources: 3 of a listing's 4 ms of ORM work).
+They hold no data, only query objects that each page clones and filters.
 
 Degrading Redis
 ---------------
