@@ -148,7 +148,7 @@ class ProductDetailView(DetailView):
         deepest = tree.deepest(product.category_ids)
         return super().get_context_data(
             picker=selectors.variant_picker(product.active_variants),
-            image_colours=image_colours(product.pk) if product.gallery else {},
+            image_colours=image_colours(product.gallery, product.active_variants),
             breadcrumbs=tree.breadcrumbs(deepest) if deepest else [],
             **kwargs,
         )
