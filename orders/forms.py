@@ -4,7 +4,7 @@ from django.conf import settings
 
 from shop.templatetags.shop import money
 
-from .pricing import shipping_rates
+from .pricing import available_methods, shipping_rates
 
 COUNTRIES = [
     ("US", "United States"), ("GB", "United Kingdom"), ("CA", "Canada"), ("IE", "Ireland"), ("FR", "France"),
@@ -29,6 +29,18 @@ class CartLineForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=settings.SHOP_CART_MAX_QUANTITY)
 
 
+class VoucherForm(forms.Form):
+    """A voucher code typed in the cart ("remove" posted alongside takes the cart's code off)."""
+
+    code = forms.CharField(label="Voucher code", max_length=64, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("code") and "remove" not in self.data:
+            raise forms.ValidationError("Enter a voucher code.")
+        return data
+
+
 class CheckoutDetailsForm(forms.Form):
     """Contact, shipping address and shipping method."""
 
@@ -46,8 +58,23 @@ class CheckoutDetailsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shipping_method"].choices = [
-            (rate.code, f"{rate.name} ({money(rate.price)})") for rate in shipping_rates()  # "$5.00", as every price
+            (rate.code, f"{rate.name} ({money(rate.price)}"  # "$5.00", as every price
+                        + (f", free from {money(rate.free_above)})" if rate.free_above is not None else ")"))
+            for rate in shipping_rates()
         ]
+
+    def clean(self):
+        """Refuse a shipping method that does not serve the address's zone, naming those that do."""
+        data = super().clean()
+        code, country = data.get("shipping_method"), data.get("shipping_country")
+        if code and country:
+            offered = available_methods(country, data.get("shipping_postcode", ""))
+            if code not in {method.code for method in offered}:
+                self.add_error("shipping_method", (
+                    f"This method does not deliver to {country}; choose "
+                    + " or ".join(method.name for method in offered) + "." if offered
+                    else f"Sorry, we do not ship to {country} yet."))
+        return data
 
 
 class PaymentForm(forms.Form):

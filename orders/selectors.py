@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from catalog.selectors import primary_image_subquery
 
 from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
-from .pricing import PricedCart, price_lines
+from .pricing import PricedCart, price_cart
 from .services import find_cart
 
 
@@ -32,10 +32,21 @@ def cart_lines(cart: Cart | None) -> list[CartLine]:
     )
 
 
-def priced_cart(cart: Cart | None, *, shipping_method: str | None = None) -> tuple[list[CartLine], PricedCart]:
-    """The cart's lines and their prices from the database (see orders.pricing)."""
+def priced_cart(cart: Cart | None, *, details=None, customer=None) -> tuple[list[CartLine], PricedCart]:
+    """The cart's lines and the pricing engine's result for them (orders.pricing.price_cart): for
+    checkout `details` (orders.services.CheckoutDetails: address, shipping method, email) when
+    given, else an estimate for the shop's own country with no shipping yet. The cart's voucher
+    code is checked for `customer` (or the details' email); a code that cannot be used gives its
+    reason in `voucher_error`. Raises UnknownShippingMethod when the details' method does not
+    serve their address."""
     lines = cart_lines(cart)
-    return lines, price_lines([(line.variant, line.quantity) for line in lines], shipping_method=shipping_method)
+    items = [(line.variant, line.quantity) for line in lines]
+    code = cart.voucher_code if cart is not None else ""
+    if details is None:
+        return lines, price_cart(items, voucher_code=code, customer=customer)
+    return lines, price_cart(items, country=details.shipping_country, postcode=details.shipping_postcode,
+                             shipping_method=details.shipping_method, voucher_code=code, customer=customer,
+                             email=details.email)
 
 
 def customer_orders(customer) -> QuerySet[Order]:

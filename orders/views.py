@@ -18,7 +18,7 @@ from payments.models import Payment
 from payments.providers import active_code
 
 from . import emails, selectors, services
-from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm
+from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm, VoucherForm
 from .models import Order
 from .pricing import shipping_rates
 
@@ -38,10 +38,31 @@ def _back(request: HttpRequest, fallback: str) -> str:
 
 
 def cart_detail(request: HttpRequest) -> HttpResponse:
-    """/cart/: lines with current prices, quantity controls and the subtotal."""
-    lines, priced = selectors.priced_cart(_cart(request))
+    """/cart/: lines with current prices, quantity controls, the voucher code and the totals."""
+    cart = _cart(request)
+    lines, priced = selectors.priced_cart(cart, customer=request.user)
     rows = list(zip(lines, priced.lines, strict=True))
-    return render(request, "orders/cart.html", {"rows": rows, "priced": priced})
+    return render(request, "orders/cart.html", {"rows": rows, "priced": priced, "cart": cart,
+                                                "voucher_form": VoucherForm()})
+
+
+@require_POST
+def cart_voucher(request: HttpRequest) -> HttpResponse:
+    """Apply the posted voucher code to the cart (or remove it with "remove"), then back to the cart
+    with the reason when it cannot be used."""
+    form = VoucherForm(request.POST)
+    cart = _cart(request)
+    if cart is None or not form.is_valid():
+        messages.error(request, "Enter a voucher code.")
+        return redirect("orders:cart")
+    try:
+        voucher = services.apply_voucher(cart=cart, code=form.cleaned_data["code"], customer=request.user,
+                                         remove="remove" in request.POST)
+    except services.VoucherNotApplicable as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Voucher {voucher.code} applied." if voucher else "Voucher removed.")
+    return redirect("orders:cart")
 
 
 def mini_cart(request: HttpRequest) -> HttpResponse:
@@ -90,7 +111,7 @@ def cart_update(request: HttpRequest) -> HttpResponse:
 
 def checkout_details(request: HttpRequest) -> HttpResponse:
     """/checkout/: contact, address and shipping method; kept in the session for the review step."""
-    lines, priced = selectors.priced_cart(_cart(request))
+    lines, priced = selectors.priced_cart(_cart(request), customer=request.user)
     if not lines:
         messages.info(request, "Your cart is empty.")
         return redirect("orders:cart")
@@ -131,14 +152,19 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
                                          idempotency_key=form.cleaned_data["idempotency_key"])
         except services.SHOPPER_ERRORS as error:
             messages.error(request, str(error))
-            return redirect("orders:cart" if isinstance(error, services.EmptyCart) else "orders:checkout_review")
+            return redirect("orders:cart" if isinstance(error, (services.EmptyCart, services.VoucherNotApplicable))
+                            else "orders:checkout_review")
         if order.number not in request.session.get(PLACED_ORDERS_SESSION_KEY, []):
             request.session[PLACED_ORDERS_SESSION_KEY] = [
                 *request.session.get(PLACED_ORDERS_SESSION_KEY, [])[-19:], order.number]
         if order.status != Order.Status.PENDING_PAYMENT:
             return redirect("orders:confirmation", number=order.number)
         return start_checkout_payment(request, order)
-    lines, priced = selectors.priced_cart(cart, shipping_method=details.shipping_method)
+    try:
+        lines, priced = selectors.priced_cart(cart, details=details, customer=request.user)
+    except services.UnknownShippingMethod as error:
+        messages.error(request, str(error))
+        return redirect("orders:checkout")
     if not lines:
         messages.info(request, "Your cart is empty.")
         return redirect("orders:cart")

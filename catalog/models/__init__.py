@@ -6,14 +6,14 @@ database itself keeps at zero or above. The selling price has one rule: selling_
 database, Variant.unit_price in Python.
 """
 from .catalogue import (
-    SALE_PRICE_ERROR, Category, Product, ProductQuerySet, Variant, VariantQuerySet, selling_price,
+    SALE_PRICE_ERROR, Category, Product, ProductQuerySet, TaxClass, Variant, VariantQuerySet, selling_price,
 )
 from .images import ProductImage, ProductImageQuerySet, Rendition, _stable_url, media_url, product_image_path
 from .reviews import Review, ReviewQuerySet
 
 __all__ = [
     "SALE_PRICE_ERROR", "Category", "Product", "ProductImage", "ProductImageQuerySet", "ProductQuerySet", "Rendition",
-    "Review", "ReviewQuerySet", "Variant", "VariantQuerySet", "media_url", "product_image_path", "selling_price",
+    "Review", "ReviewQuerySet", "TaxClass", "Variant", "VariantQuerySet", "media_url", "product_image_path", "selling_price",
 ]
 
 from ..former_slugs import FormerSlug  # noqa: E402,F401  (registered with the app)

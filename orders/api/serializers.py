@@ -43,6 +43,8 @@ class OrderCreateSerializer(StrictJSONSerializer):
     billing_address = AddressSerializer(required=False,
                                         help_text="Where the invoice goes, when not the shipping address.")
     shipping_method = serializers.ChoiceField(choices=[])
+    voucher_code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                         help_text="A voucher code; one that cannot be used is a 400 with the reason.")
     payment_method = serializers.ChoiceField(
         choices=[], required=False,
         help_text="The shop's payment provider (the only choice); pay with the returned payment.client_secret "
@@ -90,7 +92,8 @@ class OrderCreateSerializer(StrictJSONSerializer):
 class OrderLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
-        fields = ["variant", "product_name", "sku", "options", "unit_price", "quantity", "line_total"]
+        fields = ["variant", "product_name", "sku", "options", "unit_price", "quantity", "line_total", "discount",
+                  "discount_reason", "tax_rate", "tax"]
         read_only_fields = fields
 
 
@@ -138,7 +141,8 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ["number", "status", "customer", "email", "currency", "shipping_address", "billing_address", "shipping_method",
-                  "shipping_method_name", "shipping_price", "subtotal", "total", "payment_provider",
+                  "shipping_method_name", "shipping_price", "subtotal", "discount_total", "shipping_tax", "tax_total",
+                  "prices_include_tax", "voucher_code", "price_explanation", "total", "payment_provider",
                   "payment_reference", "tracking_number", "created_at", "lines", "history", "payment"]
         read_only_fields = fields
 

@@ -1,0 +1,41 @@
+"""Reads of the pricing rules for orders.pricing.context: rates for a country, the shipping zone of
+an address and its methods, a voucher by code. Each is one or two queries."""
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from .models import ShippingMethod, ShippingZone, TaxRate, Voucher
+
+
+def tax_rates(country: str) -> dict[str, Decimal]:
+    """{tax class: rate} for goods delivered to `country` (classes with no row are untaxed)."""
+    return dict(TaxRate.objects.filter(country=country.upper()).values_list("tax_class", "rate"))
+
+
+def tax_name(country: str) -> str:
+    """The tax's name in `country` ("VAT"), or "" when its rates give none."""
+    return TaxRate.objects.filter(country=country.upper()).exclude(name="").values_list("name", flat=True).first() or ""
+
+
+def zone_for(country: str, postcode: str = "") -> ShippingZone | None:
+    """The most specific zone holding the address, with its active methods and their weight bands
+    prefetched; None when no zone ships there."""
+    zones = ShippingZone.objects.prefetch_related(
+        Prefetch("methods", queryset=ShippingMethod.objects.filter(is_active=True).prefetch_related("bands")))
+    holding = [zone for zone in zones if zone.holds(country, postcode)]
+    return max(holding, key=lambda zone: (zone.specificity, -zone.position, -zone.pk), default=None)
+
+
+def method_choices() -> list[ShippingMethod]:
+    """Every active method, one per code (the first by zone position), for forms' choices before
+    the address is known; checkout then keeps only those the address's zone offers."""
+    seen: dict[str, ShippingMethod] = {}
+    for method in ShippingMethod.objects.filter(is_active=True).order_by("zone__position", "position", "pk"):
+        seen.setdefault(method.code, method)
+    return list(seen.values())
+
+
+def find_voucher(code: str) -> Voucher | None:
+    """The voucher with this code, whatever its case or surrounding spaces; None for none."""
+    code = (code or "").strip().upper()
+    return Voucher.objects.filter(code=code).first() if code else None
