@@ -1,7 +1,13 @@
 """Reads of the pricing rules for orders.pricing.context: rates for a country, the shipping zone of
-an address and its methods, a voucher by code. Each is one or two queries."""
+an address and its methods, a voucher by code. Each is one or two queries.
+
+Shipping with no zone at all (a database emptied by a test's flush, or one not migrated yet) falls
+back to settings.SHOP_SHIPPING_RATES worldwide, the flat rates migration promotions 0002 seeds as
+the default zone: the shop never stops shipping for want of a configured zone.
+"""
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Prefetch
 
 from .models import ShippingMethod, ShippingZone, TaxRate, Voucher
@@ -26,13 +32,28 @@ def zone_for(country: str, postcode: str = "") -> ShippingZone | None:
     return max(holding, key=lambda zone: (zone.specificity, -zone.position, -zone.pk), default=None)
 
 
+def methods_for(country: str, postcode: str = "") -> list[ShippingMethod]:
+    """The active methods offered for the address (its zone's, bands prefetched); none when no zone
+    ships there; the flat settings rates (unsaved, without bands) when no zone exists at all."""
+    zone = zone_for(country, postcode)
+    if zone is not None:
+        return list(zone.methods.all())
+    return [] if ShippingZone.objects.exists() else settings_methods()
+
+
 def method_choices() -> list[ShippingMethod]:
     """Every active method, one per code (the first by zone position), for forms' choices before
     the address is known; checkout then keeps only those the address's zone offers."""
     seen: dict[str, ShippingMethod] = {}
     for method in ShippingMethod.objects.filter(is_active=True).order_by("zone__position", "position", "pk"):
         seen.setdefault(method.code, method)
-    return list(seen.values())
+    return list(seen.values()) if seen or ShippingZone.objects.exists() else settings_methods()
+
+
+def settings_methods() -> list[ShippingMethod]:
+    """settings.SHOP_SHIPPING_RATES as unsaved methods (flat, worldwide): the no-zone fallback."""
+    return [ShippingMethod(code=code, name=name, price=price, position=position)
+            for position, (code, (name, price)) in enumerate(settings.SHOP_SHIPPING_RATES.items())]
 
 
 def find_voucher(code: str) -> Voucher | None:

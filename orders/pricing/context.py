@@ -43,20 +43,21 @@ def shipping_rates() -> list[ShippingRate]:
 
 def available_methods(country: str, postcode: str = "") -> list[ShippingMethod]:
     """The methods offered for the address: its zone's active methods (none when no zone ships there)."""
-    zone = rules.zone_for(country, postcode)
-    return list(zone.methods.all()) if zone is not None else []
+    return rules.methods_for(country, postcode)
 
 
 def shipping_method_for(code: str, *, country: str, postcode: str = "") -> ShippingInput:
     """The method `code` of the address's zone as the engine takes it. Raises UnknownShippingMethod."""
-    method = next((m for m in available_methods(country, postcode) if m.code == code), None)
+    offered = available_methods(country, postcode)
+    method = next((m for m in offered if m.code == code), None)
     if method is None:
-        offered = ", ".join(m.name for m in available_methods(country, postcode))
+        names = ", ".join(m.name for m in offered)
         raise UnknownShippingMethod(
-            f"We cannot ship by {code!r} to {country}. " + (f"Choose one of: {offered}." if offered
+            f"We cannot ship by {code!r} to {country}. " + (f"Choose one of: {names}." if names
                                                             else f"We do not ship to {country} yet."))
+    bands = method.bands.all() if method.pk else ()  # the settings fallback has no bands
     return ShippingInput(code=method.code, name=method.name, price=method.price, free_above=method.free_above,
-                         bands=tuple(WeightBand(up_to=band.up_to, price=band.price) for band in method.bands.all()))
+                         bands=tuple(WeightBand(up_to=band.up_to, price=band.price) for band in bands))
 
 
 def line_inputs(items: list[tuple[Variant, int]]) -> list[LineInput]:

@@ -52,6 +52,14 @@ def test_the_flat_rates_of_settings_became_a_worldwide_zone(settings):
     assert (order.subtotal, order.shipping_price, order.tax_total, order.total) == (D("52"), D("5"), 0, D("57"))
 
 
+def test_with_no_zone_at_all_the_settings_rates_still_ship():
+    ShippingZone.objects.all().delete()
+    order = services.place_order(cart=cart_with((VariantFactory(price=D("10.00"), stock=1), 1)), customer=None,
+                                 details=checkout_details(shipping_method="express"), payment_provider="test",
+                                 idempotency_key="z")
+    assert (order.shipping_method_name, order.total) == ("Express delivery (next day)", D("25.00"))
+
+
 def test_a_uk_order_with_spring10_stores_and_charges_what_the_engine_priced(client, jacket, uk_shop):
     client.post(reverse("orders:cart_add"), {"product": jacket.product_id, "variant": jacket.pk, "quantity": 1})
     cart_page = client.post(reverse("orders:cart_voucher"), {"code": " Spring10 "}, follow=True)
