@@ -53,7 +53,7 @@ def cart_voucher(request: HttpRequest) -> HttpResponse:
     form = VoucherForm(request.POST)
     cart = _cart(request)
     if cart is None or not form.is_valid():
-        messages.error(request, "Enter a voucher code.")
+        messages.error(request, "Add something to your cart first." if cart is None else "Enter a voucher code.")
         return redirect("orders:cart")
     try:
         voucher = services.apply_voucher(cart=cart, code=form.cleaned_data["code"], customer=request.user,
@@ -68,7 +68,7 @@ def cart_voucher(request: HttpRequest) -> HttpResponse:
 def mini_cart(request: HttpRequest) -> HttpResponse:
     """/cart/mini/: the cart's lines and subtotal as the header's cart drawer shows them (an htmx
     fragment; without JavaScript the header's cart link goes to /cart/ instead)."""
-    lines, priced = selectors.priced_cart(_cart(request))
+    lines, priced = selectors.priced_cart(_cart(request), customer=request.user)
     rows = list(zip(lines, priced.lines, strict=True))
     return render(request, "orders/_mini_cart.html", {"rows": rows, "priced": priced})
 

@@ -370,13 +370,12 @@ SHOP_FACETS_CACHE_SECONDS = env.int("SHOP_FACETS_CACHE_SECONDS", default=600)
 SHOP_MAX_REQUEST_BYTES = env.int("SHOP_MAX_REQUEST_BYTES", default=SHOP_IMAGE_MAX_BYTES + 1024 * 1024)
 SHOP_IMAGE_PROXY_ALLOWED_HOSTS = env.list("SHOP_IMAGE_PROXY_ALLOWED_HOSTS", default=[])
 SHOP_IMAGE_FETCH_TIMEOUT = env.float("SHOP_IMAGE_FETCH_TIMEOUT", default=10.0)  # seconds, whole fetch
-# Pricing (issue 26, orders.pricing): prices entered gross (with tax) or net; shown gross or net; tax
-# rounded per "line" or per "order"; the shop's country (its rates take gross prices back to net).
+# Pricing (issue 26, orders.pricing): prices entered with tax or not, shown gross or net, tax rounded per "line"
+# or "order", the shop's country; SHOP_SHIPPING_RATES ("code:label:price,...") seeds the default zone at migrate.
 SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=False)
 SHOP_DISPLAY_GROSS_PRICES = env.bool("SHOP_DISPLAY_GROSS_PRICES", default=True)
 SHOP_TAX_ROUNDING = pricing.tax_rounding(env("SHOP_TAX_ROUNDING", default="line"))
 SHOP_TAX_ORIGIN_COUNTRY, SHOP_TAX_LABEL = env("SHOP_TAX_ORIGIN_COUNTRY", default=SHOP_DEFAULT_COUNTRY), env("SHOP_TAX_LABEL", default="tax")
-# "code:label:price,..." seeds the default worldwide shipping zone once, at migrate (promotions 0002).
 SHOP_SHIPPING_RATES = pricing.shipping_rates(env.list("SHOP_SHIPPING_RATES", default=pricing.DEFAULT_RATES))
 
 # --- Production stack (issue 8): probes, metrics, JSON logs -----------------------------------
