@@ -16,9 +16,12 @@ Order of work, one rule each (the bugs they avoid are named in issue 26):
 Amounts are Decimal in `Policy.currency`, rounded ROUND_HALF_UP to its exponent. Rates are
 fractions (Decimal("0.20") for 20 %).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from shop.templatetags.shop import money
+
+from .explain import explain
 from .rounding import ZERO, allocate, distribute, round_money
 
 
@@ -239,8 +242,6 @@ def price(lines: list[LineInput], *, policy: Policy, rates: TaxRates | None = No
     subtotal = sum(totals, ZERO)
     voucher_error = ""
     if voucher is not None and voucher.min_subtotal is not None and subtotal < voucher.min_subtotal:
-        from shop.templatetags.shop import money  # the one money format of the shop
-
         voucher_error = f"{voucher.code} needs {money(voucher.min_subtotal, currency)} of goods or more."
     applied = voucher if not voucher_error else None
     discount, reason = voucher_discount(applied, subtotal, policy)
@@ -292,9 +293,7 @@ def price(lines: list[LineInput], *, policy: Policy, rates: TaxRates | None = No
         shipping=priced_shipping, tax=sum((p.tax for p in parts), ZERO),
         total=sum((p.gross for p in parts), ZERO), net_total=sum((p.net for p in parts), ZERO),
         currency=currency, policy=policy, voucher=applied, voucher_error=voucher_error)
-    from .explain import explain
-
-    return _with_explanation(cart, explain(cart))
+    return replace(cart, explanation=explain(cart))
 
 
 def _net_gross(amount: Decimal, tax: Decimal, policy: Policy) -> tuple[Decimal, Decimal]:
@@ -307,9 +306,3 @@ def _weighted_rate(rates: list[Decimal], weights: list[Decimal]) -> Decimal:
     if not weight_sum:
         return ZERO
     return sum((rate * weight for rate, weight in zip(rates, weights, strict=True)), ZERO) / weight_sum
-
-
-def _with_explanation(cart: PricedCart, text: str) -> PricedCart:
-    from dataclasses import replace
-
-    return replace(cart, explanation=text)
