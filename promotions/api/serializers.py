@@ -1,11 +1,11 @@
-"""Staff voucher API shapes. The names are the ones integrators script against (issue 26):
+"""Staff API shapes of the pricing rules: tax rates and vouchers. Voucher names are the ones integrators script against (issue 26):
 code, kind, value, usage_limit, usage_limit_per_customer, min_subtotal, starts_at, ends_at;
 null means no limit. `used_count` is counted by checkout and never written here."""
 from decimal import Decimal
 
 from rest_framework import serializers
 
-from promotions.models import Voucher
+from promotions.models import TaxRate, Voucher
 from shop.api_base import StrictJSONModelSerializer
 
 MAX_COUNT = 2**31 - 1  # PostgreSQL integer
@@ -53,4 +53,31 @@ class VoucherSerializer(StrictJSONModelSerializer):
             errors["usage_limit"] = [f"Already used {self.instance.used_count} times."]
         if errors:
             raise serializers.ValidationError(errors)
+        return attrs
+
+
+class TaxRateSerializer(StrictJSONModelSerializer):
+    """The tax on goods of a tax class (standard, reduced, zero) delivered to a country."""
+
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2, e.g. GB.")
+    rate = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=Decimal("0"), max_value=Decimal("1"),
+                                    help_text="A fraction: 0.2000 for 20 %.")
+
+    class Meta:
+        model = TaxRate
+        fields = ["id", "country", "tax_class", "rate", "name"]
+        read_only_fields = ["id"]
+        validators: list = []  # validate() names the field instead of DRF's non_field_errors
+
+    def validate_country(self, country: str) -> str:
+        return country.upper()
+
+    def validate(self, attrs: dict) -> dict:
+        country = attrs.get("country", getattr(self.instance, "country", None))
+        tax_class = attrs.get("tax_class", getattr(self.instance, "tax_class", "standard"))
+        taken = TaxRate.objects.filter(country=country, tax_class=tax_class)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError({"tax_class": [f"{country} has a {tax_class} rate already."]})
         return attrs

@@ -4,5 +4,6 @@ from . import views
 
 router = SimpleRouter()
 router.register("vouchers", views.VoucherViewSet, basename="api-voucher")
+router.register("tax-rates", views.TaxRateViewSet, basename="api-tax-rate")
 
 urlpatterns = router.urls

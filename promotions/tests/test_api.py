@@ -1,14 +1,17 @@
 """The staff voucher API through APIClient: the field names integrators script against, null for
 no limit, clear 400s for bad values, and staff only."""
+from decimal import Decimal
+
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from promotions.models import Voucher
+from promotions.models import TaxRate, Voucher
 
 pytestmark = pytest.mark.django_db
 VOUCHERS = "/api/v1/vouchers/"
+TAX_RATES = "/api/v1/tax-rates/"
 
 
 @pytest.fixture
@@ -62,3 +65,14 @@ def test_customers_cannot_see_or_make_vouchers():
     assert client.get(VOUCHERS).status_code == 403
     assert client.post(VOUCHERS, {"code": "FREE", "kind": "fixed", "value": "999"}, format="json").status_code == 403
     assert APIClient().get(VOUCHERS).status_code == 401
+
+
+def test_staff_set_uk_vat_and_a_second_standard_rate_is_refused(staff):
+    response = staff.post(TAX_RATES, {"country": "gb", "tax_class": "standard", "rate": "0.2000", "name": "VAT"},
+                          format="json")
+    assert response.status_code == 201 and response.json()["country"] == "GB"
+    assert TaxRate.objects.get().rate == Decimal("0.2")
+    again = staff.post(TAX_RATES, {"country": "GB", "tax_class": "standard", "rate": "0.1"}, format="json")
+    assert again.status_code == 400 and again.json()["fields"] == {"tax_class": ["GB has a standard rate already."]}
+    assert staff.post(TAX_RATES, {"country": "GB", "tax_class": "reduced", "rate": "1.5"},
+                      format="json").json()["fields"].keys() == {"rate"}
