@@ -67,11 +67,17 @@ def test_a_uk_order_with_spring10_stores_and_charges_what_the_engine_priced(clie
     assert "−£5.70" in text(cart_page)  # 10 % of the sale price £57.00, not of £60.00
 
     review = client.post(reverse("orders:checkout"), UK, follow=True)
-    assert "£57.00 − 10% SPRING10 = £51.30 + UK standard £0.00 = £51.30, incl. 20% VAT £8.55" \
-        in text(review)
+    explanation = "£57.00 − 10% SPRING10 = £51.30 + UK standard £0.00 = £51.30, incl. 20% VAT £8.55"
+    # The checkout's order summary is the engine's: line discount, discount row, free shipping, VAT.
+    for page in (review, client.get(reverse("orders:checkout"))):
+        summary = text(page)
+        assert explanation in summary and "−£5.70 10% SPRING10" in summary
+        assert "<small>SPRING10</small></dt><dd data-order-discount>−£5.70" in summary and "Includes VAT" in summary
+    assert "Place order and continue to payment (£51.30)" in text(review)
     done = checkout_and_approve(client, review.context["form"]["idempotency_key"].value())
     order = Order.objects.get()
     assert order.status == Order.Status.PAID and "£51.30" in text(done)
+    assert explanation in text(done) and "−£5.70 10% SPRING10" in text(done)  # the stored priced order
     assert (order.subtotal, order.discount_total, order.shipping_price, order.tax_total, order.total) == \
         (D("57.00"), D("5.70"), D("0.00"), D("8.55"), D("51.30"))
     line = order.lines.get()
@@ -99,6 +105,11 @@ def test_checkout_offers_only_methods_that_ship_to_the_address(client, jacket):
     client.post(reverse("orders:cart_add"), {"product": jacket.product_id, "variant": jacket.pk, "quantity": 1})
     page = client.post(reverse("orders:checkout"), {**UK, "shipping_country": "FR"})
     assert page.status_code == 200 and "Sorry, we do not ship to FR yet." in page.content.decode()
+    assert page.context["form"]["shipping_method"].field.choices == []
+    uk_page = client.post(reverse("orders:checkout"), {**UK, "shipping_method": "express"})
+    assert [code for code, _ in uk_page.context["form"]["shipping_method"].field.choices] == ["standard"]
+    assert "This method does not deliver to GB; choose UK standard." in text(uk_page)
+    assert "Sorry, we do not ship to US yet." in text(client.get(reverse("orders:checkout")))  # the default country
 
 
 def test_weight_bands_price_heavy_parcels(jacket):
@@ -122,8 +133,8 @@ def api_order(user, variant, key, **extra):
     client = APIClient()
     client.force_authenticate(user)
     body = {"items": [{"variant": variant.pk, "quantity": 1}], "shipping_method": "standard",
-            "shipping_address": {"name": "Ann", "line1": "1 Main St", "city": "Springfield", "postcode": "12345",
-                                 "country": "US"}, **extra}
+            "shipping_address": {"name": "Ann", "line1": "1 Main St", "city": "Springfield", "postcode": "62701",
+                                 "region": "IL", "country": "US"}, **extra}
     return client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
 
 
