@@ -35,7 +35,7 @@ class VariantInlineForm(forms.ModelForm):
 
     class Meta:
         model = Variant
-        fields = ["sku", "size", "colour", "price", "sale_price", "stock", "low_stock_threshold", "is_active"]
+        fields = ["sku", "size", "colour", "price", "sale_price", "stock", "low_stock_threshold", "weight", "is_active"]
         widgets = {"sku": forms.TextInput(attrs={"size": 14}), "size": forms.TextInput(attrs={"size": 5}),
                    "colour": forms.TextInput(attrs={"size": 8}),
                    **{name: forms.NumberInput(attrs={"style": "width:6em"})
@@ -110,6 +110,7 @@ class ProductAdmin(admin.ModelAdmin):
     # The short part first, so that the variants (stock, prices) and photos (renditions) are near the top.
     fieldsets = [
         (None, {"fields": ["name", "sku", "slug", "is_visible", "source", "categories"]}),
+        ("Tax and shipping", {"fields": ["tax_class", "weight"]}),
         ("Description", {"fields": ["description", "short_description", "attributes"], "classes": ["collapse"]}),
         ("Search engines", {"fields": ["seo_title", "seo_description"], "classes": ["collapse"]}),
         ("Ratings and dates", {"fields": ["rating_average", "rating_count", "created_at", "updated_at"],

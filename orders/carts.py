@@ -9,6 +9,8 @@ from django.db import transaction
 
 from catalog.models import Variant
 from catalog.services import InsufficientStock
+from promotions.models import Voucher
+from promotions.services import usable_voucher
 
 from .models import Cart, CartLine
 
@@ -135,3 +137,18 @@ def merge_guest_cart_into_customer_cart(*, session: SessionBase, customer) -> Ca
             CartLine.objects.create(cart=cart, variant=line.variant, quantity=capped)
     guest.delete()
     return cart
+
+
+def apply_voucher(*, cart: Cart, code: str, customer=None, remove: bool = False) -> Voucher | None:
+    """Keep voucher `code` on the cart if the shopper may use it now (one voucher per order: it
+    replaces any other), or take the cart's code off with `remove`. Returns the voucher, or None
+    when removed. Raises promotions.services.VoucherNotApplicable with the reason (the cart keeps
+    its previous code). Whether the goods reach the voucher's minimum is shown with the prices."""
+    if remove:
+        cart.voucher_code = ""
+        cart.save(update_fields=["voucher_code", "updated_at"])
+        return None
+    voucher = usable_voucher(code, customer=customer)
+    cart.voucher_code = voucher.code
+    cart.save(update_fields=["voucher_code", "updated_at"])
+    return voucher

@@ -5,9 +5,10 @@ from django.conf import settings
 from shop.templatetags.shop import money
 
 from .addresses import COUNTRIES, AddressInvalid, normalize, postcode_help, region_help
-from .pricing import shipping_rates
+from .pricing import available_methods, shipping_rates
 
-__all__ = ["COUNTRIES", "AddToCartForm", "AddressFormMixin", "CartLineForm", "CheckoutDetailsForm", "PaymentForm"]
+__all__ = ["COUNTRIES", "AddToCartForm", "AddressFormMixin", "CartLineForm", "CheckoutDetailsForm", "PaymentForm",
+           "VoucherForm"]
 
 
 class AddToCartForm(forms.Form):
@@ -25,6 +26,18 @@ class CartLineForm(forms.Form):
 
     variant = forms.IntegerField(widget=forms.HiddenInput)
     quantity = forms.IntegerField(min_value=0, max_value=settings.SHOP_CART_MAX_QUANTITY)
+
+
+class VoucherForm(forms.Form):
+    """A voucher code typed in the cart ("remove" posted alongside takes the cart's code off)."""
+
+    code = forms.CharField(label="Voucher code", max_length=64, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("code") and "remove" not in self.data:
+            raise forms.ValidationError("Enter a voucher code.")
+        return data
 
 
 class AddressFormMixin:
@@ -77,9 +90,53 @@ class CheckoutDetailsForm(AddressFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["shipping_method"].choices = [
-            (rate.code, f"{rate.name} ({money(rate.price)})") for rate in shipping_rates()  # "$5.00", as every price
+        self.country, self.postcode = (self._address_value("shipping_country").upper(),
+                                       self._address_value("shipping_postcode"))
+        offered = {method.code for method in available_methods(self.country, self.postcode)}
+        rates = [rate for rate in shipping_rates() if rate.code in offered]
+        field = self.fields["shipping_method"]
+        field.choices = [
+            (rate.code, f"{rate.name} ({money(rate.price)}"  # "$5.00", as every price
+                        + (f", free from {money(rate.free_above)})" if rate.free_above is not None else ")"))
+            for rate in rates
         ]
+        # Only the methods serving the address are offered; none at all says why.
+        self.no_shipping = "" if rates else f"Sorry, we do not ship to {self.country} yet."
+        field.error_messages["invalid_choice"] = (
+            f"This method does not deliver to {self.country}; choose "
+            + " or ".join(rate.name for rate in rates) + "." if rates else self.no_shipping)
+        if not rates:
+            field.error_messages["required"] = self.no_shipping
+
+    def _address_value(self, name: str) -> str:
+        """The posted value of address field `name` (bound forms), else its initial value."""
+        if self.is_bound:
+            return str(self.data.get(name) or "").strip()
+        return str(self.get_initial_for_field(self.fields[name], name) or "").strip()
+
+    def summary_pricing(self) -> dict:
+        """Keyword arguments for orders.selectors.cart_summary beside this form: the address's
+        country and postcode and the chosen method when it serves them, else the first that does
+        (None when none does: the summary then shows shipping as the next step)."""
+        codes = [code for code, _ in self.fields["shipping_method"].choices]
+        chosen = self._address_value("shipping_method")
+        method = chosen if chosen in codes else (codes[0] if codes else None)
+        known = self.country in dict(COUNTRIES)
+        return {"country": self.country if known else None, "postcode": self.postcode if known else "",
+                "shipping_method": method if known else None}
+
+    def clean(self):
+        """Refuse a shipping method that does not serve the (normalised) address's zone, naming those that do."""
+        data = super().clean()
+        code, country = data.get("shipping_method"), data.get("shipping_country")
+        if code and country:
+            offered = available_methods(country, data.get("shipping_postcode", ""))
+            if code not in {method.code for method in offered}:
+                self.add_error("shipping_method", (
+                    f"This method does not deliver to {country}; choose "
+                    + " or ".join(method.name for method in offered) + "." if offered
+                    else f"Sorry, we do not ship to {country} yet."))
+        return data
 
 
 class PaymentForm(forms.Form):

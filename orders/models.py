@@ -26,6 +26,8 @@ class Cart(models.Model):
     customer = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, related_name="cart", on_delete=models.CASCADE
     )
+    voucher_code = models.CharField(max_length=64, blank=True, db_default="",
+                                    help_text="The code the shopper entered; checked whenever the cart is priced.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,7 +88,18 @@ class Order(models.Model):
     shipping_method = models.CharField(max_length=32)
     shipping_method_name = models.CharField(max_length=100)
     shipping_price = models.DecimalField(max_digits=10, decimal_places=2)
-    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2, help_text="The lines before discount.")
+    # As priced by orders.pricing when placed (issue 26): total = subtotal - discount + shipping (+ tax
+    # when prices_include_tax is false); each amount is the sum of its line parts to the cent.
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), db_default=0)
+    shipping_tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), db_default=0)
+    tax_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), db_default=0,
+                                    help_text="Tax on the lines and shipping.")
+    prices_include_tax = models.BooleanField(default=False, db_default=False,
+                                             help_text="Whether the amounts above include the tax.")
+    voucher_code = models.CharField(max_length=64, blank=True, db_default="")
+    price_explanation = models.CharField(max_length=500, blank=True, db_default="",
+                                         help_text='How the total came about, e.g. "$57.00 − 10% SPRING10 = $51.30".')
     total = models.DecimalField(max_digits=12, decimal_places=2)
 
     payment_provider = models.CharField(max_length=32)
@@ -178,7 +191,12 @@ class OrderLine(models.Model):
     options = models.JSONField(default=dict, blank=True, help_text='e.g. {"size": "M", "colour": "Gray"}')
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     quantity = models.PositiveIntegerField()
-    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    line_total = models.DecimalField(max_digits=12, decimal_places=2, help_text="unit_price x quantity.")
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), db_default=0)
+    discount_reason = models.CharField(max_length=100, blank=True, db_default="", help_text='e.g. "10% SPRING10".')
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"), db_default=0,
+                                   help_text="A fraction: 0.2000 for 20 %.")
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), db_default=0)
 
     class Meta:
         ordering = ["order_id", "pk"]

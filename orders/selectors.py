@@ -11,7 +11,7 @@ from catalog.selectors import primary_image_subquery
 from payments.models import Payment
 
 from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
-from .pricing import PricedCart, price_lines
+from .pricing import PricedCart, price_cart
 from .services import find_cart
 
 
@@ -34,10 +34,23 @@ def cart_lines(cart: Cart | None) -> list[CartLine]:
     )
 
 
-def priced_cart(cart: Cart | None, *, shipping_method: str | None = None) -> tuple[list[CartLine], PricedCart]:
-    """The cart's lines and their prices from the database (see orders.pricing)."""
+def priced_cart(cart: Cart | None, *, details=None, customer=None, country: str | None = None, postcode: str = "",
+                shipping_method: str | None = None) -> tuple[list[CartLine], PricedCart]:
+    """The cart's lines and the pricing engine's result for them (orders.pricing.price_cart): for
+    checkout `details` (orders.services.CheckoutDetails: address, shipping method, email) when
+    given, else for `country`/`postcode` by `shipping_method` (defaults: an estimate for the shop's
+    own country with no shipping yet). The cart's voucher code is checked for `customer` (or the
+    details' email); a code that cannot be used gives its reason in `voucher_error`. Raises
+    UnknownShippingMethod when the method does not serve the address."""
     lines = cart_lines(cart)
-    return lines, price_lines([(line.variant, line.quantity) for line in lines], shipping_method=shipping_method)
+    items = [(line.variant, line.quantity) for line in lines]
+    code = cart.voucher_code if cart is not None else ""
+    if details is not None:
+        return lines, price_cart(items, country=details.shipping_country, postcode=details.shipping_postcode,
+                                 shipping_method=details.shipping_method, voucher_code=code, customer=customer,
+                                 email=details.email)
+    return lines, price_cart(items, country=country, postcode=postcode, shipping_method=shipping_method,
+                             voucher_code=code, customer=customer)
 
 
 def customer_orders(customer) -> QuerySet[Order]:
@@ -92,7 +105,9 @@ def customers_with_figures() -> QuerySet:
 @dataclass(frozen=True)
 class SummaryLine:
     """One line of an order summary: what it is, its photo (`image_path`, a media path or ""),
-    `url` (the product page, "" when the product is gone), and Decimal prices in the summary's currency."""
+    `url` (the product page, "" when the product is gone), and Decimal prices in the summary's
+    currency as the pricing engine gave them: `line_total` before and `discount` (with its
+    `discount_reason`, e.g. "10% SPRING10") off it."""
 
     name: str
     options_label: str
@@ -101,12 +116,19 @@ class SummaryLine:
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+    discount: Decimal = Decimal("0")
+    discount_reason: str = ""
 
 
 @dataclass(frozen=True)
 class OrderSummary:
-    """Lines and totals as a checkout step or a placed order shows them. `shipping_name` and
-    `shipping_price` are "" and None until a shipping method is chosen; money is Decimal in `currency`."""
+    """Lines and totals as a checkout step or a placed order shows them: the pricing engine's
+    result (orders.pricing), for a cart now or as stored on a placed order, never recomputed.
+    `discount` is the lines' voucher discount (`voucher_code`), `shipping_name`/`shipping_price`
+    are "" and None until a shipping method is chosen, `shipping_discount` is what a free-shipping
+    voucher takes off it, `tax` is added to the total unless `prices_include_tax` (then it is
+    "included"), `tax_label` names it ("VAT"); `explanation` is the engine's price explanation and
+    `voucher_error` why the cart's code gave nothing. Money is Decimal in `currency`."""
 
     lines: list[SummaryLine]
     subtotal: Decimal
@@ -114,40 +136,60 @@ class OrderSummary:
     shipping_price: Decimal | None
     total: Decimal
     currency: str
+    discount: Decimal = Decimal("0")
+    voucher_code: str = ""
+    shipping_discount: Decimal = Decimal("0")
+    tax: Decimal = Decimal("0")
+    prices_include_tax: bool = False
+    tax_label: str = "tax"
+    explanation: str = ""
+    voucher_error: str = ""
 
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines)
 
 
-def cart_summary(cart: Cart | None, *, shipping_method: str | None = None) -> OrderSummary:
-    """The cart priced now by orders.pricing, with `shipping_method`'s rate when given (two
-    queries). Raises UnknownShippingMethod for an unknown method."""
-    lines, priced = priced_cart(cart, shipping_method=shipping_method)
+def cart_summary(cart: Cart | None, **pricing) -> OrderSummary:
+    """The cart priced now by the engine (priced_cart, with its keyword arguments: `details` or
+    `country`/`postcode`/`shipping_method`, and `customer`), two queries and the pricing rules'.
+    Raises UnknownShippingMethod when the method does not serve the address."""
+    lines, priced = priced_cart(cart, **pricing)
+    shipping = priced.shipping
     return OrderSummary(
         lines=[SummaryLine(name=line.variant.product.name, options_label=line.variant.options_label,
                            image_path=line.image_path or "", url=line.variant.product.get_absolute_url(),
-                           quantity=p.quantity, unit_price=p.unit_price, line_total=p.line_total)
+                           quantity=p.quantity, unit_price=p.unit_price, line_total=p.line_total,
+                           discount=p.discount, discount_reason=p.discount_reason)
                for line, p in zip(lines, priced.lines, strict=True)],
-        subtotal=priced.subtotal, shipping_name=priced.shipping.name if priced.shipping else "",
-        shipping_price=priced.shipping.price if priced.shipping else None, total=priced.total,
-        currency=priced.currency)
+        subtotal=priced.subtotal, discount=priced.goods_discount,
+        voucher_code=priced.voucher.code if priced.voucher else "",
+        shipping_name=shipping.name if shipping else "", shipping_price=shipping.price if shipping else None,
+        shipping_discount=shipping.discount if shipping else Decimal("0"),
+        tax=priced.tax, prices_include_tax=priced.policy.prices_include_tax, tax_label=priced.policy.tax_label,
+        total=priced.total, currency=priced.currency, explanation=priced.explanation if shipping else "",
+        voucher_error=priced.voucher_error)
 
 
 def order_summary(order: Order) -> OrderSummary:
-    """A placed order's lines (their snapshot prices, with the product's photo when it still
-    exists) and its stored totals (one query)."""
+    """A placed order as the engine priced it when placed: its lines' snapshot prices and
+    discounts (with the product's photo when it still exists) and its stored totals (one query)."""
     lines = (order.lines.select_related("variant__product")
              .annotate(image_path=primary_image_subquery("variant__product")).order_by("pk"))
+    goods_discount = sum((line.discount for line in lines), Decimal("0"))
     return OrderSummary(
         lines=[SummaryLine(name=line.product_name, options_label=line.options_label,
                            image_path=line.image_path or "",
                            url=line.variant.product.get_absolute_url()
                            if line.variant and line.variant.product.is_visible else "",
-                           quantity=line.quantity, unit_price=line.unit_price, line_total=line.line_total)
+                           quantity=line.quantity, unit_price=line.unit_price, line_total=line.line_total,
+                           discount=line.discount, discount_reason=line.discount_reason)
                for line in lines],
-        subtotal=order.subtotal, shipping_name=order.shipping_method_name, shipping_price=order.shipping_price,
-        total=order.total, currency=order.currency)
+        subtotal=order.subtotal, discount=goods_discount, voucher_code=order.voucher_code,
+        shipping_name=order.shipping_method_name, shipping_price=order.shipping_price,
+        shipping_discount=order.discount_total - goods_discount, tax=order.tax_total,
+        prices_include_tax=order.prices_include_tax, total=order.total, currency=order.currency,
+        explanation=order.price_explanation)
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,18 @@ from catalog.live import realtime
 from catalog.services import (InsufficientStock, allocate_stock, broadcast_stock, lock_variants, mark_verified_buyer,
                               release_stock)
 from outbox import services as outbox
+from promotions.services import VoucherNotApplicable, lock_voucher, redeem_voucher, release_voucher
 
 from .addresses import format_lines
 from .carts import (SESSION_CART_KEY, CheckoutError, EmptyCart, InvalidQuantity, VariantUnavailable, add_to_cart,
-                    find_cart, get_or_create_cart, merge_guest_cart_into_customer_cart, set_line_quantity)
+                    apply_voucher, find_cart, get_or_create_cart, merge_guest_cart_into_customer_cart, set_line_quantity)
 from .models import Cart, Order, OrderLine, OrderStatusChange
-from .pricing import UnknownShippingMethod, price_lines
+from .pricing import UnknownShippingMethod, price_cart
 
 __all__ = [
-    "CheckoutDetails", "CheckoutError", "EmptyCart", "InsufficientStock", "InvalidQuantity",
+    "CheckoutDetails", "CheckoutError", "apply_voucher", "EmptyCart", "InsufficientStock", "InvalidQuantity",
     "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
-    "UnknownShippingMethod", "VariantUnavailable", "add_to_cart", "find_cart",
+    "UnknownShippingMethod", "VariantUnavailable", "VoucherNotApplicable", "add_to_cart", "find_cart",
     "get_or_create_cart", "idempotency_owner", "mark_paid", "merge_guest_cart_into_customer_cart", "place_order",
     "reopen_in_cart", "revive_paid_order",
     "set_line_quantity", "stored_idempotency_key", "void_order", "SESSION_CART_KEY", "IllegalTransition",
@@ -35,7 +36,7 @@ class IllegalTransition(CheckoutError):
 
 
 # Every error a shopper can cause at cart or checkout; each message is safe to show.
-SHOPPER_ERRORS = (CheckoutError, InsufficientStock, UnknownShippingMethod)
+SHOPPER_ERRORS = (CheckoutError, InsufficientStock, UnknownShippingMethod, VoucherNotApplicable)
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,10 @@ def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provi
     (payments.services.start_payment); the provider's webhook marks the order paid (mark_paid), and
     an order unpaid after SHOP_PAYMENT_TIMEOUT seconds is voided (payments.services.expire_unpaid_orders).
 
-    Prices, shipping and totals come from the database; the order lines keep a snapshot.
-    Variants are locked in primary-key order so that concurrent checkouts cannot deadlock.
+    Prices, shipping, tax, the cart's voucher and totals come from the pricing engine
+    (orders.pricing.price_cart) fed from the database; the order and its lines keep what it said.
+    Variants are locked in primary-key order, then the voucher row, so that concurrent checkouts
+    cannot deadlock and a voucher's use is counted under its lock (usage_limit holds in a race).
     A second call with the same `idempotency_key` by the same owner returns the first order and
     changes nothing. The key is the client's; it is kept scoped to its `owner` (default:
     idempotency_owner(cart, customer)) by stored_idempotency_key, so another owner replaying it
@@ -105,8 +108,8 @@ def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provi
     returned untouched for the caller to refuse. `payment_provider` is the provider code recorded
     on the order (payments.providers).
 
-    Raises EmptyCart, VariantUnavailable, InsufficientStock or UnknownShippingMethod (no order
-    exists, no stock moved).
+    Raises EmptyCart, VariantUnavailable, InsufficientStock, UnknownShippingMethod or
+    VoucherNotApplicable (no order exists, no stock moved, no voucher use counted).
     """
     if not idempotency_key:
         raise ValueError("idempotency_key is required")
@@ -141,18 +144,30 @@ def _reserve_order(*, cart, customer, details, provider, idempotency_key, reques
         if variant is None or not variant.product.is_visible:
             raise VariantUnavailable("An item in your cart is no longer available. Please review your cart.")
         allocate_stock(variant=variant, quantity=line.quantity)
-    priced = price_lines([(variants[line.variant_id], line.quantity) for line in lines],
-                         shipping_method=details.shipping_method)
+    customer = customer if customer is not None and customer.is_authenticated else None
+    voucher = lock_voucher(cart.voucher_code, customer=customer, email=details.email) if cart.voucher_code else None
+    priced = price_cart([(variants[line.variant_id], line.quantity) for line in lines],
+                        country=details.shipping_country, postcode=details.shipping_postcode,
+                        shipping_method=details.shipping_method, voucher=voucher)
+    if priced.voucher_error:
+        raise VoucherNotApplicable(priced.voucher_error)
+    shipping = priced.shipping
     order = Order.objects.create(
         number=new_order_number(),
-        customer=customer if customer is not None and customer.is_authenticated else None,
+        customer=customer,
         status=Order.Status.PENDING_PAYMENT,
         currency=priced.currency,
         **{k: v for k, v in asdict(details).items() if k != "shipping_method"},
-        shipping_method=priced.shipping.code,
-        shipping_method_name=priced.shipping.name,
-        shipping_price=priced.shipping.price,
+        shipping_method=shipping.code,
+        shipping_method_name=shipping.name,
+        shipping_price=shipping.price,
+        shipping_tax=shipping.tax,
         subtotal=priced.subtotal,
+        discount_total=priced.discount,
+        tax_total=priced.tax,
+        prices_include_tax=priced.policy.prices_include_tax,
+        voucher_code=voucher.code if voucher is not None else "",
+        price_explanation=priced.explanation[:500],
         total=priced.total,
         item_count=priced.item_count,
         line_count=len(priced.lines),
@@ -160,12 +175,15 @@ def _reserve_order(*, cart, customer, details, provider, idempotency_key, reques
         idempotency_key=idempotency_key,
         request_hash=request_hash,
     )
+    if voucher is not None:
+        redeem_voucher(voucher=voucher, order=order, customer=customer, email=details.email)
     OrderStatusChange.objects.create(order=order, to_status=order.status, changed_at=order.created_at,
                                      note="Stock taken; waiting for the payment.")
     OrderLine.objects.bulk_create(
-        OrderLine(order=order, variant=line.variant, product_name=line.variant.product.name, sku=line.variant.sku,
-                  options=line.variant.options, unit_price=line.unit_price, quantity=line.quantity,
-                  line_total=line.line_total)
+        OrderLine(order=order, variant=variants[line.key], product_name=variants[line.key].product.name,
+                  sku=variants[line.key].sku, options=variants[line.key].options, unit_price=line.unit_price,
+                  quantity=line.quantity, line_total=line.line_total, discount=line.discount,
+                  discount_reason=line.discount_reason[:100], tax_rate=line.tax_rate, tax=line.tax)
         for line in priced.lines
     )
     broadcast_stock(variant_ids=variants)
@@ -226,6 +244,7 @@ def void_order(*, order: Order, reason: str) -> Order:
     if order.status != Order.Status.PENDING_PAYMENT:
         return order
     _restock(order)
+    release_voucher(order=order)  # nothing was bought: the code's use goes back
     order.status, order.idempotency_key = Order.Status.CANCELLED, f"void:{order.number}"
     order.save(update_fields=["status", "idempotency_key"])
     OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,

@@ -19,7 +19,7 @@ from payments.providers import active_code
 
 from . import emails, selectors, services
 from .addresses import country_hints
-from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm
+from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm, VoucherForm
 from .models import Order
 from .pricing import shipping_rates
 
@@ -39,16 +39,37 @@ def _back(request: HttpRequest, fallback: str) -> str:
 
 
 def cart_detail(request: HttpRequest) -> HttpResponse:
-    """/cart/: lines with current prices, quantity controls and the subtotal."""
-    lines, priced = selectors.priced_cart(_cart(request))
+    """/cart/: lines with current prices, quantity controls, the voucher code and the totals."""
+    cart = _cart(request)
+    lines, priced = selectors.priced_cart(cart, customer=request.user)
     rows = list(zip(lines, priced.lines, strict=True))
-    return render(request, "orders/cart.html", {"rows": rows, "priced": priced})
+    return render(request, "orders/cart.html", {"rows": rows, "priced": priced, "cart": cart,
+                                                "voucher_form": VoucherForm()})
+
+
+@require_POST
+def cart_voucher(request: HttpRequest) -> HttpResponse:
+    """Apply the posted voucher code to the cart (or remove it with "remove"), then back to the cart
+    with the reason when it cannot be used."""
+    form = VoucherForm(request.POST)
+    cart = _cart(request)
+    if cart is None or not form.is_valid():
+        messages.error(request, "Add something to your cart first." if cart is None else "Enter a voucher code.")
+        return redirect("orders:cart")
+    try:
+        voucher = services.apply_voucher(cart=cart, code=form.cleaned_data["code"], customer=request.user,
+                                         remove="remove" in request.POST)
+    except services.VoucherNotApplicable as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Voucher {voucher.code} applied." if voucher else "Voucher removed.")
+    return redirect("orders:cart")
 
 
 def mini_cart(request: HttpRequest) -> HttpResponse:
     """/cart/mini/: the cart's lines and subtotal as the header's cart drawer shows them (an htmx
     fragment; without JavaScript the header's cart link goes to /cart/ instead)."""
-    lines, priced = selectors.priced_cart(_cart(request))
+    lines, priced = selectors.priced_cart(_cart(request), customer=request.user)
     rows = list(zip(lines, priced.lines, strict=True))
     return render(request, "orders/_mini_cart.html", {"rows": rows, "priced": priced})
 
@@ -89,16 +110,10 @@ def cart_update(request: HttpRequest) -> HttpResponse:
     return redirect("orders:cart")
 
 
-def _summary_method(code: str | None) -> str:
-    """`code` when it is a shipping method on offer, else the first one: the method the summary
-    prices while the shopper has not chosen (or sent an unknown code)."""
-    codes = [rate.code for rate in shipping_rates()]
-    return code if code in codes else codes[0]
-
-
 def checkout_details(request: HttpRequest) -> HttpResponse:
-    """/checkout/: contact, address (checked per country) and shipping method, kept in the session
-    for the review step, beside the order summary priced with the chosen (or first) shipping method."""
+    """/checkout/: contact, address (checked per country) and a shipping method serving it, kept in
+    the session for the review step, beside the order summary priced by the engine for the
+    address's country with the chosen (or first offered) method."""
     cart = _cart(request)
     initial = request.session.get(CHECKOUT_SESSION_KEY) or {
         "email": getattr(request.user, "email", ""), "shipping_method": shipping_rates()[0].code}
@@ -110,8 +125,10 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
     if chosen is not None:
         initial = {**initial, **chosen.as_checkout_initial()}
     form = CheckoutDetailsForm(request.POST or None, initial=initial)
-    summary = selectors.cart_summary(cart, shipping_method=_summary_method(
-        request.POST.get("shipping_method") or initial.get("shipping_method")))
+    try:
+        summary = selectors.cart_summary(cart, customer=request.user, **form.summary_pricing())
+    except services.UnknownShippingMethod:  # e.g. too heavy for the method: priced without shipping
+        summary = selectors.cart_summary(cart, customer=request.user)
     if not summary.lines:
         messages.info(request, "Your cart is empty.")
         return redirect("orders:cart")
@@ -143,14 +160,19 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
                                          idempotency_key=form.cleaned_data["idempotency_key"])
         except services.SHOPPER_ERRORS as error:
             messages.error(request, str(error))
-            return redirect("orders:cart" if isinstance(error, services.EmptyCart) else "orders:checkout_review")
+            return redirect("orders:cart" if isinstance(error, (services.EmptyCart, services.VoucherNotApplicable))
+                            else "orders:checkout_review")
         if order.number not in request.session.get(PLACED_ORDERS_SESSION_KEY, []):
             request.session[PLACED_ORDERS_SESSION_KEY] = [
                 *request.session.get(PLACED_ORDERS_SESSION_KEY, [])[-19:], order.number]
         if order.status != Order.Status.PENDING_PAYMENT:
             return redirect("orders:confirmation", number=order.number)
         return start_checkout_payment(request, order)
-    summary = selectors.cart_summary(cart, shipping_method=_summary_method(details.shipping_method))
+    try:
+        summary = selectors.cart_summary(cart, details=details, customer=request.user)
+    except services.UnknownShippingMethod as error:
+        messages.error(request, str(error))
+        return redirect("orders:checkout")
     if not summary.lines:
         messages.info(request, "Your cart is empty.")
         return redirect("orders:cart")

@@ -8,7 +8,7 @@ so a webhook delivered twice, or twenty times at once, is applied once.
 """
 import logging
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -265,16 +265,19 @@ def refundable_payment(order: Order) -> Payment:
 
 
 def amount_for_lines(order: Order, lines: dict[str, int]) -> Decimal:
-    """What refunding `lines` ({SKU: quantity}) of `order` comes to: unit price x quantity each
-    (shipping is refunded by amount). Raises RefundRefused for an SKU not in the order or more
-    units than it has."""
+    """What refunding `lines` ({SKU: quantity}) of `order` comes to: what was charged for each line
+    as the pricing engine stored it (line total - voucher discount, + tax when prices were net),
+    for the share `quantity` of its units, rounded half up to the currency's minor unit (the whole
+    line gives exactly its charge). Shipping is refunded by amount. Raises RefundRefused for an
+    SKU not in the order or more units than it has."""
     by_sku = {line.sku: line for line in order.lines.all()}
-    total = Decimal("0")
+    total, minor = Decimal("0"), from_minor(1, order.currency)
     for sku, quantity in lines.items():
         line = by_sku.get(sku)
         if line is None or not 0 < quantity <= line.quantity:
             raise RefundRefused(f"{sku}: not in order {order.number}, or not that many units.")
-        total += line.unit_price * quantity
+        charged = line.line_total - line.discount + (Decimal("0") if order.prices_include_tax else line.tax)
+        total += (charged * quantity / line.quantity).quantize(minor, rounding=ROUND_HALF_UP)
     return total
 
 

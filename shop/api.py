@@ -89,5 +89,6 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("promotions.api.urls")),
     path("analytics/", include("analytics.api.urls")),
 ]

@@ -14,7 +14,7 @@ from celery.schedules import crontab
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from shop.conf import api, auth, caches, database, logs, security, shipping, storage, tasks
+from shop.conf import api, auth, caches, database, logs, pricing, security, storage, tasks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "analytics",
     "outbox",  # issue 21: every email (webhooks later) written with the change, delivered once
     "payments",  # issue 25: Stripe, or the embedded `test` provider
+    "promotions",  # issue 26: tax rates, shipping zones, vouchers (priced by orders.pricing)
     "csp",
     "drf_spectacular_sidecar",
     # Production stack (issue 8): django-prometheus wraps requests (latency histograms) and the
@@ -370,9 +371,9 @@ SHOP_FACETS_CACHE_SECONDS = env.int("SHOP_FACETS_CACHE_SECONDS", default=600)
 SHOP_MAX_REQUEST_BYTES = env.int("SHOP_MAX_REQUEST_BYTES", default=SHOP_IMAGE_MAX_BYTES + 1024 * 1024)
 SHOP_IMAGE_PROXY_ALLOWED_HOSTS = env.list("SHOP_IMAGE_PROXY_ALLOWED_HOSTS", default=[])
 SHOP_IMAGE_FETCH_TIMEOUT = env.float("SHOP_IMAGE_FETCH_TIMEOUT", default=10.0)  # seconds, whole fetch
-# Flat shipping rates: code -> (label, price in SHOP_CURRENCY). Override with
-# SHOP_SHIPPING_RATES="standard:Standard (3-5 days):5.00,express:Express (next day):15.00".
-SHOP_SHIPPING_RATES = shipping.shipping_rates(env.list("SHOP_SHIPPING_RATES", default=shipping.DEFAULT_RATES))
+# Pricing (issue 26, orders.pricing): tax in prices or not, gross or net display, rounding, origin, shipping rates.
+(SHOP_PRICES_INCLUDE_TAX, SHOP_DISPLAY_GROSS_PRICES, SHOP_TAX_ROUNDING, SHOP_TAX_ORIGIN_COUNTRY, SHOP_TAX_LABEL,
+ SHOP_SHIPPING_RATES) = pricing.from_env(env, default_country=SHOP_DEFAULT_COUNTRY)
 
 # --- Production stack (issue 8): probes, metrics, JSON logs -----------------------------------
 # /metrics: from these addresses (or networks), or with "Authorization: Bearer <token>".

@@ -208,3 +208,47 @@ def test_without_javascript_the_summary_is_still_beside_or_above_the_form(luma_s
     expect_summary_shown(page, phone=viewport is PHONE)
     assert_fits(page, viewport["width"])
     page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_voucher_in_the_cart_is_priced_in_the_checkout_summary(luma_slice, browser, asgi_live_server, viewport,
+                                                                 tmp_path):
+    """Issue 26 in issue 23's checkout: SPRING10 typed in the cart takes 10 % off, and the review's
+    order summary shows the engine's line discount, discount, UK VAT, total and explanation."""
+    from decimal import Decimal
+
+    from promotions.models import TaxRate, Voucher
+    TaxRate.objects.create(country="GB", tax_class="standard", rate=Decimal("0.20"), name="VAT")
+    Voucher.objects.create(code="SPRING10", kind=Voucher.Kind.PERCENTAGE, value=Decimal("10"))
+    phone, width = viewport is PHONE, viewport["width"]
+    out = shots(tmp_path)
+    page = themed_page(browser, asgi_live_server, viewport)
+    add_hoodie_to_cart(page)
+    page.goto("/cart/")
+    page.get_by_label("Voucher code").fill("spring10")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Voucher SPRING10 applied.")).to_be_visible()
+    expect(page.locator("[data-order-discount]")).to_have_text("−$5.20")
+    assert_fits(page, width)
+    page.screenshot(path=out / f"cart-voucher-{width}.jpg", quality=75, full_page=True)
+
+    page.goto("/checkout/")
+    page.get_by_label("Email").fill(ADDRESS["email"])
+    page.get_by_label("Full name").fill(ADDRESS["name"])
+    page.get_by_label("Country").select_option(label=ADDRESS["country"])
+    page.get_by_label("Address line 1").fill(ADDRESS["line1"])
+    page.get_by_label("City").fill(ADDRESS["city"])
+    page.get_by_label("Postcode / ZIP").fill(ADDRESS["postcode"])
+    page.get_by_role("button", name="Continue to review").click()
+    expect(page.get_by_role("heading", level=1, name="Review your order")).to_be_visible()
+    expect_summary_shown(page, phone=phone)
+    summary = page.locator(".order-summary")
+    expect(summary.locator("[data-line-discount]")).to_have_text("−$5.20 10% SPRING10")
+    expect(summary.locator("[data-order-discount]")).to_have_text("−$5.20")
+    expect(summary.locator("[data-order-tax]")).to_have_text("$10.36")  # 20 % VAT on $46.80 + $5.00
+    expect(summary.locator("[data-order-total]")).to_have_text("$62.16")
+    expect(summary.locator("[data-price-explanation]")).to_contain_text("SPRING10")
+    assert_fits(page, width)
+    page.screenshot(path=out / f"checkout-review-voucher-{width}.jpg", quality=75, full_page=True)
+    page.context.close()

@@ -18,6 +18,7 @@ class Offer:
     price: Decimal
     sale_price: Decimal | None
     stock: int
+    weight: Decimal | None = None  # kg per unit (Magento's `weight`), for weight-based shipping
 
 
 @dataclass

@@ -15,8 +15,8 @@ from catalog.services import broadcast_stock
 from .plans import ExistingRows, Offer, ProductPlan, ProductResult, VariantPlan
 from .product_images import save_images
 from .reading import (NOT_VISIBLE, CatalogImportReport, Counts, Record, RowError, parse_attributes,
-                      parse_category_paths, parse_money, parse_stock, parse_variations, read_records, sanitise_html,
-                      update_fields)
+                      parse_category_paths, parse_money, parse_stock, parse_variations, parse_weight, read_records,
+                      sanitise_html, update_fields)
 from .text import labelled_attributes, plain_text, slug_text
 
 
@@ -92,6 +92,7 @@ def _plan_products(records: list[Record], errors: list[tuple[int, str]]) -> list
                     price=parse_money(record.get("price"), column="price", required=True),
                     sale_price=parse_money(record.get("special_price"), column="special_price"),
                     stock=parse_stock(record),
+                    weight=parse_weight(record.get("weight")),
                 )
             else:
                 raise RowError(f"product type {kind!r} is not supported (only simple and configurable)")
@@ -265,6 +266,7 @@ def _save_variants(plan: ProductPlan, *, product: Product, existing: ExistingRow
             # Magento's special_price at or above the price is no sale (catalog.models.selling_price).
             "sale_price": offer.sale_price if offer.sale_price is not None and offer.sale_price < offer.price else None,
             "stock": offer.stock,
+            "weight": offer.weight,
             "position": position,
             "is_active": offer.record.get("product_online") in ("1", ""),
         }

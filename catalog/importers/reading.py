@@ -167,6 +167,20 @@ def parse_variations(text: str) -> list[dict[str, str]]:
     return variations
 
 
+def parse_weight(text: str) -> Decimal | None:
+    """Magento's `weight` column as kg with 3 places (None when empty); raises RowError for text
+    that is not a number or is out of Variant.weight's range (below 0 or 100,000 kg and over)."""
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise RowError(f"unparseable weight {text!r}") from None
+    if not value.is_finite() or not 0 <= value < 100_000:
+        raise RowError(f"weight {text!r} is out of range")
+    return value.quantize(Decimal("0.001"))
+
+
 def parse_money(text: str, *, column: str, required: bool = False) -> Decimal | None:
     """A price column as a Decimal with 2 places (None when empty and not `required`); raises
     RowError for text that is not a number or is out of Variant.price's range."""

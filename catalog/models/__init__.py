@@ -6,7 +6,7 @@ database itself keeps at zero or above. The selling price has one rule: selling_
 database, Variant.unit_price in Python.
 """
 from .catalogue import (
-    SALE_PRICE_ERROR, Category, Product, ProductQuerySet, Variant, VariantQuerySet, selling_price,
+    SALE_PRICE_ERROR, Category, Product, ProductQuerySet, TaxClass, Variant, VariantQuerySet, selling_price,
 )
 from .images import (
     ProductImage, ProductImageQuerySet, Rendition, RenditionFile, _stable_url, attach_renditions, media_url,
@@ -16,7 +16,8 @@ from .reviews import Review, ReviewQuerySet
 
 __all__ = [
     "SALE_PRICE_ERROR", "Category", "Product", "ProductImage", "ProductImageQuerySet", "ProductQuerySet", "Rendition",
-    "RenditionFile", "Review", "ReviewQuerySet", "Variant", "VariantQuerySet", "attach_renditions", "media_url", "product_image_path", "selling_price",
+    "RenditionFile", "Review", "ReviewQuerySet", "TaxClass", "Variant", "VariantQuerySet", "attach_renditions",
+    "media_url", "product_image_path", "selling_price",
 ]
 
 from ..former_slugs import FormerSlug  # noqa: E402,F401  (registered with the app)

@@ -64,6 +64,14 @@ class ProductQuerySet(models.QuerySet):
         ))
 
 
+class TaxClass(models.TextChoices):
+    """How a product is taxed; each country's rate per class is a promotions.TaxRate."""
+
+    STANDARD = "standard", "Standard rate"
+    REDUCED = "reduced", "Reduced rate"
+    ZERO = "zero", "Zero rate"
+
+
 class Product(models.Model):
     """What a shopper browses: a name, a description and one or more variants to buy."""
 
@@ -81,6 +89,11 @@ class Product(models.Model):
     source = models.CharField(max_length=SOURCE_MAX_LENGTH, choices=Source.choices, default=Source.WEB,
                               db_default=Source.WEB, db_index=True, help_text="Live catalogue or imported history.")
     categories = models.ManyToManyField(Category, related_name="products", blank=True)
+    tax_class = models.CharField(max_length=16, choices=TaxClass.choices, default=TaxClass.STANDARD,
+                                 db_default=TaxClass.STANDARD)
+    weight = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True,
+                                 validators=[MinValueValidator(Decimal("0"))],
+                                 help_text="kg per unit, for weight-based shipping (a variant's own weight wins).")
     # Kept in step by catalog.services.refresh_product_rating, never computed per row on listings.
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     rating_count = models.PositiveIntegerField(default=0)
@@ -158,6 +171,9 @@ class Variant(models.Model):
     low_stock_threshold = models.PositiveIntegerField(default=5)
     position = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    weight = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True,
+                                 validators=[MinValueValidator(Decimal("0"))],
+                                 help_text="kg per unit; empty: the product's weight.")
 
     objects = VariantQuerySet.as_manager()
 
@@ -188,6 +204,12 @@ class Variant(models.Model):
         if self.sale_price is not None and self.sale_price < self.price:
             return self.sale_price
         return self.price
+
+    @property
+    def shipping_weight(self) -> Decimal:
+        """kg per unit for shipping: the variant's weight, else the product's, else 0."""
+        weight = self.weight if self.weight is not None else self.product.weight
+        return weight if weight is not None else Decimal("0")
 
     @property
     def is_on_sale(self) -> bool:

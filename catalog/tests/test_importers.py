@@ -144,6 +144,15 @@ def test_rerun_updates_changed_rows_in_place(luma_dir, tmp_path):
     assert (variant.price, variant.sale_price, variant.stock) == (Decimal("40.50"), Decimal("30"), 7)
 
 
+def test_luma_weights_come_in_for_weight_based_shipping(luma_dir, tmp_path):
+    header, rows = read_luma(luma_dir)
+    csv_path = tmp_path / "products.csv"
+    write_csv(csv_path, header, [rows["24-MB01"], changed(header, rows["24-MB04"], weight="2.75")])  # 24-MB01: none
+    run("import_catalog", str(csv_path))
+
+    assert dict(Variant.objects.values_list("sku", "weight")) == {"24-MB01": None, "24-MB04": Decimal("2.75")}
+
+
 # --- Bad rows -------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,6 @@ from orders.forms import COUNTRIES, CheckoutDetailsForm
 from orders.models import Order, OrderLine, OrderStatusChange
 from payments.models import Payment
 from payments.providers import active_code
-from orders.pricing import shipping_rates
 from shop.api_base import StrictJSONSerializer
 
 MAX_ITEMS = 100  # lines in one API order
@@ -45,7 +44,11 @@ class OrderCreateSerializer(StrictJSONSerializer):
     shipping_address = AddressSerializer()
     billing_address = AddressSerializer(required=False,
                                         help_text="Where the invoice goes, when not the shipping address.")
-    shipping_method = serializers.ChoiceField(choices=[])
+    shipping_method = serializers.SlugField(
+        max_length=32, help_text='A shipping method code of the address\'s zone, e.g. "standard" (the shop\'s '
+                                 "shipping zones decide which; another code is a 400 naming those on offer).")
+    voucher_code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                         help_text="A voucher code; one that cannot be used is a 400 with the reason.")
     payment_method = serializers.ChoiceField(
         choices=[], required=False,
         help_text="The shop's payment provider (the only choice); pay with the returned payment.client_secret "
@@ -53,7 +56,6 @@ class OrderCreateSerializer(StrictJSONSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["shipping_method"].choices = [rate.code for rate in shipping_rates()]
         fields["payment_method"].choices = [active_code()]
         return fields
 
@@ -94,7 +96,8 @@ class OrderCreateSerializer(StrictJSONSerializer):
 class OrderLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
-        fields = ["variant", "product_name", "sku", "options", "unit_price", "quantity", "line_total"]
+        fields = ["variant", "product_name", "sku", "options", "unit_price", "quantity", "line_total", "discount",
+                  "discount_reason", "tax_rate", "tax"]
         read_only_fields = fields
 
 
@@ -143,7 +146,8 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ["number", "status", "customer", "email", "currency", "shipping_address", "billing_address", "shipping_method",
-                  "shipping_method_name", "shipping_price", "subtotal", "total", "payment_provider",
+                  "shipping_method_name", "shipping_price", "subtotal", "discount_total", "shipping_tax", "tax_total",
+                  "prices_include_tax", "voucher_code", "price_explanation", "total", "payment_provider",
                   "payment_reference", "tracking_number", "created_at", "lines", "history", "payment"]
         read_only_fields = fields
 

@@ -113,6 +113,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return error(503, str(problem), "payment_unavailable")
         except services.UnknownShippingMethod as problem:
             return error(400, str(problem), "invalid", {"shipping_method": [str(problem)]})
+        except services.VoucherNotApplicable as problem:
+            return error(400, str(problem), "voucher_not_applicable", {"voucher_code": [str(problem)]})
         except services.SHOPPER_ERRORS as problem:  # VariantUnavailable, InvalidQuantity, EmptyCart
             return error(400, str(problem), "invalid", {"items": [str(problem)]})
         return Response(OrderSerializer(order_queryset().get(pk=order.pk)).data, status=status.HTTP_201_CREATED)
@@ -126,7 +128,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise IdempotencyMismatch
         if existing is not None and existing.status != Order.Status.PENDING_PAYMENT:
             return existing
-        cart = Cart.objects.create()  # transient guest cart: never the customer's saved cart
+        # A transient guest cart (never the customer's saved cart) with the voucher code, checked
+        # (under the voucher's row lock) when the order is placed.
+        cart = Cart.objects.create(voucher_code=data.get("voucher_code", "").strip().upper())
         try:
             for item in data["items"] if existing is None else ():  # a pending order: start its payment again
                 services.add_to_cart(cart=cart, variant_id=item["variant"], quantity=item["quantity"])

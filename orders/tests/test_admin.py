@@ -175,3 +175,24 @@ def test_the_order_page_shows_its_payments_ledger_events_and_stripe_links_at_a_c
     assert f'href="https://dashboard.stripe.com/test/events/evt_{one.pk}_0_charge.refunded"' in page
     assert "checkout.session.completed" in page and "Payment events" in page
     assert queries(staff_client, url) == queries(staff_client, reverse("admin:orders_order_change", args=[three.pk]))
+
+
+def test_the_order_page_shows_the_stored_discount_and_tax(staff_client, settings):
+    """Issue 26: the staff see the order as the engine priced it: the voucher's line discount, the
+    discount and tax rows, and the price explanation (net prices here: tax added to the total)."""
+    from decimal import Decimal
+
+    from orders import services
+    from orders.tests.factories import cart_with, checkout_details
+    from promotions.models import TaxRate, Voucher
+    settings.SHOP_PRICES_INCLUDE_TAX = False
+    TaxRate.objects.create(country="US", tax_class="standard", rate=Decimal("0.08"), name="Sales tax")
+    Voucher.objects.create(code="TEN", kind=Voucher.Kind.PERCENTAGE, value=Decimal("10"))
+    cart = cart_with((VariantFactory(price=Decimal("20.00"), stock=5), 2))
+    cart.voucher_code = "TEN"
+    cart.save()
+    order = services.place_order(cart=cart, customer=None, details=checkout_details(), payment_provider="test",
+                                 idempotency_key="adm")
+    page = staff_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "−4.00 10% TEN" in page and "data-order-discount>−4.00" in page
+    assert f"data-order-tax>{order.tax_total}" in page and order.price_explanation in page

@@ -63,3 +63,22 @@ def test_admin_shows_payments_with_ledger_and_events_and_refunds_the_balance(cli
 def test_the_stripe_dashboard_link():
     assert Payment(provider="stripe", intent_id="pi_1").dashboard_url == "https://dashboard.stripe.com/payments/pi_1"
     assert Payment(provider="test", intent_id="pi_test_1").dashboard_url == ""
+
+
+def test_a_refund_by_line_gives_back_what_the_line_was_charged_after_voucher_and_tax(staff, settings):
+    """Net prices with 8 % tax and 10 % off: a line of 2 x $20.00 was charged 40 - 4 + 2.88 = $38.88,
+    so one unit refunds $19.44 and the other the rest, never the $20.00 list price."""
+    from promotions.models import TaxRate, Voucher
+    settings.SHOP_PRICES_INCLUDE_TAX = False
+    TaxRate.objects.create(country="US", tax_class="standard", rate=Decimal("0.08"), name="Sales tax")
+    Voucher.objects.create(code="TEN", kind=Voucher.Kind.PERCENTAGE, value=Decimal("10"))
+    cart = cart_with((VariantFactory(sku="TEE-M", price=Decimal("20.00"), stock=5), 2))
+    cart.voucher_code = "TEN"
+    cart.save()
+    order = place_paid_order(cart=cart, customer=None, details=checkout_details(), idempotency_key="t")
+    line = order.lines.get()
+    assert (line.discount, line.tax) == (Decimal("4.00"), Decimal("2.88"))
+    first = refund(staff, order.number, {"lines": [{"sku": "TEE-M", "quantity": 1}]}, "a")
+    assert first.status_code == 200 and first.json()["amount"] == "19.44"
+    both = refund(staff, order.number, {"lines": [{"sku": "TEE-M", "quantity": 2}]}, "b")
+    assert both.status_code == 409  # only $19.44 of the line is left: the whole line's $38.88 is refused

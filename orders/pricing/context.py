@@ -1,0 +1,103 @@
+"""The engine fed from the database: the shop's settings, the variants' prices, tax classes and
+weights, the destination's tax rates, its shipping zone's method and the voucher (promotions)."""
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from django.conf import settings
+
+from catalog.models import Variant
+from promotions import selectors as rules
+from promotions.models import ShippingMethod, Voucher
+from promotions.services import VoucherNotApplicable, usable_voucher
+
+from .engine import (LineInput, Policy, PricedCart, ShippingInput, ShippingNotAvailable, TaxRates, VoucherInput,
+                     WeightBand, price)
+
+
+class UnknownShippingMethod(ValueError):
+    """The shipping method is not offered for the address (or at all); the message says which."""
+
+
+@dataclass(frozen=True)
+class ShippingRate:
+    """A method as forms list it before the address is known: its `price` is the flat price (or
+    the lightest band's), `free_above` the goods' value from which it is free (None: never)."""
+
+    code: str
+    name: str
+    price: Decimal
+    free_above: Decimal | None = None
+
+
+def shop_policy() -> Policy:
+    """The shop's pricing settings (SHOP_CURRENCY, SHOP_PRICES_INCLUDE_TAX, ...) as a Policy."""
+    return Policy(currency=settings.SHOP_CURRENCY, prices_include_tax=settings.SHOP_PRICES_INCLUDE_TAX,
+                  display_gross=settings.SHOP_DISPLAY_GROSS_PRICES, rounding=settings.SHOP_TAX_ROUNDING,
+                  tax_label=settings.SHOP_TAX_LABEL)
+
+
+def shipping_rates() -> list[ShippingRate]:
+    """Every active shipping method, one per code, in zone and method order (form choices)."""
+    return [ShippingRate(m.code, m.name, m.price, m.free_above) for m in rules.method_choices()]
+
+
+def available_methods(country: str, postcode: str = "") -> list[ShippingMethod]:
+    """The methods offered for the address: its zone's active methods (none when no zone ships there)."""
+    return rules.methods_for(country, postcode)
+
+
+def shipping_method_for(code: str, *, country: str, postcode: str = "") -> ShippingInput:
+    """The method `code` of the address's zone as the engine takes it. Raises UnknownShippingMethod."""
+    offered = available_methods(country, postcode)
+    method = next((m for m in offered if m.code == code), None)
+    if method is None:
+        names = ", ".join(m.name for m in offered)
+        raise UnknownShippingMethod(
+            f"We cannot ship by {code!r} to {country}. " + (f"Choose one of: {names}." if names
+                                                            else f"We do not ship to {country} yet."))
+    bands = method.bands.all() if method.pk else ()  # the settings fallback has no bands
+    return ShippingInput(code=method.code, name=method.name, price=method.price, free_above=method.free_above,
+                         bands=tuple(WeightBand(up_to=band.up_to, price=band.price) for band in bands))
+
+
+def line_inputs(items: list[tuple[Variant, int]]) -> list[LineInput]:
+    """(variant with its product loaded, quantity) pairs as engine lines, keyed by variant id."""
+    return [LineInput(key=variant.pk, quantity=quantity, unit_price=variant.unit_price, list_price=variant.price,
+                      tax_class=variant.product.tax_class, weight=variant.shipping_weight, name=variant.product.name)
+            for variant, quantity in items]
+
+
+def voucher_input(voucher: Voucher) -> VoucherInput:
+    return VoucherInput(code=voucher.code, kind=voucher.kind, value=voucher.value, min_subtotal=voucher.min_subtotal)
+
+
+def price_cart(items: list[tuple[Variant, int]], *, country: str | None = None, postcode: str = "",
+               shipping_method: str | None = None, voucher: Voucher | None = None, voucher_code: str = "",
+               customer=None, email: str = "") -> PricedCart:
+    """Price (variant, quantity) pairs for delivery to `country` (None: the shop's own country, an
+    estimate for the cart page) by `shipping_method` (None: no shipping yet), with `voucher` (a
+    locked, checked Voucher at order time) or `voucher_code` (checked now for this shopper; a code
+    that cannot be used gives nothing and its reason in `voucher_error`).
+
+    Raises UnknownShippingMethod when the method is not offered for the address or cannot take
+    the parcel's weight.
+    """
+    destination = (country or settings.SHOP_TAX_ORIGIN_COUNTRY).upper()
+    policy = shop_policy()
+    label = rules.tax_name(destination) or policy.tax_label
+    policy = replace(policy, tax_label=label)
+    rates = TaxRates(destination=rules.tax_rates(destination), origin=rules.tax_rates(settings.SHOP_TAX_ORIGIN_COUNTRY))
+    shipping = (shipping_method_for(shipping_method, country=destination, postcode=postcode)
+                if shipping_method else None)
+    voucher_error = ""
+    if voucher is None and voucher_code:
+        try:
+            voucher = usable_voucher(voucher_code, customer=customer, email=email)
+        except VoucherNotApplicable as problem:
+            voucher_error = str(problem)
+    try:
+        priced = price(line_inputs(items), policy=policy, rates=rates, shipping=shipping,
+                       voucher=voucher_input(voucher) if voucher is not None else None)
+    except ShippingNotAvailable as problem:
+        raise UnknownShippingMethod(str(problem)) from None
+    return replace(priced, voucher_error=voucher_error) if voucher_error else priced

@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("vouchers", views.VoucherViewSet, basename="api-voucher")
+router.register("tax-rates", views.TaxRateViewSet, basename="api-tax-rate")
+
+urlpatterns = router.urls

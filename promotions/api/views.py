@@ -1,0 +1,54 @@
+"""Staff API for the pricing rules: /api/v1/vouchers/ (list, create, read, change; a voucher is
+retired with `is_active: false`, never deleted: orders keep pointing at the uses they counted) and
+/api/v1/tax-rates/ (also delete: placed orders keep their own copy of the rate)."""
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, viewsets
+
+from promotions.models import TaxRate, Voucher
+from shop.api_base import JSONParser, StrictPageNumberPagination, error_responses
+
+from .serializers import TaxRateSerializer, VoucherSerializer
+
+
+class VoucherPagination(StrictPageNumberPagination):
+    page_size = 50
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: VoucherSerializer(many=True), **error_responses(401, 403, 404, 429)}),
+    retrieve=extend_schema(responses={200: VoucherSerializer, **error_responses(401, 403, 404, 429)}),
+    create=extend_schema(responses={201: VoucherSerializer, **error_responses(400, 401, 403, 429)}),
+    update=extend_schema(responses={200: VoucherSerializer, **error_responses(400, 401, 403, 404, 429)}),
+    partial_update=extend_schema(responses={200: VoucherSerializer, **error_responses(400, 401, 403, 404, 429)}),
+)
+class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Vouchers (staff): codes for a percentage or amount off, or free shipping."""
+
+    permission_classes = [permissions.IsAdminUser]
+    serializer_class = VoucherSerializer
+    pagination_class = VoucherPagination
+    parser_classes = [JSONParser]
+    filter_backends: list = []
+    lookup_value_regex = r"[0-9]{1,18}"
+    queryset = Voucher.objects.order_by("-created_at", "-pk")
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: TaxRateSerializer(many=True), **error_responses(401, 403, 404, 429)}),
+    retrieve=extend_schema(responses={200: TaxRateSerializer, **error_responses(401, 403, 404, 429)}),
+    create=extend_schema(responses={201: TaxRateSerializer, **error_responses(400, 401, 403, 429)}),
+    update=extend_schema(responses={200: TaxRateSerializer, **error_responses(400, 401, 403, 404, 429)}),
+    partial_update=extend_schema(responses={200: TaxRateSerializer, **error_responses(400, 401, 403, 404, 429)}),
+    destroy=extend_schema(responses={204: None, **error_responses(401, 403, 404, 429)}),
+)
+class TaxRateViewSet(viewsets.ModelViewSet):
+    """Tax rates (staff), by country and tax class; no row means no tax."""
+
+    permission_classes = [permissions.IsAdminUser]
+    serializer_class = TaxRateSerializer
+    pagination_class = VoucherPagination
+    parser_classes = [JSONParser]
+    filter_backends: list = []
+    lookup_value_regex = r"[0-9]{1,18}"
+    queryset = TaxRate.objects.order_by("country", "tax_class", "pk")

@@ -1,0 +1,162 @@
+"""Commerce rules that orders.pricing applies: tax rates by country and tax class, shipping zones
+with their methods (flat, by weight band, free above a value), and vouchers with their usage.
+
+Money is Decimal in settings.SHOP_CURRENCY; rates are fractions (0.2000 for 20 %); weights kg.
+Countries are ISO 3166-1 alpha-2 codes in capitals.
+"""
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+
+from catalog.models import TaxClass
+
+NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+
+class TaxRate(models.Model):
+    """The tax on goods of `tax_class` delivered to `country`. No row: no tax."""
+
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. GB.")
+    tax_class = models.CharField(max_length=16, choices=TaxClass.choices, default=TaxClass.STANDARD)
+    rate = models.DecimalField(max_digits=5, decimal_places=4,
+                               validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+                               help_text="A fraction: 0.2000 for 20 %.")
+    name = models.CharField(max_length=32, blank=True, help_text='Shown to shoppers, e.g. "VAT".')
+
+    class Meta:
+        ordering = ["country", "tax_class"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "tax_class"], name="tax_rate_unique_country_class"),
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=1), name="tax_rate_fraction"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.tax_class} {self.rate * 100:g}%"
+
+
+class ShippingZone(models.Model):
+    """Where methods ship to: `countries` (empty: the whole world), narrowed to `postcode_prefixes`
+    when given. An address takes the most specific zone that holds it (postcodes, then countries,
+    then worldwide; ties by `position`)."""
+
+    name = models.CharField(max_length=100)
+    countries = models.JSONField(default=list, blank=True, help_text='["GB", "IE"]; empty for worldwide.')
+    postcode_prefixes = models.JSONField(default=list, blank=True,
+                                         help_text='["BT", "HS"]; empty for every postcode.')
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def holds(self, country: str, postcode: str) -> bool:
+        """Whether the address (country code, postcode) is in this zone."""
+        if self.countries and country.upper() not in self.countries:
+            return False
+        compact = postcode.replace(" ", "").upper()
+        return not self.postcode_prefixes or any(compact.startswith(prefix.replace(" ", "").upper())
+                                                 for prefix in self.postcode_prefixes)
+
+    @property
+    def specificity(self) -> int:
+        return 2 if self.postcode_prefixes else 1 if self.countries else 0
+
+
+class ShippingMethod(models.Model):
+    """A way to ship within a zone: `price` flat, or by the weight bands when it has any; free when
+    the goods (after discount) reach `free_above`. `code` is what checkout and the API send."""
+
+    zone = models.ForeignKey(ShippingZone, related_name="methods", on_delete=models.CASCADE)
+    code = models.SlugField(max_length=32)
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"), validators=NON_NEGATIVE)
+    free_above = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE,
+                                     help_text="Free when the goods reach this value; empty: never free.")
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["zone", "code"], name="shipping_method_unique_code_per_zone")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.zone})"
+
+
+class WeightBand(models.Model):
+    """The method costs `price` for goods weighing up to `up_to` kg (the lightest band that fits)."""
+
+    method = models.ForeignKey(ShippingMethod, related_name="bands", on_delete=models.CASCADE)
+    up_to = models.DecimalField("up to (kg)", max_digits=8, decimal_places=3, validators=NON_NEGATIVE)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=NON_NEGATIVE)
+
+    class Meta:
+        ordering = ["method", "up_to"]
+        constraints = [models.UniqueConstraint(fields=["method", "up_to"], name="weight_band_unique_limit")]
+
+    def __str__(self) -> str:
+        return f"<= {self.up_to} kg: {self.price}"
+
+
+class Voucher(models.Model):
+    """A code a shopper enters: a percentage or a fixed amount off the goods, or free shipping.
+    Null limits mean none. `used_count` counts orders that used it; it is checked and raised under
+    a row lock when an order is placed (promotions.services.redeem_voucher)."""
+
+    class Kind(models.TextChoices):
+        PERCENTAGE = "percentage", "Percentage off"
+        FIXED = "fixed", "Fixed amount off"
+        FREE_SHIPPING = "free_shipping", "Free shipping"
+
+    code = models.CharField(max_length=64, unique=True, help_text="Matched without regard to case.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"), validators=NON_NEGATIVE,
+                                help_text="Percent (10 for 10 %) or an amount; unused for free shipping.")
+    min_subtotal = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True,
+                                       validators=NON_NEGATIVE)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Orders in all; empty: no limit.")
+    usage_limit_per_customer = models.PositiveIntegerField(null=True, blank=True)
+    new_customers_only = models.BooleanField(default=False, help_text="Only for a first order.")
+    used_count = models.PositiveIntegerField(default=0, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(Upper("code"), name="voucher_code_unique_any_case"),
+            models.CheckConstraint(condition=Q(kind="percentage", value__lte=100) | ~Q(kind="percentage"),
+                                   name="voucher_percentage_at_most_100"),
+            models.CheckConstraint(condition=Q(usage_limit__isnull=True) | Q(used_count__lte=models.F("usage_limit")),
+                                   name="voucher_used_within_limit"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args, **kwargs):
+        self.code = self.code.strip().upper()
+        super().save(*args, **kwargs)
+
+
+class VoucherRedemption(models.Model):
+    """One order's use of a voucher (the per-customer limit counts these, by customer or email)."""
+
+    voucher = models.ForeignKey(Voucher, related_name="redemptions", on_delete=models.PROTECT)
+    order = models.OneToOneField("orders.Order", related_name="voucher_redemption", on_delete=models.CASCADE)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+",
+                                 on_delete=models.SET_NULL)
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["voucher", "customer"], name="voucher_use_by_customer"),
+                   models.Index(fields=["voucher", "email"], name="voucher_use_by_email")]

@@ -1,0 +1,62 @@
+"""Reads of the pricing rules for orders.pricing.context: rates for a country, the shipping zone of
+an address and its methods, a voucher by code. Each is one or two queries.
+
+Shipping with no zone at all (a database emptied by a test's flush, or one not migrated yet) falls
+back to settings.SHOP_SHIPPING_RATES worldwide, the flat rates migration promotions 0002 seeds as
+the default zone: the shop never stops shipping for want of a configured zone.
+"""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Prefetch
+
+from .models import ShippingMethod, ShippingZone, TaxRate, Voucher
+
+
+def tax_rates(country: str) -> dict[str, Decimal]:
+    """{tax class: rate} for goods delivered to `country` (classes with no row are untaxed)."""
+    return dict(TaxRate.objects.filter(country=country.upper()).values_list("tax_class", "rate"))
+
+
+def tax_name(country: str) -> str:
+    """The tax's name in `country` ("VAT"), or "" when its rates give none."""
+    return TaxRate.objects.filter(country=country.upper()).exclude(name="").values_list("name", flat=True).first() or ""
+
+
+def zone_for(country: str, postcode: str = "") -> ShippingZone | None:
+    """The most specific zone holding the address, with its active methods and their weight bands
+    prefetched; None when no zone ships there."""
+    zones = ShippingZone.objects.prefetch_related(
+        Prefetch("methods", queryset=ShippingMethod.objects.filter(is_active=True).prefetch_related("bands")))
+    holding = [zone for zone in zones if zone.holds(country, postcode)]
+    return max(holding, key=lambda zone: (zone.specificity, -zone.position, -zone.pk), default=None)
+
+
+def methods_for(country: str, postcode: str = "") -> list[ShippingMethod]:
+    """The active methods offered for the address (its zone's, bands prefetched); none when no zone
+    ships there; the flat settings rates (unsaved, without bands) when no zone exists at all."""
+    zone = zone_for(country, postcode)
+    if zone is not None:
+        return list(zone.methods.all())
+    return [] if ShippingZone.objects.exists() else settings_methods()
+
+
+def method_choices() -> list[ShippingMethod]:
+    """Every active method, one per code (the first by zone position), for forms' choices before
+    the address is known; checkout then keeps only those the address's zone offers."""
+    seen: dict[str, ShippingMethod] = {}
+    for method in ShippingMethod.objects.filter(is_active=True).order_by("zone__position", "position", "pk"):
+        seen.setdefault(method.code, method)
+    return list(seen.values()) if seen or ShippingZone.objects.exists() else settings_methods()
+
+
+def settings_methods() -> list[ShippingMethod]:
+    """settings.SHOP_SHIPPING_RATES as unsaved methods (flat, worldwide): the no-zone fallback."""
+    return [ShippingMethod(code=code, name=name, price=price, position=position)
+            for position, (code, (name, price)) in enumerate(settings.SHOP_SHIPPING_RATES.items())]
+
+
+def find_voucher(code: str) -> Voucher | None:
+    """The voucher with this code, whatever its case or surrounding spaces; None for none."""
+    code = (code or "").strip().upper()
+    return Voucher.objects.filter(code=code).first() if code else None
