@@ -167,10 +167,10 @@ def test_staff_stock_edits_reach_an_open_product_page_without_reload(
     expect(button).to_be_disabled(timeout=LIVE_MS)
     expect(button).to_have_text("Sold out")
     heard_within(page, variant=variant, stock=0, since=saved)
-    # Gray is no longer available in M, and M no longer in Gray.
-    expect(page.locator("label.option").filter(has=page.get_by_role("radio", name="M", exact=True))) \
+    # Gray is no longer available in M, and M no longer in Gray: struck through, and read out as sold out.
+    expect(page.locator("label.option").filter(has=page.get_by_role("radio", name="M (sold out)", exact=True))) \
         .to_have_class(re.compile(r"\bunavailable\b"))
-    expect(page.locator("label.option").filter(has=page.get_by_role("radio", name="Gray", exact=True))) \
+    expect(page.locator("label.option").filter(has=page.get_by_role("radio", name="Gray (sold out)", exact=True))) \
         .to_have_class(re.compile(r"\bunavailable\b"))
 
     # The listing heard it too, and the hoodie is still in stock in its 14 other variants.

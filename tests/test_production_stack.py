@@ -10,6 +10,7 @@ out; a WebSocket opened through nginx's /ws/ hears the new stock; /metrics count
 request id sent with the checkout is echoed and appears in nginx's and Django's JSON logs; static
 files and media come from nginx with their cache headers.
 """
+import html
 import json
 import re
 import socket
@@ -118,8 +119,10 @@ def test_a_guest_buys_through_nginx_and_sees_live_stock_and_the_metrics_count_it
             "csrfmiddlewaretoken": form_value(review.text, "csrfmiddlewaretoken"),
             "idempotency_key": form_value(review.text, "idempotency_key")})
         assert "/payments/test/" in placed.url  # the test provider's page (SHOP_TEST_PAYMENTS in the stack)
-        done = guest.post(placed.url, timeout=30, headers={"X-Request-ID": request_id}, data={
-            "csrfmiddlewaretoken": form_value(placed.text, "csrfmiddlewaretoken"), "action": "approve"})
+        # "Approve" posts the signed event to the webhook path through nginx, as Stripe would.
+        done = guest.post(stack.url + "/payments/stripe/webhook/", timeout=30, headers={"X-Request-ID": request_id},
+                          data={name: html.unescape(form_value(placed.text, name))
+                                for name in ("payload", "signature", "session")})
         order = Order.objects.get()
         assert done.status_code == 200 and done.url.endswith(f"/checkout/confirmation/{order.number}/")
         assert order.customer is None and order.total == Decimal("109.00")

@@ -18,6 +18,7 @@ from django.urls import reverse
 from accounts.tests.factories import AnalystFactory, UserFactory
 from analytics.models import DailyCountry, DailyCustomer, DailyFunnel, DailyProduct, DailySales
 from catalog.tests.factories import ProductFactory
+from branding.selectors import stored_branding
 from catalog.tree import category_tree
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +95,7 @@ def test_the_page_costs_the_same_queries_for_a_week_or_ten_years_of_history(staf
     today = date.today()
     fill_days(today - timedelta(days=6), 7, products)
     category_tree()  # the header's categories: read once after the catalogue changed (catalog.tree)
+    stored_branding()  # the site settings: read once, then cached until staff change them
     with CaptureQueriesContext(connection) as small:
         assert staff_client.get(URL, {"range": "year"}).status_code == 200
     fill_days(today - timedelta(days=3650), 300, products)  # a long history before the period

@@ -67,7 +67,7 @@ def test_admin_product_inline_edit_broadcasts(staff_client, django_capture_on_co
     product = variant.product
     channel = listen(variant.pk)
     data = {"name": product.name, "sku": product.sku, "slug": product.slug, "description": "", "short_description": "",
-            "attributes": "{}", "seo_title": "", "seo_description": "", "is_visible": "on",
+            "attributes": "{}", "seo_title": "", "seo_description": "", "is_visible": "on", "tax_class": "standard",
             "variants-TOTAL_FORMS": 1, "variants-INITIAL_FORMS": 1, "variants-MIN_NUM_FORMS": 0,
             "variants-MAX_NUM_FORMS": 1000, "variants-0-id": variant.pk, "variants-0-product": product.pk,
             "variants-0-sku": "INLINE-1", "variants-0-price": "52.00", "variants-0-stock": 12,

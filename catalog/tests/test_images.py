@@ -201,7 +201,7 @@ def _product_change_data(product, *, image_rows: list[dict]) -> dict:
     data = {
         "sku": product.sku, "name": product.name, "slug": product.slug, "description": product.description,
         "short_description": "", "attributes": "{}", "seo_title": "", "seo_description": "", "is_visible": "on",
-        "variants-TOTAL_FORMS": "0", "variants-INITIAL_FORMS": "0", "variants-MIN_NUM_FORMS": "0",
+        "tax_class": "standard", "variants-TOTAL_FORMS": "0", "variants-INITIAL_FORMS": "0", "variants-MIN_NUM_FORMS": "0",
         "variants-MAX_NUM_FORMS": "1000",
         "images-TOTAL_FORMS": str(len(image_rows)), "images-INITIAL_FORMS": "0", "images-MIN_NUM_FORMS": "0",
         "images-MAX_NUM_FORMS": "1000",

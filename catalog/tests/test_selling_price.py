@@ -97,7 +97,7 @@ def test_filter_sort_cards_page_cart_and_api_agree_on_the_selling_price(client, 
 
     medium = mixed.variants.get(size="M")
     client.post(reverse("orders:cart_add"), {"product": mixed.pk, "size": "M", "quantity": 2})
-    [(_, priced_line)] = client.get(reverse("orders:cart")).context["rows"]
-    assert (priced_line.variant, priced_line.unit_price, priced_line.line_total) == (
+    [(cart_line, priced_line)] = client.get(reverse("orders:cart")).context["rows"]
+    assert (cart_line.variant, priced_line.unit_price, priced_line.line_total) == (
         medium, Decimal("25.00"), Decimal("50.00"))
 
