@@ -39,13 +39,16 @@ class CategoryTree:
     `top_level`: visible top-level categories; `children[id]`: a category's visible children; both
     in display order (position, then name, as the database sorts names). `stocked`: the paths of
     the categories holding a product a shopper may see (Product.objects.visible()), or holding
-    such a category below them (the header's menu shows only these: catalog.menu)."""
+    such a category below them (the header's menu shows only these: catalog.menu). `version`:
+    the versions it was built at, as one string ("" when the cache is down): what the header's
+    menu fragment is cached under (templates/includes/header.html)."""
 
     by_path: dict[str, Category] = field(default_factory=dict)
     by_id: dict[int, Category] = field(default_factory=dict)
     top_level: list[Category] = field(default_factory=list)
     children: dict[int, list[Category]] = field(default_factory=dict)
     stocked: set[str] = field(default_factory=set)
+    version: str = ""
 
     @classmethod
     def build(cls) -> "CategoryTree":
@@ -126,6 +129,7 @@ def category_tree(found: dict | None = None) -> CategoryTree:
     if entry is not None and entry["versions"] == versions:
         return entry["tree"]
     tree = CategoryTree.build()
+    tree.version = ":".join(map(str, versions))
     try:
         cache.set(tree_key, {"versions": versions, "tree": tree}, timeout=MAX_AGE)
     except Exception:  # noqa: BLE001 - the tree is still served; the next page builds it again

@@ -7,7 +7,7 @@ def shop(request: HttpRequest) -> dict:
     """Shop name, currency code, `branding` (branding.selectors.Branding: name, logo URL, brand and
     accent colours, font; the admin's site settings over the environment's, read once per page and
     only when a template uses it) and lazy lists of the top-level categories and of the header's
-    mega-menu (catalog.menu.category_menu)."""
+    mega-menu (catalog.menu.category_menu) with the `menu_version` its fragments are cached under."""
     from branding.selectors import site_branding
     from catalog.menu import category_menu
     from catalog.tree import request_tree
@@ -19,4 +19,6 @@ def shop(request: HttpRequest) -> dict:
         "SHOP_CURRENCY": settings.SHOP_CURRENCY,
         "nav_categories": lambda: request_tree(request).top_level,  # catalog.tree: no query while the tree is unchanged
         "category_menu": lambda: category_menu(request),
+        # the versions the menu was built at: the key of its cached fragment ("" with the cache down)
+        "menu_version": lambda: request_tree(request).version,
     }

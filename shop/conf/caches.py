@@ -11,15 +11,19 @@ def caches(redis_url: str, *, socket_timeout: float, key_prefix: str) -> dict:
     """CACHES. With Redis, shop.cache.DegradingRedisCache: Redis errors become cache misses
     (logged), so pages and orders go on with Redis down; `socket_timeout` in seconds. Several
     shops (or test stacks) on one Redis keep their keys apart by `key_prefix`. Without Redis,
-    the local-memory cache."""
+    the local-memory cache. "fragments" is each process's own memory, for template fragments keyed
+    on the versions they were rendered at (shop/cache.py): no round trip, and a new version is a
+    new key, so nothing there is ever stale."""
+    fragments = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments",
+                 "OPTIONS": {"MAX_ENTRIES": 1000}}
     if not redis_url:
-        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "fragments": fragments}
     return {"default": {
         "BACKEND": "shop.cache.DegradingRedisCache",
         "LOCATION": redis_url,
         "OPTIONS": {"SOCKET_TIMEOUT": socket_timeout},
         "KEY_PREFIX": key_prefix,
-    }}
+    }, "fragments": fragments}
 
 
 def channel_layers(redis_url: str, *, backend: str, prefix: str) -> dict:
