@@ -73,8 +73,9 @@ def picture(image, *, sizes: str, alt: str = "", position: int | None = None, pr
     - Renditions pending: the original, scaled by the browser (no srcset).
     - Refused by the worker (failed), no file or no image: the neutral placeholder.
     Always with width/height (the photo's own shape), so nothing moves when it loads.
-    Loading: `priority` (the main product image) is eager with fetchpriority="high"; a card at
-    `position` (1-based) up to EAGER_CARDS (the first row) is eager; anything else is lazy.
+    Loading: `priority` (the main product image, the hero) is eager with fetchpriority="high", as
+    is the card at `position` 1 (a listing's largest paint on a phone, Lighthouse's LCP); a card up
+    to EAGER_CARDS (the first row) is eager; anything else (cards without a position too) is lazy.
     Read image.renditions from a prefetch
     (ProductImage.objects.with_renditions()), or this costs a query per image.
     """
@@ -82,7 +83,7 @@ def picture(image, *, sizes: str, alt: str = "", position: int | None = None, pr
         else DEFAULT_ASPECT
     context = {"alt": alt, "width": width, "height": height, "css_class": css_class,
                "loading": "eager" if priority or (position is not None and position <= EAGER_CARDS) else "lazy",
-               "priority": priority,
+               "priority": priority or position == 1,
                "sizes": PICTURE_SIZES[sizes]}
     if image is None or not image.image or image.status == image.Status.FAILED:
         return {**context, "placeholder": True}

@@ -134,7 +134,7 @@ def test_listing_cards_render_webp_and_jpeg_srcsets_with_sizes_dimensions_and_lq
     assert re.fullmatch(r"#[0-9a-f]{6}", image.dominant_colour)
     assert f"--dominant:{image.dominant_colour}" in card["style"]
     assert card["alt"] == ""  # the product name right below says what the link is
-    assert "fetchpriority" not in card
+    assert card["fetchpriority"] == "high"  # the first card: the page's largest paint on a phone
 
 
 def test_cards_after_the_first_row_load_lazily(client):
@@ -143,6 +143,7 @@ def test_cards_after_the_first_row_load_lazily(client):
         ProductImageFactory(product=visible_product(f"Tee {number}", shop))  # pending: the original
     cards = product_images(client.get(shop.get_absolute_url() + "?sort=name").content.decode())
     assert [card["loading"] for card in cards] == ["eager"] * 4 + ["lazy"] * 2
+    assert [card.get("fetchpriority") for card in cards] == ["high"] + [None] * 5
 
 
 def test_home_page_cards_are_sized_for_the_full_width_grid(client):
@@ -150,6 +151,8 @@ def test_home_page_cards_are_sized_for_the_full_width_grid(client):
     hero, *cards = product_images(client.get("/").content.decode())  # the hero, then the rails' cards
     assert hero["sizes"] == hero["sources"][0]["sizes"] == PICTURE_SIZES["hero"] and hero["fetchpriority"] == "high"
     assert cards and all(card["sizes"] == card["sources"][0]["sizes"] == PICTURE_SIZES["wide"] for card in cards)
+    # Only the hero is fetched at once: the rails below it load when scrolled near.
+    assert all(card["loading"] == "lazy" and "fetchpriority" not in card for card in cards)
 
 
 def test_pending_image_shows_the_original_scaled_without_srcset(client):
