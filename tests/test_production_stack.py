@@ -83,6 +83,7 @@ def test_a_guest_buys_through_nginx_and_sees_live_stock_and_the_metrics_count_it
     page = guest.get(stack.url + product.get_absolute_url(), timeout=30)
     assert page.status_code == 200 and "Chaz Kangeroo Hoodie" in page.text
     assert page.headers["Server"].startswith("nginx")
+    assert page.headers["Content-Encoding"] == "gzip"  # pages leave nginx compressed (requests asks for it)
     assert re.fullmatch(r"[0-9a-f]{32}", page.headers["X-Request-ID"])  # nginx's id, echoed by Django
 
     # Static files: collected, hashed and compressed; nginx sends the .gz and caches for a year.
