@@ -10,7 +10,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Prefetch
 
+from catalog.models import Product
+
 from .models import ShippingMethod, ShippingZone, TaxRate, Voucher
+
+SCOPE_NAMES_SHOWN = 3  # "Jackets, Coats, Scarves and 2 more"
 
 
 def tax_rates(country: str) -> dict[str, Decimal]:
@@ -60,3 +64,37 @@ def find_voucher(code: str) -> Voucher | None:
     """The voucher with this code, whatever its case or surrounding spaces; None for none."""
     code = (code or "").strip().upper()
     return Voucher.objects.filter(code=code).first() if code else None
+
+
+def voucher_scope(voucher: Voucher, product_ids) -> tuple[frozenset | None, str]:
+    """(the ids among `product_ids` that `voucher` applies to, or None when it has no product or
+    category limits; the scope's name for shoppers, "Jackets" or "Jackets, Parka and 2 more").
+    A category includes the categories below it (Product.objects.in_category). Two queries, and
+    one more for a limited voucher."""
+    products = list(voucher.products.order_by("name").values_list("pk", "name"))
+    categories = list(voucher.categories.order_by("name"))
+    if not products and not categories:
+        return None, ""
+    candidates = Product.objects.filter(pk__in=list(product_ids))
+    eligible = candidates.filter(pk__in=[pk for pk, _ in products])
+    for category in categories:
+        eligible = eligible | candidates.in_category(category)
+    names = [category.name for category in categories] + [name for _, name in products]
+    shown = ", ".join(names[:SCOPE_NAMES_SHOWN])
+    if len(names) > SCOPE_NAMES_SHOWN:
+        shown += f" and {len(names) - SCOPE_NAMES_SHOWN} more"
+    return frozenset(eligible.values_list("pk", flat=True)), shown
+
+
+def excluded_products(methods: list[ShippingMethod], product_ids) -> dict[int, list[str]]:
+    """{method id: names of the products among `product_ids` it cannot take} (one query; methods
+    that take them all are left out)."""
+    method_ids = [method.pk for method in methods if method.pk]
+    if not method_ids or not product_ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    rows = ShippingMethod.excluded_products.through.objects.filter(
+        shippingmethod_id__in=method_ids, product_id__in=list(product_ids)).order_by("product__name")
+    for method_id, name in rows.values_list("shippingmethod_id", "product__name"):
+        found.setdefault(method_id, []).append(name)
+    return found

@@ -1,4 +1,4 @@
-"""Staff API shapes of the pricing rules: tax rates and vouchers. Voucher names are the ones integrators script against (issue 26):
+"""Staff API shapes of the pricing rules: tax rates and vouchers (shipping zones: shipping.py). Voucher names are the ones integrators script against (issue 26):
 code, kind, value, usage_limit, usage_limit_per_customer, min_subtotal, starts_at, ends_at;
 null means no limit. `used_count` is counted by checkout and never written here."""
 from decimal import Decimal
@@ -13,7 +13,8 @@ MAX_COUNT = 2**31 - 1  # PostgreSQL integer
 
 class VoucherSerializer(StrictJSONModelSerializer):
     """A voucher: `value` is a percentage (10 for 10 %, at most 100) or an amount in the shop's
-    currency; unused for `free_shipping`."""
+    currency; unused for `free_shipping`. `products`/`categories` (ids) limit it to those products
+    and categories (with those below them); both empty: every product."""
 
     code = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$", max_length=64,
                                   help_text="Letters, digits, - and _; stored in capitals, matched in any case.")
@@ -29,7 +30,8 @@ class VoucherSerializer(StrictJSONModelSerializer):
     class Meta:
         model = Voucher
         fields = ["id", "code", "kind", "value", "min_subtotal", "starts_at", "ends_at", "usage_limit",
-                  "usage_limit_per_customer", "new_customers_only", "is_active", "used_count", "created_at"]
+                  "usage_limit_per_customer", "new_customers_only", "products", "categories", "is_active",
+                  "used_count", "created_at"]
         read_only_fields = ["id", "used_count", "created_at"]
 
     def validate_code(self, code: str) -> str:

@@ -31,7 +31,7 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     parser_classes = [JSONParser]
     filter_backends: list = []
     lookup_value_regex = r"[0-9]{1,18}"
-    queryset = Voucher.objects.order_by("-created_at", "-pk")
+    queryset = Voucher.objects.prefetch_related("products", "categories").order_by("-created_at", "-pk")
 
 
 @extend_schema_view(
