@@ -98,3 +98,17 @@ def excluded_products(methods: list[ShippingMethod], product_ids) -> dict[int, l
     for method_id, name in rows.values_list("shippingmethod_id", "product__name"):
         found.setdefault(method_id, []).append(name)
     return found
+
+
+VOUCHER_CSV_HEADER = ["code", "kind", "value", "min_subtotal", "starts_at", "ends_at", "usage_limit", "used_count",
+                      "is_active"]
+
+
+def voucher_csv_rows(vouchers):
+    """The rows of a voucher export (VOUCHER_CSV_HEADER's columns; dates in ISO 8601, empty for
+    none), in code order, read in chunks so that a batch of thousands streams."""
+    for voucher in vouchers.order_by("code").iterator(chunk_size=2000):
+        yield [voucher.code, voucher.kind, voucher.value, "" if voucher.min_subtotal is None else voucher.min_subtotal,
+               voucher.starts_at.isoformat() if voucher.starts_at else "",
+               voucher.ends_at.isoformat() if voucher.ends_at else "",
+               "" if voucher.usage_limit is None else voucher.usage_limit, voucher.used_count, voucher.is_active]
