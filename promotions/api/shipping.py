@@ -57,7 +57,7 @@ class ShippingZoneSerializer(StrictJSONModelSerializer):
     """A shipping zone: `countries` (empty: worldwide), narrowed to `postcode_prefixes` (prefixes
     "BT" or ranges "BT1-BT99", "10000-19999") when given, and its `methods`."""
 
-    countries = serializers.ListField(child=serializers.CharField(max_length=2), required=False, default=list,
+    countries = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list,
                                       help_text='ISO 3166-1 alpha-2 codes, e.g. ["GB", "IE"]; empty for worldwide.')
     postcode_prefixes = serializers.ListField(child=serializers.CharField(max_length=32), required=False,
                                               default=list)
