@@ -15,6 +15,7 @@ from catalog.models import Product
 from .models import ShippingMethod, ShippingZone, TaxRate, Voucher
 
 SCOPE_NAMES_SHOWN = 3  # "Jackets, Coats, Scarves and 2 more"
+SCOPE_NAME_CHARS = 24  # a longer product or category name is cut with "…"
 
 
 def tax_rates(country: str) -> dict[str, Decimal]:
@@ -68,7 +69,7 @@ def find_voucher(code: str) -> Voucher | None:
 
 def voucher_scope(voucher: Voucher, product_ids) -> tuple[frozenset | None, str]:
     """(the ids among `product_ids` that `voucher` applies to, or None when it has no product or
-    category limits; the scope's name for shoppers, "Jackets" or "Jackets, Parka and 2 more").
+    category limits; the scope's name for shoppers, scope_name: "Jackets", "Jackets and Parka").
     A category includes the categories below it (Product.objects.in_category). Two queries, and
     one more for a limited voucher."""
     products = list(voucher.products.order_by("name").values_list("pk", "name"))
@@ -80,10 +81,16 @@ def voucher_scope(voucher: Voucher, product_ids) -> tuple[frozenset | None, str]
     for category in categories:
         eligible = eligible | candidates.in_category(category)
     names = [category.name for category in categories] + [name for _, name in products]
-    shown = ", ".join(names[:SCOPE_NAMES_SHOWN])
-    if len(names) > SCOPE_NAMES_SHOWN:
-        shown += f" and {len(names) - SCOPE_NAMES_SHOWN} more"
-    return frozenset(eligible.values_list("pk", flat=True)), shown
+    return frozenset(eligible.values_list("pk", flat=True)), scope_name(names)
+
+
+def scope_name(names: list[str]) -> str:
+    """Names for a reason line, kept short (order lines store 100 characters of their reason):
+    "Jackets", "Jackets, Coats and Scarves", "Jackets, Coats, Scarves and 2 more"."""
+    names = [name if len(name) <= SCOPE_NAME_CHARS else name[:SCOPE_NAME_CHARS - 1] + "…" for name in names]
+    if len(names) <= SCOPE_NAMES_SHOWN:
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{', '.join(names[:SCOPE_NAMES_SHOWN])} and {len(names) - SCOPE_NAMES_SHOWN} more"
 
 
 def excluded_products(methods: list[ShippingMethod], product_ids) -> dict[int, list[str]]:

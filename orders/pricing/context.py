@@ -70,12 +70,8 @@ def shipping_offer(country: str, postcode: str = "", product_ids=()) -> Shipping
         return ShippingOffer([], f"Sorry, we do not ship to {country.upper()} yet.")
     place = COUNTRY_NAMES.get(country.upper(), country.upper())
     names = sorted({name for names in blocked.values() for name in names})
-    return ShippingOffer([], f"{_listed(names)} cannot ship to {place}: remove "
+    return ShippingOffer([], f"{rules.scope_name(names)} cannot ship to {place}: remove "
                              f"{'it' if len(names) == 1 else 'them'} from your cart or choose another address.")
-
-
-def _listed(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def shipping_method_for(code: str, *, country: str, postcode: str = "", product_ids=()) -> ShippingInput:

@@ -80,6 +80,11 @@ class ShippingZoneSerializer(StrictJSONModelSerializer):
         return [rule.replace(" ", "").upper() for rule in rules]
 
     def validate_methods(self, methods: list[dict]) -> list[dict]:
+        # The list is the zone's whole list, even in a PATCH (which would not require these).
+        missing = {f"{index}.{name}": ["This field is required."] for index, method in enumerate(methods)
+                   for name in ("code", "name") if name not in method}
+        if missing:
+            raise serializers.ValidationError(missing)
         codes = [method["code"] for method in methods]
         if repeated := sorted({code for code in codes if codes.count(code) > 1}):
             raise serializers.ValidationError(f"Each method's code is used once in a zone: {', '.join(repeated)}.")

@@ -56,6 +56,8 @@ def test_changing_a_zone_replaces_its_methods_and_bands_by_code(staff):
     assert methods["express"]["id"] == express_id and methods["express"]["excluded_products"] == [sofa.pk]
     assert [m.name for m in available_methods("DE", product_ids={sofa.pk})] == ["Freight"]
     assert shipping_method_for("express", country="DE").price == 22
+    nameless = staff.patch(f"{ZONES}{zone['id']}/", {"methods": [{"code": "post"}]}, format="json")
+    assert nameless.status_code == 400 and nameless.json()["fields"] == {"methods.0.name": ["This field is required."]}
     renamed = staff.patch(f"{ZONES}{zone['id']}/", {"name": "EU"}, format="json")  # methods left as they are
     assert renamed.json()["name"] == "EU" and ShippingMethod.objects.filter(zone_id=zone["id"]).count() == 2
     assert staff.delete(f"{ZONES}{zone['id']}/").status_code == 204
