@@ -2,9 +2,10 @@
 from decimal import Decimal
 
 from django import forms
-from django.contrib.admin.widgets import AdminSplitDateTime
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminSplitDateTime, AutocompleteSelectMultiple
 
-from catalog.models import Category
+from catalog.models import Category, Product
 
 from .models import Voucher
 from .services import MAX_BATCH, voucher_errors
@@ -22,9 +23,13 @@ class GenerateCodesForm(forms.Form):
     min_subtotal = forms.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False)
     starts_at = forms.SplitDateTimeField(required=False, widget=AdminSplitDateTime)
     ends_at = forms.SplitDateTimeField(required=False, widget=AdminSplitDateTime)
-    categories = forms.ModelMultipleChoiceField(Category.objects.order_by("path"), required=False,
-                                                help_text="Only products in these categories (and below); "
-                                                          "none: every product.")
+    products = forms.ModelMultipleChoiceField(
+        Product.objects.all(), required=False, help_text="Only these products (and the categories').",
+        widget=AutocompleteSelectMultiple(Voucher._meta.get_field("products"), admin.site))
+    categories = forms.ModelMultipleChoiceField(
+        Category.objects.all(), required=False,
+        help_text="Only products in these categories (and below); none of either: every product.",
+        widget=AutocompleteSelectMultiple(Voucher._meta.get_field("categories"), admin.site))
 
     def clean(self):
         data = super().clean()

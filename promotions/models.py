@@ -42,8 +42,9 @@ class TaxRate(models.Model):
 
 class ShippingZone(models.Model):
     """Where methods ship to: `countries` (empty: the whole world), narrowed to `postcode_prefixes`
-    when given (prefixes "BT" or ranges "BT1-BT99", "10000-19999": promotions.postcodes). An address takes the most specific zone that holds it (postcodes, then countries,
-    then worldwide; ties by `position`)."""
+    when given (prefixes "BT" or ranges "BT1-BT99", "10000-19999": promotions.postcodes). An
+    address takes the most specific zone that holds it (postcodes, then countries, then worldwide;
+    ties by `position`)."""
 
     name = models.CharField(max_length=100)
     countries = models.JSONField(default=list, blank=True, help_text='["GB", "IE"]; empty for worldwide.')

@@ -158,6 +158,7 @@ def test_a_postcode_range_picks_its_zone(sofa_shop, postcode, methods):
 def test_a_voucher_for_many_things_names_a_few_in_its_reason(clothes):
     voucher = Voucher.objects.create(code="WINTER", kind=Voucher.Kind.FIXED, value=D("1"))
     voucher.categories.set([clothes["jackets"], clothes["accessories"]])
-    voucher.products.set([ProductFactory(name="Woollen hat with a very long name indeed"), ProductFactory(name="Boots")])
+    voucher.products.set([ProductFactory(name="Woollen hat with a very long name indeed"),
+                          ProductFactory(name="Boots")])
     priced = price_cart([(clothes["scarf"], 1)], voucher_code="WINTER")
     assert priced.lines[0].discount_reason == "WINTER on Accessories, Jackets, Boots and 1 more"

@@ -1,4 +1,5 @@
-"""Staff API shapes of the pricing rules: tax rates and vouchers (shipping zones: shipping.py). Voucher names are the ones integrators script against (issue 26):
+"""Staff API shapes of the pricing rules: tax rates and vouchers (shipping zones: shipping.py).
+Voucher names are the ones integrators script against (issue 26):
 code, kind, value, usage_limit, usage_limit_per_customer, min_subtotal, starts_at, ends_at;
 null means no limit. `used_count` is counted by checkout and never written here."""
 from decimal import Decimal

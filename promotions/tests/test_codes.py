@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from catalog.tests.factories import CategoryFactory, VariantFactory
+from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
 from orders import services as orders_services
 from orders.tests.factories import cart_with, checkout_details
 from promotions.models import Voucher
@@ -31,8 +31,11 @@ def test_staff_generate_a_batch_in_the_admin_and_export_it_as_csv(client, boss):
     client.force_login(boss)
     changelist = reverse("admin:promotions_voucher_changelist")
     assert "Generate codes" in client.get(changelist).content.decode()
+    assert client.get(reverse("admin:promotions_voucher_generate")).status_code == 200
+    scarf = ProductFactory(name="Scarf")
     page = client.post(reverse("admin:promotions_voucher_generate"), {
         "prefix": "xmas-", "count": "25", "kind": "fixed", "value": "10.00", "min_subtotal": "30",
+        "products": [scarf.pk],
         "starts_at_0": "2026-12-01", "starts_at_1": "00:00:00", "ends_at_0": "2026-12-26", "ends_at_1": "00:00:00"},
         follow=True)
     assert "Made 25 single-use codes starting XMAS-" in page.content.decode()
@@ -41,6 +44,7 @@ def test_staff_generate_a_batch_in_the_admin_and_export_it_as_csv(client, boss):
     assert {(v.usage_limit, v.kind, v.value, v.min_subtotal) for v in made} == {(1, "fixed", Decimal("10"),
                                                                                   Decimal("30"))}
     assert len(page.context["cl"].result_list) == 25  # the list shows the batch, searched by its prefix
+    assert all(list(v.products.all()) == [scarf] for v in made)
 
     export = client.post(changelist, {"action": "export_csv", "_selected_action": [v.pk for v in made]})
     assert export["Content-Type"].startswith("text/csv") and "attachment" in export["Content-Disposition"]
@@ -96,7 +100,8 @@ def test_staff_generate_codes_through_the_api():
     made = Voucher.objects.filter(code__in=body["codes"])
     assert [(v.usage_limit, list(v.categories.all())) for v in made] == [(1, [jackets])] * 3
     for bad, field in [({"count": 0}, "count"), ({"count": 10_001}, "count"), ({"value": "101"}, "value"),
-                       ({"prefix": "no spaces"}, "prefix"), ({"kind": "half"}, "kind"), ({"products": [0]}, "products")]:
+                       ({"prefix": "no spaces"}, "prefix"), ({"kind": "half"}, "kind"),
+                       ({"products": [0]}, "products")]:
         refused = staff.post("/api/v1/vouchers/bulk/", {"count": 2, "kind": "percentage", "value": "5", **bad},
                              format="json")
         assert refused.status_code == 400 and field in refused.json()["fields"], (bad, refused.json())
