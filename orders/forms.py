@@ -105,9 +105,8 @@ class CheckoutDetailsForm(AddressFormMixin, forms.Form):
         ]
         # Only the methods serving the address and taking the cart's products are offered; none at all says why.
         self.no_shipping = "" if rates else offer.reason or f"Sorry, we do not ship to {self.country} yet."
-        field.error_messages["invalid_choice"] = (
-            f"This method does not deliver to {self.country}; choose "
-            + " or ".join(rate.name for rate in rates) + "." if rates else self.no_shipping)
+        field.error_messages["invalid_choice"] = offer.refusal(self._address_value("shipping_method"), self.country) \
+            if rates else self.no_shipping
         if not rates:
             field.error_messages["required"] = self.no_shipping
 
@@ -136,10 +135,7 @@ class CheckoutDetailsForm(AddressFormMixin, forms.Form):
         if code and country:
             offer = shipping_offer(country, data.get("shipping_postcode", ""), self.product_ids)
             if code not in {method.code for method in offer.methods}:
-                self.add_error("shipping_method", (
-                    f"This method does not deliver to {country}; choose "
-                    + " or ".join(method.name for method in offer.methods) + "." if offer.methods
-                    else offer.reason))
+                self.add_error("shipping_method", offer.refusal(code, country))
         return data
 
 

@@ -1,6 +1,6 @@
 """The engine fed from the database: the shop's settings, the variants' prices, tax classes and
 weights, the destination's tax rates, its shipping zone's method and the voucher (promotions)."""
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,10 +23,22 @@ class UnknownShippingMethod(ValueError):
 @dataclass(frozen=True)
 class ShippingOffer:
     """What checkout offers an address for a cart: `methods` that serve the address and take every
-    product; `reason` why there is none ("" when there are), safe to show to the shopper."""
+    product; `reason` why there is none ("" when there are), safe to show to the shopper;
+    `excluded` the address's other methods, {code: (name, names of the products they cannot take)}."""
 
     methods: list[ShippingMethod]
     reason: str = ""
+    excluded: dict = field(default_factory=dict)
+
+    def refusal(self, code: str, country: str) -> str:
+        """Why method `code` is not offered, and what to choose instead (or why nothing)."""
+        if not self.methods:
+            return self.reason
+        choose = " or ".join(method.name for method in self.methods)
+        if code in self.excluded:
+            name, products = self.excluded[code]
+            return f"{name} cannot take {rules.scope_name(products)}; choose {choose}."
+        return f"This method does not deliver to {country}; choose {choose}."
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,8 @@ def shipping_offer(country: str, postcode: str = "", product_ids=()) -> Shipping
     blocked = rules.excluded_products(serving, product_ids)
     methods = [method for method in serving if method.pk not in blocked]
     if methods:
-        return ShippingOffer(methods)
+        return ShippingOffer(methods, excluded={method.code: (method.name, blocked[method.pk])
+                                                for method in serving if method.pk in blocked})
     if not serving:
         return ShippingOffer([], f"Sorry, we do not ship to {country.upper()} yet.")
     place = COUNTRY_NAMES.get(country.upper(), country.upper())
@@ -81,6 +94,8 @@ def shipping_method_for(code: str, *, country: str, postcode: str = "", product_
     method = next((m for m in offer.methods if m.code == code), None)
     if method is None:
         names = ", ".join(m.name for m in offer.methods)
+        if code in offer.excluded:
+            raise UnknownShippingMethod(offer.refusal(code, country))
         raise UnknownShippingMethod(
             f"We cannot ship by {code!r} to {country}. " + (f"Choose one of: {names}." if names else offer.reason))
     bands = method.bands.all() if method.pk else ()  # the settings fallback has no bands

@@ -119,7 +119,7 @@ def test_checkout_offers_only_the_methods_that_take_the_cart(client, clothes, so
         client.post(reverse("orders:cart_add"), {"product": variant.product_id, "variant": variant.pk, "quantity": 1})
     page = client.post(reverse("orders:checkout"), UK)
     assert [code for code, _ in page.context["form"]["shipping_method"].field.choices] == ["freight"]
-    assert "This method does not deliver to GB; choose Freight." in text(page)
+    assert "UK standard cannot take Sofa; choose Freight." in text(page)
     review = client.post(reverse("orders:checkout"), {**UK, "shipping_method": "freight"}, follow=True)
     assert "Freight" in text(review) and review.resolver_match.url_name == "checkout_review"
 
@@ -144,7 +144,7 @@ def test_the_api_refuses_a_method_that_excludes_an_item(sofa_shop):
                                  "country": "GB"}}
     response = client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="sofa-api")
     assert response.status_code == 400
-    assert response.json()["fields"]["shipping_method"] == ["This method does not deliver to GB; choose Freight."]
+    assert response.json()["fields"]["shipping_method"] == ["UK standard cannot take Sofa; choose Freight."]
 
 
 @pytest.mark.parametrize(("postcode", "methods"), [
