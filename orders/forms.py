@@ -5,7 +5,7 @@ from django.conf import settings
 from shop.templatetags.shop import money
 
 from .addresses import COUNTRIES, AddressInvalid, normalize, postcode_help, region_help
-from .pricing import available_methods, shipping_rates
+from .pricing import shipping_offer, shipping_rates
 
 __all__ = ["COUNTRIES", "AddToCartForm", "AddressFormMixin", "CartLineForm", "CheckoutDetailsForm", "PaymentForm",
            "VoucherForm"]
@@ -88,11 +88,14 @@ class CheckoutDetailsForm(AddressFormMixin, forms.Form):
     phone = forms.CharField(max_length=32, required=False)
     shipping_method = forms.ChoiceField(widget=forms.RadioSelect, choices=[])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, product_ids=(), **kwargs):
+        """`product_ids`: the cart's products; methods that exclude one of them are not offered."""
         super().__init__(*args, **kwargs)
+        self.product_ids = set(product_ids)
         self.country, self.postcode = (self._address_value("shipping_country").upper(),
                                        self._address_value("shipping_postcode"))
-        offered = {method.code for method in available_methods(self.country, self.postcode)}
+        offer = shipping_offer(self.country, self.postcode, self.product_ids)
+        offered = {method.code for method in offer.methods}
         rates = [rate for rate in shipping_rates() if rate.code in offered]
         field = self.fields["shipping_method"]
         field.choices = [
@@ -100,11 +103,10 @@ class CheckoutDetailsForm(AddressFormMixin, forms.Form):
                         + (f", free from {money(rate.free_above)})" if rate.free_above is not None else ")"))
             for rate in rates
         ]
-        # Only the methods serving the address are offered; none at all says why.
-        self.no_shipping = "" if rates else f"Sorry, we do not ship to {self.country} yet."
-        field.error_messages["invalid_choice"] = (
-            f"This method does not deliver to {self.country}; choose "
-            + " or ".join(rate.name for rate in rates) + "." if rates else self.no_shipping)
+        # Only the methods serving the address and taking the cart's products are offered; none at all says why.
+        self.no_shipping = "" if rates else offer.reason or f"Sorry, we do not ship to {self.country} yet."
+        field.error_messages["invalid_choice"] = offer.refusal(self._address_value("shipping_method"), self.country) \
+            if rates else self.no_shipping
         if not rates:
             field.error_messages["required"] = self.no_shipping
 
@@ -126,16 +128,14 @@ class CheckoutDetailsForm(AddressFormMixin, forms.Form):
                 "shipping_method": method if known else None}
 
     def clean(self):
-        """Refuse a shipping method that does not serve the (normalised) address's zone, naming those that do."""
+        """Refuse a shipping method that does not serve the (normalised) address's zone or cannot take
+        the cart's products, naming those that do (or why none does)."""
         data = super().clean()
         code, country = data.get("shipping_method"), data.get("shipping_country")
         if code and country:
-            offered = available_methods(country, data.get("shipping_postcode", ""))
-            if code not in {method.code for method in offered}:
-                self.add_error("shipping_method", (
-                    f"This method does not deliver to {country}; choose "
-                    + " or ".join(method.name for method in offered) + "." if offered
-                    else f"Sorry, we do not ship to {country} yet."))
+            offer = shipping_offer(country, data.get("shipping_postcode", ""), self.product_ids)
+            if code not in {method.code for method in offer.methods}:
+                self.add_error("shipping_method", offer.refusal(code, country))
         return data
 
 

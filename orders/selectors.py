@@ -34,6 +34,11 @@ def cart_lines(cart: Cart | None) -> list[CartLine]:
     )
 
 
+def cart_product_ids(cart: Cart | None) -> set[int]:
+    """The ids of the products in the cart (shipping methods may exclude some); one query."""
+    return set(cart.lines.values_list("variant__product_id", flat=True)) if cart is not None else set()
+
+
 def priced_cart(cart: Cart | None, *, details=None, customer=None, country: str | None = None, postcode: str = "",
                 shipping_method: str | None = None) -> tuple[list[CartLine], PricedCart]:
     """The cart's lines and the pricing engine's result for them (orders.pricing.price_cart): for

@@ -124,7 +124,7 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
         chosen = next((a for a in addresses if a.is_default_shipping), None)
     if chosen is not None:
         initial = {**initial, **chosen.as_checkout_initial()}
-    form = CheckoutDetailsForm(request.POST or None, initial=initial)
+    form = CheckoutDetailsForm(request.POST or None, initial=initial, product_ids=selectors.cart_product_ids(cart))
     try:
         summary = selectors.cart_summary(cart, customer=request.user, **form.summary_pricing())
     except services.UnknownShippingMethod:  # e.g. too heavy for the method: priced without shipping

@@ -1,7 +1,17 @@
-"""Staff manage the pricing rules here: tax rates, shipping zones with their methods and weight
-bands, and vouchers (their use is counted by checkout, never typed)."""
-from django.contrib import admin
+"""Staff manage the pricing rules here: tax rates, shipping zones with their methods, weight bands
+and excluded products, and vouchers (their use is counted by checkout, never typed), with
+"Generate codes" (a batch of single-use codes) and "Export codes as CSV"."""
+import csv
 
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from . import selectors, services
+from .forms import GenerateCodesForm
 from .models import ShippingMethod, ShippingZone, TaxRate, Voucher, VoucherRedemption, WeightBand
 
 
@@ -19,8 +29,27 @@ class ShippingMethodInline(admin.TabularInline):
     show_change_link = True  # weight bands are edited on the method's own page
 
 
+class ShippingZoneForm(forms.ModelForm):
+    """The zone's countries and postcode rules checked as the API checks them (services.zone_errors)."""
+
+    class Meta:
+        model = ShippingZone
+        fields = ["name", "countries", "postcode_prefixes", "position"]
+
+    def clean(self):
+        data = super().clean()
+        countries = data.get("countries") or []
+        if isinstance(countries, list):
+            countries = data["countries"] = [str(code).upper() for code in countries]
+        for field, message in services.zone_errors(countries=countries,
+                                                   postcode_prefixes=data.get("postcode_prefixes") or []).items():
+            self.add_error(field, message)
+        return data
+
+
 @admin.register(ShippingZone)
 class ShippingZoneAdmin(admin.ModelAdmin):
+    form = ShippingZoneForm
     list_display = ["name", "countries", "postcode_prefixes", "position"]
     inlines = [ShippingMethodInline]
 
@@ -35,6 +64,7 @@ class ShippingMethodAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "zone", "price", "free_above", "is_active"]
     list_filter = ["zone", "is_active"]
     search_fields = ["code", "name"]
+    autocomplete_fields = ["excluded_products"]
     inlines = [WeightBandInline]
 
 
@@ -55,4 +85,45 @@ class VoucherAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active", "new_customers_only"]
     search_fields = ["code"]
     readonly_fields = ["used_count", "created_at"]
+    autocomplete_fields = ["products", "categories"]
     inlines = [RedemptionInline]
+    actions = ["export_csv"]
+
+    @admin.action(description="Export codes as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        """The selected vouchers as a CSV file (selectors.voucher_csv_rows), e.g. a generated batch
+        to hand to a printer or a mailing tool."""
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="vouchers-{timezone.now():%Y%m%d-%H%M}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(selectors.VOUCHER_CSV_HEADER)
+        writer.writerows(selectors.voucher_csv_rows(queryset))
+        return response
+
+    def get_urls(self):
+        return [path("generate/", self.admin_site.admin_view(self.generate_view), name="promotions_voucher_generate"),
+                *super().get_urls()]
+
+    def generate_view(self, request):
+        """"Generate codes": a form (GenerateCodesForm); on a valid POST, services.generate_vouchers
+        makes the batch and the list shows it (searched by its prefix), ready to export."""
+        if not self.has_add_permission(request):
+            self.message_user(request, "You may not add vouchers.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:promotions_voucher_changelist"))
+        form = GenerateCodesForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                made = services.generate_vouchers(**{**data, "prefix": data["prefix"] or ""})
+            except services.InvalidVoucherBatch as problem:
+                for field, message in problem.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                prefix = data["prefix"].upper()
+                self.message_user(request, f"Made {len(made)} single-use codes{f' starting {prefix}' if prefix else ''}"
+                                           ". Select them and choose “Export codes as CSV”.")
+                return HttpResponseRedirect(reverse("admin:promotions_voucher_changelist") + (
+                    f"?q={prefix}" if prefix else ""))
+        context = {**self.admin_site.each_context(request), "title": "Generate single-use codes",
+                   "opts": self.model._meta, "form": form, "media": self.media + form.media}
+        return TemplateResponse(request, "admin/promotions/voucher/generate_codes.html", context)

@@ -12,7 +12,9 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
-from catalog.models import TaxClass
+from catalog.models import Category, Product, TaxClass
+
+from .postcodes import matches as postcode_matches
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
@@ -40,13 +42,15 @@ class TaxRate(models.Model):
 
 class ShippingZone(models.Model):
     """Where methods ship to: `countries` (empty: the whole world), narrowed to `postcode_prefixes`
-    when given. An address takes the most specific zone that holds it (postcodes, then countries,
-    then worldwide; ties by `position`)."""
+    when given (prefixes "BT" or ranges "BT1-BT99", "10000-19999": promotions.postcodes). An
+    address takes the most specific zone that holds it (postcodes, then countries, then worldwide;
+    ties by `position`)."""
 
     name = models.CharField(max_length=100)
     countries = models.JSONField(default=list, blank=True, help_text='["GB", "IE"]; empty for worldwide.')
     postcode_prefixes = models.JSONField(default=list, blank=True,
-                                         help_text='["BT", "HS"]; empty for every postcode.')
+                                         help_text='Prefixes or ranges: ["BT", "HS", "KW1-KW17", "10000-19999"]; '
+                                                   'empty for every postcode.')
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -59,9 +63,7 @@ class ShippingZone(models.Model):
         """Whether the address (country code, postcode) is in this zone."""
         if self.countries and country.upper() not in self.countries:
             return False
-        compact = postcode.replace(" ", "").upper()
-        return not self.postcode_prefixes or any(compact.startswith(prefix.replace(" ", "").upper())
-                                                 for prefix in self.postcode_prefixes)
+        return not self.postcode_prefixes or any(postcode_matches(rule, postcode) for rule in self.postcode_prefixes)
 
     @property
     def specificity(self) -> int:
@@ -70,7 +72,8 @@ class ShippingZone(models.Model):
 
 class ShippingMethod(models.Model):
     """A way to ship within a zone: `price` flat, or by the weight bands when it has any; free when
-    the goods (after discount) reach `free_above`. `code` is what checkout and the API send."""
+    the goods (after discount) reach `free_above`. `code` is what checkout and the API send. A
+    cart holding one of `excluded_products` (oversized, hazardous...) is not offered the method."""
 
     zone = models.ForeignKey(ShippingZone, related_name="methods", on_delete=models.CASCADE)
     code = models.SlugField(max_length=32)
@@ -80,6 +83,8 @@ class ShippingMethod(models.Model):
                                      help_text="Free when the goods reach this value; empty: never free.")
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
+    excluded_products = models.ManyToManyField(Product, related_name="+", blank=True,
+                                               help_text="Products this method cannot take.")
 
     class Meta:
         ordering = ["position", "pk"]
@@ -106,6 +111,8 @@ class WeightBand(models.Model):
 
 class Voucher(models.Model):
     """A code a shopper enters: a percentage or a fixed amount off the goods, or free shipping.
+    Limited to `products` and/or `categories` (a category with those below it), it discounts only
+    the cart's lines among them (free shipping: needs one such line); none of either: every line.
     Null limits mean none. `used_count` counts orders that used it; it is checked and raised under
     a row lock when an order is placed (promotions.services.redeem_voucher)."""
 
@@ -125,6 +132,10 @@ class Voucher(models.Model):
     usage_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Orders in all; empty: no limit.")
     usage_limit_per_customer = models.PositiveIntegerField(null=True, blank=True)
     new_customers_only = models.BooleanField(default=False, help_text="Only for a first order.")
+    products = models.ManyToManyField(Product, related_name="+", blank=True,
+                                      help_text="Only these products (and the categories'); none: every product.")
+    categories = models.ManyToManyField(Category, related_name="+", blank=True,
+                                        help_text="Only products in these categories or below them.")
     used_count = models.PositiveIntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

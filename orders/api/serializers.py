@@ -74,6 +74,9 @@ class OrderCreateSerializer(StrictJSONSerializer):
             raise serializers.ValidationError({"card_number": [
                 "The shop never accepts card numbers: pay the order's PaymentIntent with payment.client_secret."]})
         address = attrs["shipping_address"]
+        # The items' products: a shipping method that excludes one of them is refused by name.
+        products = Variant.objects.filter(pk__in=[item["variant"] for item in attrs.get("items", [])]) \
+            .values_list("product_id", flat=True)
         details = CheckoutDetailsForm(data={
             "email": attrs.get("email") or self.context["request"].user.email,
             "shipping_name": address["name"], "shipping_line1": address["line1"], "shipping_line2": address["line2"],
@@ -81,7 +84,7 @@ class OrderCreateSerializer(StrictJSONSerializer):
             "shipping_region": address["region"],
             "shipping_country": address["country"], "phone": address["phone"],
             "shipping_method": attrs["shipping_method"],
-        })
+        }, product_ids=products)
         errors = {}
         for name, messages in details.errors.items():
             field = name.replace("shipping_", "shipping_address.") if name.startswith("shipping_") and \

@@ -10,14 +10,14 @@ a price explanation ("$57.00 − 10% SPRING10 = $51.30, incl. 20% VAT $8.55").
 
 Money is Decimal in settings.SHOP_CURRENCY; prices never come from the client.
 """
-from .context import (ShippingRate, UnknownShippingMethod, available_methods, price_cart, shipping_method_for,
-                      shipping_rates, shop_policy)
+from .context import (ShippingOffer, ShippingRate, UnknownShippingMethod, available_methods, price_cart,
+                      shipping_method_for, shipping_offer, shipping_rates, shop_policy)
 from .engine import (LineInput, Policy, PricedCart, PricedLine, PricedShipping, Rounding, ShippingInput,
                      ShippingNotAvailable, TaxRates, VoucherInput, VoucherKind, WeightBand, price)
 
 __all__ = [
     "LineInput", "Policy", "PricedCart", "PricedLine", "PricedShipping", "Rounding", "ShippingInput",
-    "ShippingNotAvailable", "ShippingRate", "TaxRates", "UnknownShippingMethod", "VoucherInput", "VoucherKind",
-    "WeightBand", "available_methods", "price", "price_cart", "shipping_method_for", "shipping_rates",
-    "shop_policy",
+    "ShippingNotAvailable", "ShippingOffer", "ShippingRate", "TaxRates", "UnknownShippingMethod", "VoucherInput",
+    "VoucherKind", "WeightBand", "available_methods", "price", "price_cart", "shipping_method_for", "shipping_offer",
+    "shipping_rates", "shop_policy",
 ]

@@ -6,7 +6,8 @@ Order of work, one rule each (the bugs they avoid are named in issue 26):
    destination rate other than the shop's own, the price is taken back to net at the shop's rate
    and taxed at the destination's, so a buyer never pays the shop country's VAT (saleor#2287);
 2. voucher: computed on those selling prices, never on the regular price (saleor#17453,
-   oscar#2893), capped at the goods' value, split over the lines by value (largest remainder);
+   oscar#2893), of the lines in its scope only (products/categories: VoucherInput.eligible),
+   capped at their value, split over them by value (largest remainder);
 3. shipping: the method's price for the goods' value after discount and their weight; a
    free-shipping voucher takes it off; shipping is taxed at the lines' weighted rate;
 4. tax: per line or once per order (settings.SHOP_TAX_ROUNDING); either way the lines' tax sums
@@ -89,12 +90,19 @@ class ShippingInput:
 @dataclass(frozen=True)
 class VoucherInput:
     """A voucher to apply: `value` is a percentage (10 for 10 %) or an amount; `min_subtotal` the
-    goods' value it needs (None: no minimum)."""
+    goods' value it needs (None: no minimum). `eligible`: the keys of the lines it applies to (None:
+    every line), named by `scope` in reasons ("Jackets"); a cart with no eligible line gets nothing."""
 
     code: str
     kind: str
     value: Decimal = ZERO
     min_subtotal: Decimal | None = None
+    eligible: frozenset | None = None
+    scope: str = ""
+
+    def applies_to(self, line: "LineInput") -> bool:
+        """Whether the voucher discounts `line` (every line when it has no product/category scope)."""
+        return self.eligible is None or line.key in self.eligible
 
 
 @dataclass(frozen=True)
@@ -201,14 +209,29 @@ def destination_unit_price(unit_price: Decimal, tax_class: str, rates: TaxRates,
 
 
 def voucher_discount(voucher: VoucherInput | None, subtotal: Decimal, policy: Policy) -> tuple[Decimal, str]:
-    """(discount off the goods, reason) for `voucher` on goods worth `subtotal`; "" reason for none.
-    Capped at the subtotal: goods never go below zero."""
+    """(discount off the goods, reason) for `voucher` on eligible goods worth `subtotal` (their
+    selling price); "" reason for none. Capped at the subtotal: goods never go below zero."""
     if voucher is None or voucher.kind == VoucherKind.FREE_SHIPPING:
         return ZERO, ""
+    scope = f" on {voucher.scope}" if voucher.scope else ""
     if voucher.kind == VoucherKind.PERCENTAGE:
         percent = min(max(voucher.value, ZERO), Decimal(100))
-        return round_money(subtotal * percent / 100, policy.currency), f"{percent.normalize():f}% {voucher.code}"
-    return min(max(voucher.value, ZERO), subtotal), f"{voucher.code}"
+        return (round_money(subtotal * percent / 100, policy.currency),
+                f"{percent.normalize():f}% {voucher.code}{scope}")
+    return min(max(voucher.value, ZERO), subtotal), f"{voucher.code}{scope}"
+
+
+def voucher_problem(voucher: VoucherInput | None, lines: list[LineInput], subtotal: Decimal,
+                    currency: str) -> str:
+    """Why `voucher` gives nothing on these goods (below its minimum, or no line in its scope); ""
+    when it applies."""
+    if voucher is None:
+        return ""
+    if voucher.min_subtotal is not None and subtotal < voucher.min_subtotal:
+        return f"{voucher.code} needs {money(voucher.min_subtotal, currency)} of goods or more."
+    if voucher.eligible is not None and not any(voucher.applies_to(line) for line in lines):
+        return f"{voucher.code} applies to {voucher.scope or 'other products'} only."
+    return ""
 
 
 def shipping_price(method: ShippingInput, *, goods_value: Decimal, weight: Decimal) -> Decimal:
@@ -233,19 +256,20 @@ def _tax_parts(amount: Decimal, rate: Decimal, policy: Policy) -> Decimal:
 def price(lines: list[LineInput], *, policy: Policy, rates: TaxRates | None = None,
           shipping: ShippingInput | None = None, voucher: VoucherInput | None = None) -> PricedCart:
     """Price `lines` for one destination (`rates`), with an optional shipping method and voucher.
-    Raises ShippingNotAvailable (from the weight bands). A voucher whose minimum is not met is not
-    applied, and `voucher_error` says why."""
+    Raises ShippingNotAvailable (from the weight bands). A voucher whose minimum is not met, or
+    with no line in its scope, is not applied, and `voucher_error` says why."""
     rates = rates or TaxRates()
     currency = policy.currency
     units = [destination_unit_price(line.unit_price, line.tax_class, rates, policy) for line in lines]
     totals = [unit * line.quantity for unit, line in zip(units, lines, strict=True)]
     subtotal = sum(totals, ZERO)
-    voucher_error = ""
-    if voucher is not None and voucher.min_subtotal is not None and subtotal < voucher.min_subtotal:
-        voucher_error = f"{voucher.code} needs {money(voucher.min_subtotal, currency)} of goods or more."
+    voucher_error = voucher_problem(voucher, lines, subtotal, currency)
     applied = voucher if not voucher_error else None
-    discount, reason = voucher_discount(applied, subtotal, policy)
-    discounts = allocate(discount, totals, currency) if lines else []
+    # Only the voucher's eligible lines are discounted, on their selling price (their share is 0).
+    eligible = [total if applied is not None and applied.applies_to(line) else ZERO
+                for total, line in zip(totals, lines, strict=True)]
+    discount, reason = voucher_discount(applied, sum(eligible, ZERO), policy)
+    discounts = allocate(discount, eligible, currency) if lines else []
     amounts = [total - part for total, part in zip(totals, discounts, strict=True)]
     line_rates = [rates.rate(line.tax_class) for line in lines]
 

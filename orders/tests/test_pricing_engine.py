@@ -52,6 +52,17 @@ vouchers = st.one_of(
               min_subtotal=st.one_of(st.none(), money)),
     st.builds(VoucherInput, code=st.just("SHIPFREE"), kind=st.just(VoucherKind.FREE_SHIPPING)),
 )
+# Vouchers limited to products/categories: the keys of the lines in scope (lines() keys are 0-5).
+eligible_keys = st.frozensets(st.integers(0, 6), max_size=7)
+scoped_vouchers = st.one_of(
+    st.builds(VoucherInput, code=st.just("JACKETS10"), kind=st.just(VoucherKind.PERCENTAGE),
+              value=st.decimals(D("0"), D("100"), places=2), eligible=eligible_keys, scope=st.just("Jackets")),
+    st.builds(VoucherInput, code=st.just("JACKETS5"), kind=st.just(VoucherKind.FIXED), value=money,
+              min_subtotal=st.one_of(st.none(), money), eligible=eligible_keys, scope=st.just("Jackets")),
+    st.builds(VoucherInput, code=st.just("JACKETSHIP"), kind=st.just(VoucherKind.FREE_SHIPPING),
+              eligible=eligible_keys, scope=st.just("Jackets")),
+)
+vouchers = st.one_of(vouchers, scoped_vouchers)
 policies = st.builds(Policy, currency=st.sampled_from(["USD", "GBP", "EUR"]), prices_include_tax=st.booleans(),
                      display_gross=st.booleans(), rounding=st.sampled_from(Rounding.CHOICES))
 
@@ -181,6 +192,48 @@ def test_a_voucher_below_its_minimum_gives_nothing_and_says_why():
     cart = price([LineInput(key=1, quantity=1, unit_price=D("20.00"))], policy=Policy(currency="USD"),
                  voucher=VoucherInput("BIG", VoucherKind.FIXED, D("5"), min_subtotal=D("50.00")))
     assert cart.discount == 0 and cart.voucher_error == "BIG needs $50.00 of goods or more."
+
+
+@hypothesis_settings(max_examples=EXAMPLES, deadline=None)
+@given(lines(), policies, rate_tables(), shipping_methods, scoped_vouchers)
+def test_a_scoped_voucher_discounts_only_its_lines_on_their_selling_price(items, policy, table, shipping, voucher):
+    cart = price(items, policy=policy, rates=table, shipping=shipping, voucher=voucher)
+    in_scope = [line for line in cart.lines if line.key in voucher.eligible]
+    assert all(line.discount == 0 for line in cart.lines if line.key not in voucher.eligible)
+    if not in_scope:
+        assert cart.discount == 0  # nor free shipping
+        assert cart.voucher_error == f"{voucher.code} applies to Jackets only." \
+            or cart.voucher_error.endswith("of goods or more.")  # the minimum is checked first
+        return
+    selling = sum(line.line_total for line in in_scope)  # destination selling prices, never the list price
+    discounted = sum(line.discount for line in in_scope)
+    if cart.voucher_error:
+        assert discounted == 0 and "needs" in cart.voucher_error
+    elif voucher.kind == VoucherKind.PERCENTAGE:
+        assert discounted == round_money(selling * voucher.value / 100, policy.currency)
+        assert all(line.discount_reason == f"{voucher.value.normalize():f}% JACKETS10 on Jackets"
+                   for line in in_scope if line.discount)
+    elif voucher.kind == VoucherKind.FIXED:
+        assert discounted == min(voucher.value, selling)  # capped at the eligible lines' value
+    else:
+        assert discounted == 0 and (cart.shipping is None or cart.shipping.discount == cart.shipping.price)
+
+
+def test_spring10_on_jackets_explained_and_a_cart_without_jackets_told_why():
+    jacket = LineInput(key="jacket", quantity=1, unit_price=D("57.00"), list_price=D("60.00"), name="Jacket")
+    scarf = LineInput(key="scarf", quantity=2, unit_price=D("15.00"), name="Scarf")
+    spring10 = VoucherInput("SPRING10", VoucherKind.PERCENTAGE, D("10"), eligible=frozenset({"jacket"}),
+                            scope="Jackets")
+    cart = price([jacket, scarf], policy=Policy(currency="GBP"), voucher=spring10)
+    assert [line.discount for line in cart.lines] == [D("5.70"), D("0")]  # 10 % of the sale price, jacket only
+    assert cart.explanation == "£87.00 − 10% SPRING10 on Jackets = £81.30"
+    fixed = price([jacket, scarf], policy=Policy(currency="GBP"),
+                  voucher=VoucherInput("JACKET100", VoucherKind.FIXED, D("100"), eligible=frozenset({"jacket"}),
+                                       scope="Jackets"))
+    assert (fixed.discount, fixed.total) == (D("57.00"), D("30.00"))  # capped at the jacket, scarves untouched
+    no_jacket = price([scarf], policy=Policy(currency="GBP"), voucher=spring10)
+    assert (no_jacket.discount, no_jacket.voucher_error) == (0, "SPRING10 applies to Jackets only.")
+    assert no_jacket.explanation == "£30.00 (SPRING10 applies to Jackets only.)"
 
 
 @given(st.lists(money, min_size=1, max_size=8), money)

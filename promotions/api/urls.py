@@ -5,5 +5,6 @@ from . import views
 router = SimpleRouter()
 router.register("vouchers", views.VoucherViewSet, basename="api-voucher")
 router.register("tax-rates", views.TaxRateViewSet, basename="api-tax-rate")
+router.register("shipping-zones", views.ShippingZoneViewSet, basename="api-shipping-zone")
 
 urlpatterns = router.urls
