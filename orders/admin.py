@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from catalog.selectors import primary_image_subquery
+from giftcards import selectors as gift_card_reads
 from payments.admin import PaymentInline
 from payments.models import PaymentEvent
 from shop.admin_filters import CappedCountPaginator, SourceListFilter, cached_values_filter
@@ -172,6 +173,7 @@ class OrderAdmin(admin.ModelAdmin):
                 **(extra_context or {}), "order": order, "lines": lines, "lines_hidden": order.line_count - len(lines),
                 "timeline": order.status_changes.select_related("changed_by"),
                 "payment_events": PaymentEvent.objects.for_order(order)[:MAX_EVENTS_SHOWN],
+                "gift_card_plan": gift_card_reads.order_plan(order),
                 "next_statuses": [(status, Order.Status(status).label)
                                   for status in services.allowed_transitions(order)],
                 "can_move": self.has_change_permission(request, order),
