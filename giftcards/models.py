@@ -18,15 +18,16 @@ from django.db.models.functions import Upper
 
 
 def normalize_code(code: str) -> str:
-    """A code as stored and looked up: spaces dropped, capitals ("abcd efgh" -> "ABCDEFGH")."""
-    return "".join((code or "").split()).upper()
+    """A code as stored and looked up: spaces and hyphens dropped, capitals ("abcd-efgh" -> "ABCDEFGH"),
+    so a shopper may type it as printed, in groups, or run together."""
+    return "".join((code or "").replace("-", " ").split()).upper()
 
 
 class GiftCard(models.Model):
     """A code with a balance. `source_order` is the order that bought it (a gift-card product),
     `issued_by` the staff member who issued it by hand; either may be empty."""
 
-    code = models.CharField(max_length=32, unique=True, help_text="Matched without regard to case or spaces.")
+    code = models.CharField(max_length=32, unique=True, help_text="Stored in capitals without spaces or hyphens; matched the same way.")
     currency = models.CharField(max_length=3)
     initial_balance = models.DecimalField(max_digits=12, decimal_places=2)
     balance = models.DecimalField(max_digits=12, decimal_places=2, editable=False,
@@ -59,6 +60,11 @@ class GiftCard(models.Model):
     def masked_code(self) -> str:
         """The code as shown beside an order's amounts: "****" and its last four characters."""
         return f"****{self.code[-4:]}"
+
+    @property
+    def grouped_code(self) -> str:
+        """The code in groups of four, as emails print it ("7KQ2-M9XD-PL4T-WZ3H")."""
+        return "-".join(self.code[i:i + 4] for i in range(0, len(self.code), 4))
 
 
 class GiftCardTransaction(models.Model):

@@ -44,8 +44,8 @@ class GiftCardCharge:
 
 
 def new_code() -> str:
-    """A fresh, unguessable code such as "7KQ2-M9XD-PL4T-WZ3H" (16 characters, 80 bits)."""
-    return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(4))
+    """A fresh, unguessable code such as "7KQ2M9XDPL4TWZ3H" (16 characters, 80 bits)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
 
 
 def find_card(code: str) -> GiftCard | None:
@@ -60,7 +60,7 @@ def check_card(card: GiftCard | None, *, code: str, currency: str | None = None,
     with the reason: unknown or blocked, expired, another currency, no balance left."""
     currency = currency or settings.SHOP_CURRENCY
     if card is None or not card.is_active:
-        raise GiftCardError(f"{normalize_code(code) or 'That'} is not a valid gift card code.")
+        raise GiftCardError(f"{(code or '').strip().upper()[:32] or 'That'} is not a valid gift card code.")
     if card.expires_at is not None and (now or timezone.now()) >= card.expires_at:
         raise GiftCardError(f"Gift card {card.masked_code} expired on {card.expires_at:%d %b %Y}.")
     if card.currency != currency:
