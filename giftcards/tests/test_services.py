@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -89,6 +90,9 @@ def test_two_cards_and_a_voucher_pay_exactly_the_total(django_capture_on_commit_
     assert not Payment.objects.exists()
     assert order.status_changes.last().note == "Paid in full by gift card."
     assert Message.objects.filter(kind="orders.order_email", payload__event="confirmation").exists()
+    confirmation, = mail.outbox
+    assert "Total: 41.00 USD\nGift card ****AAAA: -20.00 USD\nGift card ****BBBB: -21.00 USD\nTo pay: 0.00 USD" \
+        in confirmation.body
     # The ledgers add up to the balances.
     for gift in (first, second):
         assert sum(gift.transactions.values_list("amount", flat=True)) == gift.balance
@@ -185,8 +189,6 @@ def test_a_balance_never_goes_below_zero():
 
 
 def test_a_gift_card_product_issues_a_card_per_unit_and_emails_its_code(django_capture_on_commit_callbacks):
-    from django.core import mail
-
     from catalog.tests.factories import VariantFactory
     from orders.tests.factories import cart_with, checkout_details
 
