@@ -47,6 +47,8 @@ class GiftCardForm(forms.ModelForm):
             self.add_error("initial_balance", "Give the card's value.")
         if data.get("adjustment") and not data.get("adjustment_note"):
             self.add_error("adjustment_note", "Say why the balance changes.")
+        if self.instance.pk and data.get("adjustment") and self.instance.balance + data["adjustment"] < 0:
+            self.add_error("adjustment", f"The card has only {self.instance.balance} {self.instance.currency} left.")
         if self.instance.pk is None and data.get("code") and services.find_card(data["code"]):
             self.add_error("code", "A gift card with this code exists.")
         return data
