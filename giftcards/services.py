@@ -209,14 +209,15 @@ def refund_to_cards(*, order, amount: Decimal, key: str, by=None, note: str = ""
     return entries
 
 
-def release_order(*, order, note: str = "") -> Decimal:
-    """Give back to its cards everything `order` (cancelled unpaid) spent on them and has not had
-    back (refund_to_cards, keyed "release:<order id>", so a second call does nothing). Returns the
-    amount given back. Runs in the caller's transaction, which holds the order's row lock."""
+def release_order(*, order, note: str = "", refunded: bool = False) -> Decimal:
+    """Give back to its cards everything `order` spent on them and has not had back: it was
+    cancelled unpaid (keyed "release:<order id>", which a revival by a late payment spends again:
+    respend_released), or `refunded` (keyed "refunded:<order id>"). A second call does nothing.
+    Returns the amount given back. Runs in the caller's transaction, which holds the order's row lock."""
     owed = refundable_to_cards(order)
     if owed <= 0:
         return ZERO
-    refund_to_cards(order=order, amount=owed, key=f"release:{order.pk}",
+    refund_to_cards(order=order, amount=owed, key=f"{'refunded' if refunded else 'release'}:{order.pk}",
                     note=note or f"Order {order.number} cancelled unpaid")
     return owed
 

@@ -342,7 +342,9 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
     `by` is the user making the change (None for the shop itself). Moving to `fulfilled` (shipped)
     needs a `tracking_number`. Moving to `cancelled` or `refunded` puts the stock of every line back
     in the same transaction, with variants locked in primary-key order as at checkout; the stock
-    broadcast goes out after commit. Returns the updated order.
+    broadcast goes out after commit. Refunding, or cancelling an unpaid order, gives its gift cards
+    back what they paid (giftcards.services.release_order); a paid order cancelled keeps its money
+    until it is refunded (payments.services.refund_order). Returns the updated order.
 
     Raises IllegalTransition when the move is not in TRANSITIONS, when `to_status` is unknown, or
     when shipping without a tracking number.
@@ -361,8 +363,13 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
         raise IllegalTransition(f"Order {order.number} needs a tracking number to be marked as shipped.")
     if to_status in RESTOCKING_STATUSES:
         _restock(order)
-    if to_status == Order.Status.CANCELLED and order.status == Order.Status.PENDING_PAYMENT:
-        gift_cards.release_order(order=order)  # never paid: the gift cards get back what they paid
+    if to_status == Order.Status.REFUNDED or (to_status == Order.Status.CANCELLED
+                                             and order.status == Order.Status.PENDING_PAYMENT):
+        # Refunded, or cancelled unpaid: the gift cards get back what they paid and still miss.
+        gift_cards.release_order(order=order, note=f"Order {order.number} {Order.Status(to_status).label.lower()}",
+                                 refunded=to_status == Order.Status.REFUNDED)
+    if to_status == Order.Status.PAID:
+        gift_cards.issue_for_order(order=order)  # marked paid by staff: gift-card products bought
     from_status = order.status
     order.status = to_status
     update_fields = ["status"]

@@ -45,3 +45,21 @@ def test_staff_issue_a_card_with_a_generated_code_and_adjust_it(staff_client):
     card.refresh_from_db()
     assert card.balance == D("20.00") and card.transactions.count() == 2
     assert staff_client.post(reverse("admin:giftcards_giftcard_delete", args=[card.pk])).status_code == 403
+
+
+def test_the_order_admin_refunds_the_payment_then_the_gift_cards(staff_client):
+    from payments.models import LedgerEntry
+    from payments.testing import pay
+
+    from .helpers import card, place
+
+    gift = card("20.00", code="ADMN-0001")
+    order = pay(place("ADMN-0001"))
+    done = staff_client.post(reverse("admin:orders_order_changelist"),
+                             {"action": "refund_money", "_selected_action": [order.pk]}, follow=True)
+    assert f"{order.number}: refunded 45.00 USD (20.00 to gift cards)." in text(done)
+    gift.refresh_from_db()
+    assert gift.balance == D("20.00")
+    assert LedgerEntry.objects.get(kind="refund").amount == D("25.00")
+    order.refresh_from_db()
+    assert order.status == "refunded"

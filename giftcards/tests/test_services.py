@@ -206,3 +206,12 @@ def test_a_gift_card_product_issues_a_card_per_unit_and_emails_its_code(django_c
                                     for c in bought)
     codes = [m for m in mail.outbox if "gift card" in m.subject]
     assert len(codes) == 2 and {c.code for c in bought} == {m.body.split("Code: ")[1].split()[0].replace("-", "") for m in codes}
+
+
+def test_an_order_moved_to_refunded_gives_its_cards_back_what_they_still_miss():
+    gift = card("20.00", code="MOVE-0001")
+    order = pay(place("MOVE-0001"))  # card 20, provider 25
+    payments.refund_order(order=order, amount=D("30.00"), key="part")  # 25 to the provider, 5 to the card
+    orders.transition_order(order=Order.objects.get(pk=order.pk), to_status=Order.Status.REFUNDED)
+    gift.refresh_from_db()
+    assert gift.balance == D("20.00") and services.refundable_to_cards(order) == D("0")
