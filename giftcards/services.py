@@ -25,6 +25,7 @@ from outbox import services as outbox
 from .models import ZERO, CartGiftCard, GiftCard, GiftCardTransaction, normalize_code
 
 MAX_CARDS_PER_ORDER = 5
+MAX_BALANCE = Decimal("99999999.99")  # what a card may hold (the column takes more; a typo should not)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I
 
 
@@ -92,6 +93,8 @@ def _move(card: GiftCard, *, amount: Decimal, kind: str, order=None, reference: 
     """Change locked `card`'s balance by `amount` and record it (in the caller's transaction)."""
     if card.balance + amount < 0:
         raise GiftCardError(f"Gift card {card.masked_code} has only {card.balance} {card.currency} left.")
+    if card.balance + amount > MAX_BALANCE:
+        raise GiftCardError(f"A gift card holds at most {MAX_BALANCE} {card.currency}.")
     card.balance += amount
     card.save(update_fields=["balance"])
     return GiftCardTransaction.objects.create(

@@ -6,10 +6,11 @@ from decimal import Decimal
 from django.conf import settings
 from rest_framework import serializers
 
-from giftcards.models import GiftCard, GiftCardTransaction
+from giftcards.models import GiftCard, GiftCardTransaction, normalize_code
+from giftcards.services import MAX_BALANCE
 from shop.api_base import StrictJSONModelSerializer, StrictJSONSerializer
 
-MAX_AMOUNT = Decimal("99999999.99")
+MAX_AMOUNT = MAX_BALANCE
 
 
 class GiftCardTransactionSerializer(serializers.ModelSerializer):
@@ -40,6 +41,11 @@ class GiftCardSerializer(StrictJSONModelSerializer):
         fields = ["id", "code", "amount", "currency", "initial_balance", "balance", "expires_at", "is_active",
                   "recipient_email", "source_order", "created_at", "transactions"]
         read_only_fields = ["id", "initial_balance", "balance", "created_at", "source_order", "transactions"]
+
+    def validate_code(self, code: str) -> str:
+        if len(normalize_code(code)) < 4:
+            raise serializers.ValidationError("Give at least 4 letters or digits.")
+        return code
 
     def validate(self, attrs: dict) -> dict:
         if self.instance is None:
