@@ -84,7 +84,7 @@ class GiftCardTransaction(models.Model):
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     balance_after = models.DecimalField(max_digits=12, decimal_places=2)
     reference = models.CharField(max_length=255, null=True, blank=True, unique=True,
-                                 help_text="Idempotency key of a refund to the card.")
+                                 help_text="Idempotency key of a refund, give-back or re-spend of an order.")
     note = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+",
                                    on_delete=models.SET_NULL)

@@ -25,7 +25,8 @@ from .models import Cart, Order, OrderLine, OrderStatusChange
 from .pricing import UnknownShippingMethod, price_cart
 
 __all__ = [
-    "CheckoutDetails", "CheckoutError", "GiftCardError", "apply_voucher", "EmptyCart", "InsufficientStock", "InvalidQuantity",
+    "CheckoutDetails", "CheckoutError", "GiftCardError", "apply_voucher", "EmptyCart", "InsufficientStock",
+    "InvalidQuantity",
     "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
     "UnknownShippingMethod", "VariantUnavailable", "VoucherNotApplicable", "add_to_cart", "find_cart",
     "get_or_create_cart", "idempotency_owner", "mark_paid", "merge_guest_cart_into_customer_cart", "place_order",

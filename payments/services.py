@@ -289,8 +289,8 @@ def refund_order(*, order: Order, amount: Decimal, key: str, by=None) -> OrderRe
     order's row lock; a refund that leaves nothing on the payment nor the cards moves the order to
     refunded (stock back, email). The same `key` again returns what the first refund did.
 
-    Raises RefundRefused (nothing recorded) when `amount` is not more than 0 and at most
-    refundable_total, or PaymentUnavailable when the provider fails (nothing went to the cards)."""
+    Raises RefundRefused (nothing recorded) unless 0 < `amount` <= refundable_total(order), or
+    PaymentUnavailable when the provider fails (nothing went to the cards)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         entry = LedgerEntry.objects.filter(idempotency_key=key).first()
