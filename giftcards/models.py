@@ -27,7 +27,8 @@ class GiftCard(models.Model):
     """A code with a balance. `source_order` is the order that bought it (a gift-card product),
     `issued_by` the staff member who issued it by hand; either may be empty."""
 
-    code = models.CharField(max_length=32, unique=True, help_text="Stored in capitals without spaces or hyphens; matched the same way.")
+    code = models.CharField(max_length=32, unique=True,
+                            help_text="Stored in capitals without spaces or hyphens; matched the same way.")
     currency = models.CharField(max_length=3)
     initial_balance = models.DecimalField(max_digits=12, decimal_places=2)
     balance = models.DecimalField(max_digits=12, decimal_places=2, editable=False,
