@@ -65,6 +65,13 @@ class GiftCardAdmin(admin.ModelAdmin):
     inlines = [TransactionInline]
     form = GiftCardForm
 
+    def get_search_results(self, request, queryset, search_term):
+        """A whole code finds its card however it is typed (hyphens, spaces, case); else the usual search."""
+        card = services.find_card(search_term)
+        if card is not None:
+            return queryset.filter(pk=card.pk), False
+        return super().get_search_results(request, queryset, search_term)
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["code", "initial_balance", "currency", "expires_at", "recipient_email"]

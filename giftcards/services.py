@@ -184,8 +184,11 @@ def refundable_to_cards(order) -> Decimal:
 
 def refunded_with_key(*, order, key: str) -> list[GiftCardTransaction]:
     """The REFUND transactions of `order` made by refund_to_cards with `key` (empty: none yet)."""
-    return list(GiftCardTransaction.objects.filter(order=order, kind=GiftCardTransaction.Kind.REFUND,
-                                                   reference__startswith=f"{key}:").order_by("pk"))
+    card_ids = set(GiftCardTransaction.objects.filter(order=order, kind=GiftCardTransaction.Kind.SPEND)
+                   .values_list("card_id", flat=True))
+    return list(GiftCardTransaction.objects.filter(
+        order=order, kind=GiftCardTransaction.Kind.REFUND,
+        reference__in=[f"{key}:{card_id}" for card_id in card_ids]).order_by("pk"))
 
 
 def refund_to_cards(*, order, amount: Decimal, key: str, by=None, note: str = "") -> list[GiftCardTransaction]:
@@ -238,6 +241,15 @@ def add_to_cart(*, cart, code: str) -> GiftCard:
             raise GiftCardError(f"Use at most {MAX_CARDS_PER_ORDER} gift cards on one order.")
         CartGiftCard.objects.create(cart=cart, card=card)
     return card
+
+
+def back_to_cart(*, order, cart) -> None:
+    """Put the gift cards `order` (voided, its cards given back) was paying with back on `cart`, so
+    the shopper who takes the order back to their cart pays with them again at checkout."""
+    spent = (GiftCardTransaction.objects.filter(order=order, kind=GiftCardTransaction.Kind.SPEND, reference=None)
+             .order_by("pk").values_list("card_id", flat=True))
+    for card_id in spent:
+        CartGiftCard.objects.get_or_create(cart=cart, card_id=card_id)
 
 
 def remove_from_cart(*, cart, card_id: int) -> None:

@@ -281,7 +281,7 @@ def void_order(*, order: Order, reason: str) -> Order:
 def reopen_in_cart(*, order: Order, cart: Cart) -> list[str] | None:
     """A shopper whose payment did not go through takes the order back into their cart instead of
     retrying it: `order` (pending payment) is voided (void_order: stock back, cancelled, never a
-    sale) and its lines are added to `cart`, on top of what it holds. Returns the names of the
+    sale) and its lines and gift cards are added to `cart`, on top of what it holds. Returns the names of the
     products that could not be put back (no longer sold, or not that many left in stock), or None
     when the order is no longer pending payment (paid or cancelled meanwhile; nothing changes).
     A payment that still succeeds later (an open Stripe page) revives the order or is refunded at
@@ -290,6 +290,7 @@ def reopen_in_cart(*, order: Order, cart: Cart) -> list[str] | None:
     if order.status != Order.Status.PENDING_PAYMENT:
         return None
     void_order(order=order, reason="the shopper took the items back to their cart")
+    gift_cards.back_to_cart(order=order, cart=cart)
     left_out = []
     for line in order.lines.order_by("pk"):
         try:

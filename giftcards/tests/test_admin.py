@@ -28,6 +28,8 @@ def test_staff_issue_a_card_with_a_generated_code_and_adjust_it(staff_client):
     card = GiftCard.objects.get()
     assert len(card.code) == 16 and card.balance == D("25.00") and card.issued_by.email == "boss@example.com"
     assert card.masked_code in text(done)
+    found = staff_client.get(reverse("admin:giftcards_giftcard_changelist"), {"q": card.grouped_code.lower()})
+    assert card.masked_code in text(found)
     change = reverse("admin:giftcards_giftcard_change", args=[card.pk])
     page = text(staff_client.get(change))
     assert "Issued by staff." in page and "Issued" in page

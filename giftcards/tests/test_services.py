@@ -177,6 +177,9 @@ def test_an_order_paid_by_two_cards_refunds_the_last_card_first():
     payments.refund_order(order=order, amount=D("20.00"), key="r")  # 15 back to the second, 5 to the first
     first.refresh_from_db(), second.refresh_from_db()
     assert (first.balance, second.balance) == (D("5.00"), D("30.00"))
+    payments.refund_order(order=order, amount=D("5.00"), key="r:x")  # another key, however it starts
+    first.refresh_from_db()
+    assert first.balance == D("10.00")
 
 
 def test_a_balance_never_goes_below_zero():
@@ -216,3 +219,14 @@ def test_an_order_moved_to_refunded_gives_its_cards_back_what_they_still_miss():
     orders.transition_order(order=Order.objects.get(pk=order.pk), to_status=Order.Status.REFUNDED)
     gift.refresh_from_db()
     assert gift.balance == D("20.00") and services.refundable_to_cards(order) == D("0")
+
+
+def test_taking_an_unpaid_order_back_to_the_cart_keeps_its_gift_cards_there():
+    from orders.models import Cart
+
+    gift = card("10.00", code="KEEP-0001")
+    order = place("KEEP-0001")
+    cart = Cart.objects.create()
+    assert orders.reopen_in_cart(order=order, cart=cart) == []
+    gift.refresh_from_db()
+    assert gift.balance == D("10.00") and selectors.cart_codes(cart) == ["KEEP0001"]
