@@ -110,7 +110,7 @@ class ProductAdmin(admin.ModelAdmin):
     # The short part first, so that the variants (stock, prices) and photos (renditions) are near the top.
     fieldsets = [
         (None, {"fields": ["name", "sku", "slug", "is_visible", "source", "categories"]}),
-        ("Tax and shipping", {"fields": ["tax_class", "weight"]}),
+        ("Tax and shipping", {"fields": ["tax_class", "weight", "is_gift_card"]}),
         ("Description", {"fields": ["description", "short_description", "attributes"], "classes": ["collapse"]}),
         ("Search engines", {"fields": ["seo_title", "seo_description"], "classes": ["collapse"]}),
         ("Ratings and dates", {"fields": ["rating_average", "rating_count", "created_at", "updated_at"],

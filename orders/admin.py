@@ -6,6 +6,8 @@ reads stored counts (Order.item_count) instead of summing lines per row, never c
 table, and its filters and default order are index ranges (Order.Meta.indexes). A search takes a
 fast path when the term is an order number, an email or a SKU. The change page reads a constant
 number of queries however many lines and status changes the order has."""
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.files.storage import default_storage
@@ -17,6 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from catalog.selectors import primary_image_subquery
+from giftcards import selectors as gift_card_reads
+from payments import services as payments
 from payments.admin import PaymentInline
 from payments.models import PaymentEvent
 from shop.admin_filters import CappedCountPaginator, SourceListFilter, cached_values_filter
@@ -69,7 +73,7 @@ class OrderAdmin(admin.ModelAdmin):
         ("Money", {"fields": ["currency", "subtotal", "shipping_price", "total", "payment_provider",
                               "payment_reference", "idempotency_key", "item_count", "line_count", "source"]}),
     ]
-    actions = ["mark_paid", "ship_orders", "mark_delivered", "cancel_orders", "refund_orders"]
+    actions = ["mark_paid", "ship_orders", "mark_delivered", "cancel_orders", "refund_orders", "refund_money"]
     inlines = [PaymentInline]  # each payment: status, ledger totals, Stripe dashboard link
 
     def _transition(self, request, queryset, to_status: str, done: str) -> None:
@@ -95,6 +99,22 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.action(description="Refund selected orders and return their stock", permissions=["change"])
     def refund_orders(self, request, queryset):
         self._transition(request, queryset, Order.Status.REFUNDED, "refunded; their stock is back on sale")
+
+    @admin.action(description="Refund the money of selected orders: the payment first, then gift cards",
+                  permissions=["change"])
+    def refund_money(self, request, queryset):
+        """Refund all that is left on each order (payments.services.refund_order: the provider's
+        part, then the gift cards'); the order moves to refunded when nothing is left."""
+        for order in queryset:
+            try:
+                done = payments.refund_order(order=order, amount=payments.refundable_total(order),
+                                             key=f"admin:{uuid.uuid4().hex}", by=request.user)
+            except (payments.RefundRefused, payments.PaymentUnavailable) as error:
+                self.message_user(request, f"{order}: {error}", messages.ERROR)
+            else:
+                cards = sum((t.amount for t in done.to_cards), 0)
+                self.message_user(request, f"{order}: refunded {done.amount} {order.currency}"
+                                           f"{f' ({cards} to gift cards)' if cards else ''}.")
 
     @admin.action(description="Ship selected orders (asks for tracking numbers)", permissions=["change"])
     def ship_orders(self, request, queryset):
@@ -172,6 +192,7 @@ class OrderAdmin(admin.ModelAdmin):
                 **(extra_context or {}), "order": order, "lines": lines, "lines_hidden": order.line_count - len(lines),
                 "timeline": order.status_changes.select_related("changed_by"),
                 "payment_events": PaymentEvent.objects.for_order(order)[:MAX_EVENTS_SHOWN],
+                "gift_card_plan": gift_card_reads.order_plan(order),
                 "next_statuses": [(status, Order.Status(status).label)
                                   for status in services.allowed_transitions(order)],
                 "can_move": self.has_change_permission(request, order),

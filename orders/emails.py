@@ -11,6 +11,8 @@ from django.urls import reverse
 from outbox.registry import handles
 from shop.mail import absolute_url, send_templated_email
 
+from giftcards.selectors import order_plan
+
 from .models import Order
 
 GUEST_LINK_SALT = "orders.guest-link"
@@ -51,7 +53,8 @@ def send_order_email(*, order: Order, kind: str) -> None:
     Raises KeyError for an unknown kind; backend errors propagate (the outbox retries)."""
     template = ORDER_EMAILS[kind]
     send_templated_email(to=order.email, template=template, context={
-        "order": order, "lines": list(order.lines.all()), "link": order_link(order)})
+        "order": order, "lines": list(order.lines.all()), "link": order_link(order),
+        "gift_cards": order_plan(order)})
 
 
 @handles("orders.order_email")

@@ -40,6 +40,19 @@ class VoucherForm(forms.Form):
         return data
 
 
+class GiftCardForm(forms.Form):
+    """A gift card code typed in the cart, or `remove`: the id of a card to take off the cart."""
+
+    code = forms.CharField(label="Gift card code", max_length=32, required=False)
+    remove = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("code") and not data.get("remove"):
+            raise forms.ValidationError("Enter a gift card code.")
+        return data
+
+
 class AddressFormMixin:
     """Checks the form's address against its country's rules (orders.addresses.normalize) once
     the fields are valid one by one: each problem becomes an error on its own field ("Enter the

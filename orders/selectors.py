@@ -8,6 +8,8 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from catalog.selectors import primary_image_subquery
+from giftcards import selectors as gift_card_reads
+from giftcards.services import GiftCardCharge
 from payments.models import Payment
 
 from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
@@ -133,7 +135,10 @@ class OrderSummary:
     are "" and None until a shipping method is chosen, `shipping_discount` is what a free-shipping
     voucher takes off it, `tax` is added to the total unless `prices_include_tax` (then it is
     "included"), `tax_label` names it ("VAT"); `explanation` is the engine's price explanation and
-    `voucher_error` why the cart's code gave nothing. Money is Decimal in `currency`."""
+    `voucher_error` why the cart's code gave nothing. Gift cards are a payment, not a discount:
+    `gift_cards` is what each card pays (or paid) of the total, `to_pay` what is left for the
+    payment provider, `gift_card_errors` why a card entered in the cart cannot pay. Money is
+    Decimal in `currency`."""
 
     lines: list[SummaryLine]
     subtotal: Decimal
@@ -149,6 +154,9 @@ class OrderSummary:
     tax_label: str = "tax"
     explanation: str = ""
     voucher_error: str = ""
+    gift_cards: list[GiftCardCharge] = ()
+    to_pay: Decimal | None = None
+    gift_card_errors: list[str] = ()
 
     @property
     def item_count(self) -> int:
@@ -161,6 +169,7 @@ def cart_summary(cart: Cart | None, **pricing) -> OrderSummary:
     Raises UnknownShippingMethod when the method does not serve the address."""
     lines, priced = priced_cart(cart, **pricing)
     shipping = priced.shipping
+    cards = gift_card_reads.cart_plan(cart, priced.total) if shipping else gift_card_reads.GiftCardPlan()
     return OrderSummary(
         lines=[SummaryLine(name=line.variant.product.name, options_label=line.variant.options_label,
                            image_path=line.image_path or "", url=line.variant.product.get_absolute_url(),
@@ -173,7 +182,8 @@ def cart_summary(cart: Cart | None, **pricing) -> OrderSummary:
         shipping_discount=shipping.discount if shipping else Decimal("0"),
         tax=priced.tax, prices_include_tax=priced.policy.prices_include_tax, tax_label=priced.policy.tax_label,
         total=priced.total, currency=priced.currency, explanation=priced.explanation if shipping else "",
-        voucher_error=priced.voucher_error)
+        voucher_error=priced.voucher_error, gift_cards=cards.charges, to_pay=cards.to_pay if shipping else None,
+        gift_card_errors=cards.errors)
 
 
 def order_summary(order: Order) -> OrderSummary:
@@ -182,6 +192,7 @@ def order_summary(order: Order) -> OrderSummary:
     lines = (order.lines.select_related("variant__product")
              .annotate(image_path=primary_image_subquery("variant__product")).order_by("pk"))
     goods_discount = sum((line.discount for line in lines), Decimal("0"))
+    cards = gift_card_reads.order_plan(order)
     return OrderSummary(
         lines=[SummaryLine(name=line.product_name, options_label=line.options_label,
                            image_path=line.image_path or "",
@@ -194,7 +205,7 @@ def order_summary(order: Order) -> OrderSummary:
         shipping_name=order.shipping_method_name, shipping_price=order.shipping_price,
         shipping_discount=order.discount_total - goods_discount, tax=order.tax_total,
         prices_include_tax=order.prices_include_tax, total=order.total, currency=order.currency,
-        explanation=order.price_explanation)
+        explanation=order.price_explanation, gift_cards=cards.charges, to_pay=cards.to_pay)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ from django.utils.crypto import salted_hmac
 from catalog.live import realtime
 from catalog.services import (InsufficientStock, allocate_stock, broadcast_stock, lock_variants, mark_verified_buyer,
                               release_stock)
+from giftcards import selectors as gift_card_reads
+from giftcards import services as gift_cards
+from giftcards.services import GiftCardError
 from outbox import services as outbox
 from promotions.services import VoucherNotApplicable, lock_voucher, redeem_voucher, release_voucher
 
@@ -22,7 +25,8 @@ from .models import Cart, Order, OrderLine, OrderStatusChange
 from .pricing import UnknownShippingMethod, price_cart
 
 __all__ = [
-    "CheckoutDetails", "CheckoutError", "apply_voucher", "EmptyCart", "InsufficientStock", "InvalidQuantity",
+    "CheckoutDetails", "CheckoutError", "GiftCardError", "apply_voucher", "EmptyCart", "InsufficientStock",
+    "InvalidQuantity",
     "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
     "UnknownShippingMethod", "VariantUnavailable", "VoucherNotApplicable", "add_to_cart", "find_cart",
     "get_or_create_cart", "idempotency_owner", "mark_paid", "merge_guest_cart_into_customer_cart", "place_order",
@@ -36,7 +40,7 @@ class IllegalTransition(CheckoutError):
 
 
 # Every error a shopper can cause at cart or checkout; each message is safe to show.
-SHOPPER_ERRORS = (CheckoutError, InsufficientStock, UnknownShippingMethod, VoucherNotApplicable)
+SHOPPER_ERRORS = (CheckoutError, InsufficientStock, UnknownShippingMethod, VoucherNotApplicable, GiftCardError)
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,8 @@ def stored_idempotency_key(*, owner: str, key: str) -> str:
 
 
 def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provider: str,
-                idempotency_key: str, owner: str = "", request_hash: str = "") -> Order:
+                idempotency_key: str, owner: str = "", request_hash: str = "",
+                gift_card_codes: list[str] | None = None) -> Order:
     """Turn a cart into an order pending payment, as Saleor's complete_checkout does: take the
     stock and create the order (status pending payment) in one committed transaction, and empty
     the cart. The payment is asked for afterwards, outside any transaction
@@ -108,8 +113,15 @@ def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provi
     returned untouched for the caller to refuse. `payment_provider` is the provider code recorded
     on the order (payments.providers).
 
-    Raises EmptyCart, VariantUnavailable, InsufficientStock, UnknownShippingMethod or
-    VoucherNotApplicable (no order exists, no stock moved, no voucher use counted).
+    Gift cards (`gift_card_codes`, default: the cart's) pay part of the total as a payment, not a
+    discount: each card's row is locked after the voucher's and spent through its ledger
+    (giftcards.services.spend_on_order); the provider is asked only for the rest
+    (giftcards.selectors.amount_to_pay). When the cards pay it all, the order is marked paid here,
+    on the same path as the provider's webhook (confirmation email, dashboard, gift cards bought).
+
+    Raises EmptyCart, VariantUnavailable, InsufficientStock, UnknownShippingMethod,
+    VoucherNotApplicable or GiftCardError (no order exists, no stock moved, no voucher use counted,
+    no gift card spent).
     """
     if not idempotency_key:
         raise ValueError("idempotency_key is required")
@@ -120,8 +132,10 @@ def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provi
         try:
             with transaction.atomic():
                 order = _reserve_order(cart=cart, customer=customer, details=details, provider=payment_provider,
-                                       idempotency_key=idempotency_key, request_hash=request_hash)
+                                       idempotency_key=idempotency_key, request_hash=request_hash,
+                                       gift_card_codes=gift_card_codes)
                 cart.lines.all().delete()
+                cart.gift_cards.all().delete()
         except IntegrityError:
             # A concurrent submit with the same key committed first: its order is the answer.
             order = Order.objects.filter(idempotency_key=idempotency_key).first()
@@ -130,7 +144,8 @@ def place_order(*, cart: Cart, customer, details: CheckoutDetails, payment_provi
     return order
 
 
-def _reserve_order(*, cart, customer, details, provider, idempotency_key, request_hash) -> Order:
+def _reserve_order(*, cart, customer, details, provider, idempotency_key, request_hash,
+                   gift_card_codes=None) -> Order:
     """Take the cart's stock and create its order, pending payment (in the caller's transaction)."""
     lines = list(cart.lines.order_by("variant_id"))
     if not lines:
@@ -187,6 +202,9 @@ def _reserve_order(*, cart, customer, details, provider, idempotency_key, reques
         for line in priced.lines
     )
     broadcast_stock(variant_ids=variants)
+    codes = gift_card_reads.cart_codes(cart) if gift_card_codes is None else gift_card_codes
+    if codes and gift_cards.spend_on_order(order=order, codes=codes) and gift_card_reads.amount_to_pay(order) == 0:
+        order = _paid(order, from_status=order.status, reference="gift-card", note="Paid in full by gift card.")
     return order
 
 
@@ -205,6 +223,7 @@ def _paid(order: Order, *, from_status: str, reference: str, note: str) -> Order
     order.status, order.payment_reference = Order.Status.PAID, reference
     order.save(update_fields=["status", "payment_reference"])
     OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=order.status, note=note)
+    gift_cards.issue_for_order(order=order)  # gift-card products bought: their codes go out by email
     event = {"type": "order_placed", "id": order.pk, "number": order.number, "total": str(order.total),
              "currency": order.currency, "items": order.item_count, "email": order.email,
              "ts": order.created_at.isoformat()}
@@ -217,8 +236,9 @@ def _paid(order: Order, *, from_status: str, reference: str, note: str) -> Order
 def revive_paid_order(*, order: Order, reference: str) -> Order:
     """A payment succeeded for `order` after it was cancelled unpaid (expired): take its stock
     again, variants locked in primary-key order after the order row (as void_order), and mark it
-    paid. Raises InsufficientStock or VariantUnavailable (nothing changed) when a line's stock is gone; an order
-    not cancelled is returned as it is."""
+    paid; the gift cards given back at expiry pay their part again. Raises InsufficientStock or
+    VariantUnavailable when a line's stock is gone, CheckoutError when a gift card no longer holds
+    its part (nothing changed); an order not cancelled is returned as it is."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != Order.Status.CANCELLED:
         return order
@@ -229,6 +249,10 @@ def revive_paid_order(*, order: Order, reference: str) -> Order:
             if line.variant_id not in variants:
                 raise VariantUnavailable(f"{line.product_name} is no longer sold.")
             allocate_stock(variant=variants[line.variant_id], quantity=line.quantity)
+        try:  # the gift cards given back at expiry pay their part again
+            gift_cards.respend_released(order=order)
+        except GiftCardError as error:
+            raise CheckoutError(str(error)) from error
     broadcast_stock(variant_ids=variants)
     return _paid(order, from_status=Order.Status.CANCELLED, reference=reference,
                  note=f"Payment {reference} arrived after the order expired; stock taken again.")
@@ -245,6 +269,7 @@ def void_order(*, order: Order, reason: str) -> Order:
         return order
     _restock(order)
     release_voucher(order=order)  # nothing was bought: the code's use goes back
+    gift_cards.release_order(order=order)  # and the gift cards get back what they paid
     order.status, order.idempotency_key = Order.Status.CANCELLED, f"void:{order.number}"
     order.save(update_fields=["status", "idempotency_key"])
     OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
@@ -256,7 +281,7 @@ def void_order(*, order: Order, reason: str) -> Order:
 def reopen_in_cart(*, order: Order, cart: Cart) -> list[str] | None:
     """A shopper whose payment did not go through takes the order back into their cart instead of
     retrying it: `order` (pending payment) is voided (void_order: stock back, cancelled, never a
-    sale) and its lines are added to `cart`, on top of what it holds. Returns the names of the
+    sale) and its lines and gift cards are added to `cart`, on top of what it holds. Returns the names of the
     products that could not be put back (no longer sold, or not that many left in stock), or None
     when the order is no longer pending payment (paid or cancelled meanwhile; nothing changes).
     A payment that still succeeds later (an open Stripe page) revives the order or is refunded at
@@ -265,6 +290,7 @@ def reopen_in_cart(*, order: Order, cart: Cart) -> list[str] | None:
     if order.status != Order.Status.PENDING_PAYMENT:
         return None
     void_order(order=order, reason="the shopper took the items back to their cart")
+    gift_cards.back_to_cart(order=order, cart=cart)
     left_out = []
     for line in order.lines.order_by("pk"):
         try:
@@ -318,7 +344,9 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
     `by` is the user making the change (None for the shop itself). Moving to `fulfilled` (shipped)
     needs a `tracking_number`. Moving to `cancelled` or `refunded` puts the stock of every line back
     in the same transaction, with variants locked in primary-key order as at checkout; the stock
-    broadcast goes out after commit. Returns the updated order.
+    broadcast goes out after commit. Refunding, or cancelling an unpaid order, gives its gift cards
+    back what they paid (giftcards.services.release_order); a paid order cancelled keeps its money
+    until it is refunded (payments.services.refund_order). Returns the updated order.
 
     Raises IllegalTransition when the move is not in TRANSITIONS, when `to_status` is unknown, or
     when shipping without a tracking number.
@@ -337,6 +365,13 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
         raise IllegalTransition(f"Order {order.number} needs a tracking number to be marked as shipped.")
     if to_status in RESTOCKING_STATUSES:
         _restock(order)
+    if to_status == Order.Status.REFUNDED or (to_status == Order.Status.CANCELLED
+                                             and order.status == Order.Status.PENDING_PAYMENT):
+        # Refunded, or cancelled unpaid: the gift cards get back what they paid and still miss.
+        gift_cards.release_order(order=order, note=f"Order {order.number} {Order.Status(to_status).label.lower()}",
+                                 refunded=to_status == Order.Status.REFUNDED)
+    if to_status == Order.Status.PAID:
+        gift_cards.issue_for_order(order=order)  # marked paid by staff: gift-card products bought
     from_status = order.status
     order.status = to_status
     update_fields = ["status"]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/update/", views.cart_update, name="cart_update"),
     path("cart/voucher/", views.cart_voucher, name="cart_voucher"),
+    path("cart/gift-card/", views.cart_gift_card, name="cart_gift_card"),
     path("checkout/", views.checkout_details, name="checkout"),
     path("checkout/review/", views.checkout_review, name="checkout_review"),
     path("checkout/confirmation/<str:number>/", views.checkout_confirmation, name="confirmation"),

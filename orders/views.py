@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from catalog.selectors import VariantChoiceError, choose_variant
+from giftcards import selectors as gift_card_reads
+from giftcards import services as gift_cards
 
 from payments import services as payments
 from payments.models import Payment
@@ -19,7 +21,7 @@ from payments.providers import active_code
 
 from . import emails, selectors, services
 from .addresses import country_hints
-from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, PaymentForm, VoucherForm
+from .forms import AddToCartForm, CartLineForm, CheckoutDetailsForm, GiftCardForm, PaymentForm, VoucherForm
 from .models import Order
 from .pricing import shipping_rates
 
@@ -44,7 +46,37 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
     lines, priced = selectors.priced_cart(cart, customer=request.user)
     rows = list(zip(lines, priced.lines, strict=True))
     return render(request, "orders/cart.html", {"rows": rows, "priced": priced, "cart": cart,
-                                                "voucher_form": VoucherForm()})
+                                                "voucher_form": VoucherForm(),
+                                                "gift_card_cards": gift_card_reads.cart_cards(cart)})
+
+
+@require_POST
+def cart_gift_card(request: HttpRequest) -> HttpResponse:
+    """Add the posted gift card code to the cart to pay with at checkout (or take card `remove`
+    off), then back to the cart with the reason when it cannot pay. With htmx, only the cart's gift
+    card panel comes back, with the outcome in it."""
+    form, cart, done, problem = GiftCardForm(request.POST), _cart(request), "", ""
+    if cart is None or not form.is_valid():
+        problem = "Add something to your cart first." if cart is None else "Enter a gift card code."
+    else:
+        try:
+            if form.cleaned_data["remove"]:
+                gift_cards.remove_from_cart(cart=cart, card_id=form.cleaned_data["remove"])
+                done = "Gift card removed."
+            else:
+                card = gift_cards.add_to_cart(cart=cart, code=form.cleaned_data["code"])
+                done = f"Gift card {card.masked_code} added: it pays up to {card.balance} {card.currency} at checkout."
+        except gift_cards.GiftCardError as error:
+            problem = str(error)
+    if request.htmx:
+        return render(request, "orders/_gift_card_form.html", {
+            "cart": cart, "gift_card_cards": gift_card_reads.cart_cards(cart), "gift_card_done": done,
+            "gift_card_error": problem, "gift_card_code": form.data.get("code", "") if problem else ""})
+    if problem:
+        messages.error(request, problem)
+    else:
+        messages.success(request, done)
+    return redirect("orders:cart")
 
 
 @require_POST
@@ -160,7 +192,8 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
                                          idempotency_key=form.cleaned_data["idempotency_key"])
         except services.SHOPPER_ERRORS as error:
             messages.error(request, str(error))
-            return redirect("orders:cart" if isinstance(error, (services.EmptyCart, services.VoucherNotApplicable))
+            return redirect("orders:cart" if isinstance(error, (services.EmptyCart, services.VoucherNotApplicable,
+                                                                services.GiftCardError))
                             else "orders:checkout_review")
         if order.number not in request.session.get(PLACED_ORDERS_SESSION_KEY, []):
             request.session[PLACED_ORDERS_SESSION_KEY] = [

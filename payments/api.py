@@ -1,5 +1,6 @@
 """POST /api/v1/admin/orders/{number}/refund (staff): a full or partial refund, by amount or by
-lines, through payments.services.refund with the request's Idempotency-Key."""
+lines, through payments.services.refund_order with the request's Idempotency-Key: the provider
+payment first, then the gift cards."""
 from decimal import Decimal
 
 from django.http import Http404
@@ -39,7 +40,9 @@ class RefundResponse(serializers.Serializer):
     refund_id = serializers.CharField(allow_null=True)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     status = serializers.CharField()
-    ledger = LedgerSerializer()
+    to_gift_cards = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                             help_text="The part returned to the order's gift cards (refunded last).")
+    ledger = LedgerSerializer(help_text="The provider payment's ledger (zeros when gift cards paid it all).")
 
 
 class StaffRefundView(APIView):
@@ -65,17 +68,24 @@ class StaffRefundView(APIView):
         if order is None:
             raise Http404
         try:
-            payment = services.refundable_payment(order)
             if data.validated_data.get("lines"):
                 amount = services.amount_for_lines(order, {line["sku"]: line["quantity"]
                                                            for line in data.validated_data["lines"]})
             else:
-                amount = Decimal(data.validated_data.get("amount") or payment.totals()["balance"])
-            entry = services.refund(payment=payment, amount=amount, key=f"api:{request.user.pk}:{key}",
-                                    by=request.user)
+                amount = Decimal(data.validated_data.get("amount") or services.refundable_total(order))
+            if amount <= 0 and not order.payments.filter(status="succeeded").exists():
+                raise services.RefundRefused(f"Order {order.number} has no payment to refund.")
+            done = services.refund_order(order=order, amount=amount, key=f"api:{request.user.pk}:{key}",
+                                         by=request.user)
         except services.RefundRefused as problem:
             return error(409, str(problem), "refund_refused")
         except services.PaymentUnavailable as problem:
             return error(503, str(problem), "payment_unavailable")
-        return Response(RefundResponse({"refund_id": entry.reference, "amount": entry.amount, "status": entry.status,
-                                        "ledger": payment.totals()}).data)
+        payment = order.payments.filter(status="succeeded").order_by("-pk").first()
+        entry = done.entry
+        return Response(RefundResponse({
+            "refund_id": entry.reference if entry else None, "amount": done.amount,
+            "status": entry.status if entry else "succeeded",
+            "to_gift_cards": sum((t.amount for t in done.to_cards), Decimal("0")),
+            "ledger": payment.totals() if payment else dict.fromkeys(["charged", "refunded", "fees", "balance"],
+                                                                     Decimal("0"))}).data)

@@ -7,6 +7,7 @@ lock and recorded as a PaymentEvent (unique by the provider's event id) in the s
 so a webhook delivered twice, or twenty times at once, is applied once.
 """
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -15,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.services import InsufficientStock
+from giftcards import services as gift_cards
+from giftcards.selectors import amount_to_pay
 from orders import services as orders
 from orders.carts import CheckoutError
 from orders.models import Order
@@ -43,6 +46,9 @@ def start_payment(*, order: Order, flow: str, return_url: str = "", cancel_url: 
     waiting for the customer is reused. Each attempt is a new Payment with its own idempotency key,
     so a retry after a provider error is a new request.
 
+    The amount is what is left to pay once the order's gift cards paid their part
+    (giftcards.selectors.amount_to_pay): the total when none was used.
+
     Raises PaymentUnavailable when the order is not pending payment or the provider fails (the
     Payment is kept with status error; the order stays pending, its stock held)."""
     if order.status != Order.Status.PENDING_PAYMENT:
@@ -52,7 +58,7 @@ def start_payment(*, order: Order, flow: str, return_url: str = "", cancel_url: 
     live = order.payments.filter(flow=flow, status=Payment.Status.PENDING, provider=active_code()).first()
     if live is not None:
         return live
-    payment = Payment.objects.create(order=order, provider=active_code(), flow=flow, amount=order.total,
+    payment = Payment.objects.create(order=order, provider=active_code(), flow=flow, amount=amount_to_pay(order),
                                      currency=order.currency)
     try:
         fields = get_provider(payment.provider).create_payment(payment, return_url=return_url, cancel_url=cancel_url)
@@ -181,11 +187,12 @@ def _refunded(order: Order, payment: Payment, obj: dict) -> str:
     return f"refund of {missing} recorded" if missing > 0 else "refunds already recorded"
 
 
-def _refunded_in_full(order: Order, payment: Payment, by=None) -> None:
-    """Move `order` to refunded (stock back, email) once nothing is left on any of its payments:
-    refunding a second, duplicate payment of a paid order leaves the order as it is."""
+def _refunded_in_full(order: Order, payment: Payment | None, by=None) -> None:
+    """Move `order` to refunded (stock back, email) once nothing is left on any of its payments
+    nor its gift cards: refunding a second, duplicate payment of a paid order leaves the order as
+    it is."""
     balance = sum((p.totals()["balance"] for p in order.payments.filter(status=Payment.Status.SUCCEEDED)),
-                  Decimal("0"))
+                  gift_cards.refundable_to_cards(order))
     if balance <= 0 and Order.Status.REFUNDED in orders.TRANSITIONS[order.status]:
         orders.transition_order(order=order, to_status=Order.Status.REFUNDED, by=by, note="Refunded in full.")
 
@@ -254,6 +261,57 @@ def refund(*, payment: Payment, amount: Decimal, key: str, by=None) -> LedgerEnt
                                            status=LedgerEntry.Status.PENDING, idempotency_key=key,
                                            note=f"by {by}" if by is not None else "")
     return execute_refund(entry=entry, by=by)
+
+
+@dataclass(frozen=True)
+class OrderRefund:
+    """What refund_order did: `amount` in all (Decimal in the order's currency), the provider's
+    refund `entry` (None when nothing went to the provider) and the gift card transactions
+    `to_cards` (empty when nothing went back to a card)."""
+
+    amount: Decimal
+    entry: LedgerEntry | None = None
+    to_cards: list = field(default_factory=list)
+
+
+def refundable_total(order: Order) -> Decimal:
+    """What can still be refunded on `order`: its latest succeeded payment's balance plus what its
+    gift cards paid and have not had back."""
+    payment = order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-pk").first()
+    return (payment.totals()["balance"] if payment else Decimal("0")) + gift_cards.refundable_to_cards(order)
+
+
+def refund_order(*, order: Order, amount: Decimal, key: str, by=None) -> OrderRefund:
+    """Refund `amount` (> 0, Decimal in the order's currency) of `order`, whatever paid it. The
+    order of refunds: the money paid through the provider first (refund, on the latest succeeded
+    payment), the gift cards last (giftcards.services.refund_to_cards: the last card spent first),
+    so the shopper gets their own money back before store credit. Both are recorded under the
+    order's row lock; a refund that leaves nothing on the payment nor the cards moves the order to
+    refunded (stock back, email). The same `key` again returns what the first refund did.
+
+    Raises RefundRefused (nothing recorded) unless 0 < `amount` <= refundable_total(order), or
+    PaymentUnavailable when the provider fails (nothing went to the cards)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        entry = LedgerEntry.objects.filter(idempotency_key=key).first()
+        done = gift_cards.refunded_with_key(order=order, key=key)
+        if entry is not None or done:
+            return OrderRefund(amount=(entry.amount if entry else Decimal("0")) + sum(t.amount for t in done),
+                               entry=entry, to_cards=done)
+        payment = order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-pk").first()
+        on_payment = payment.totals()["balance"] if payment else Decimal("0")
+        left = on_payment + gift_cards.refundable_to_cards(order)
+        if amount <= 0 or amount > left:
+            raise RefundRefused(f"A refund must be more than 0 and at most the {left} {order.currency} left to refund.")
+        to_provider = min(amount, on_payment)
+    entry = refund(payment=payment, amount=to_provider, key=key, by=by) if to_provider > 0 else None
+    if amount == to_provider:
+        return OrderRefund(amount=amount, entry=entry)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        to_cards = gift_cards.refund_to_cards(order=order, amount=amount - to_provider, key=key, by=by)
+        _refunded_in_full(order, payment, by=by)
+    return OrderRefund(amount=amount, entry=entry, to_cards=to_cards)
 
 
 def refundable_payment(order: Order) -> Payment:

@@ -90,5 +90,6 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("promotions.api.urls")),
+    path("", include("giftcards.api.urls")),
     path("analytics/", include("analytics.api.urls")),
 ]

@@ -94,6 +94,10 @@ class Product(models.Model):
     weight = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True,
                                  validators=[MinValueValidator(Decimal("0"))],
                                  help_text="kg per unit, for weight-based shipping (a variant's own weight wins).")
+    is_gift_card = models.BooleanField(
+        default=False, db_default=False,
+        help_text="Sold as a gift card: once the order is paid, a card worth the unit price is issued per unit "
+                  "and its code emailed to the buyer (giftcards.services.issue_for_order). Use the zero tax class.")
     # Kept in step by catalog.services.refresh_product_rating, never computed per row on listings.
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     rating_count = models.PositiveIntegerField(default=0)

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Variant
+from giftcards.selectors import order_plan
 from orders.forms import COUNTRIES, CheckoutDetailsForm
 from orders.models import Order, OrderLine, OrderStatusChange
 from payments.models import Payment
@@ -49,6 +50,10 @@ class OrderCreateSerializer(StrictJSONSerializer):
                                  "shipping zones decide which; another code is a 400 naming those on offer).")
     voucher_code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
                                          help_text="A voucher code; one that cannot be used is a 400 with the reason.")
+    gift_card_codes = serializers.ListField(
+        child=serializers.CharField(max_length=32), required=False, default=list, max_length=5,
+        help_text="Gift card codes that pay part (or all) of the total, in this order; the payment is asked for "
+                  "the rest. An invalid, expired, empty or other-currency card is a 400 with the reason.")
     payment_method = serializers.ChoiceField(
         choices=[], required=False,
         help_text="The shop's payment provider (the only choice); pay with the returned payment.client_secret "
@@ -135,6 +140,11 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class GiftCardChargeSerializer(serializers.Serializer):
+    code = serializers.CharField(source="masked_code", help_text='The card\'s last four characters, e.g. "****7KQ2".')
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="What the card paid.")
+
+
 class OrderSerializer(serializers.ModelSerializer):
     """An order as placed: every amount is a decimal string in `currency`, computed by the shop."""
 
@@ -145,14 +155,26 @@ class OrderSerializer(serializers.ModelSerializer):
     history = StatusChangeSerializer(source="status_changes", many=True)
     customer = serializers.IntegerField(source="customer_id", allow_null=True)
     payment = serializers.SerializerMethodField(help_text="The latest PaymentIntent (null until one is made).")
+    gift_cards = serializers.SerializerMethodField(help_text="What each gift card paid of the total (a payment, "
+                                                             "not a discount).")
+    to_pay = serializers.SerializerMethodField(help_text="The total less the gift cards: what the payment charges.")
 
     class Meta:
         model = Order
         fields = ["number", "status", "customer", "email", "currency", "shipping_address", "billing_address", "shipping_method",
                   "shipping_method_name", "shipping_price", "subtotal", "discount_total", "shipping_tax", "tax_total",
                   "prices_include_tax", "voucher_code", "price_explanation", "total", "payment_provider",
-                  "payment_reference", "tracking_number", "created_at", "lines", "history", "payment"]
+                  "payment_reference", "tracking_number", "created_at", "lines", "history", "payment",
+                  "gift_cards", "to_pay"]
         read_only_fields = fields
+
+    @extend_schema_field(GiftCardChargeSerializer(many=True))
+    def get_gift_cards(self, order):
+        return GiftCardChargeSerializer(order_plan(order).charges, many=True).data
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_to_pay(self, order):
+        return serializers.DecimalField(max_digits=12, decimal_places=2).to_representation(order_plan(order).to_pay)
 
     @extend_schema_field(PaymentSerializer(allow_null=True))
     def get_payment(self, order):

@@ -56,7 +56,7 @@ def body_hash(data) -> str:
 
 
 def order_queryset():
-    return Order.objects.prefetch_related("lines", "status_changes", "payments")
+    return Order.objects.prefetch_related("lines", "status_changes", "payments", "gift_card_transactions__card")
 
 
 class OrderPagination(StrictPageNumberPagination):
@@ -115,6 +115,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return error(400, str(problem), "invalid", {"shipping_method": [str(problem)]})
         except services.VoucherNotApplicable as problem:
             return error(400, str(problem), "voucher_not_applicable", {"voucher_code": [str(problem)]})
+        except services.GiftCardError as problem:
+            return error(400, str(problem), "gift_card_not_applicable", {"gift_card_codes": [str(problem)]})
         except services.SHOPPER_ERRORS as problem:  # VariantUnavailable, InvalidQuantity, EmptyCart
             return error(400, str(problem), "invalid", {"items": [str(problem)]})
         return Response(OrderSerializer(order_queryset().get(pk=order.pk)).data, status=status.HTTP_201_CREATED)
@@ -138,7 +140,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             order = services.place_order(
                 cart=cart, customer=request.user, details=services.CheckoutDetails(**data["details"]),
                 payment_provider=data["payment_method"], idempotency_key=key, owner=owner,
-                request_hash=request_hash)
+                request_hash=request_hash, gift_card_codes=data.get("gift_card_codes") or [])
         finally:
             cart.delete()
         if order.request_hash != request_hash:  # a concurrent request with this key and another body won
