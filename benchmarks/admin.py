@@ -16,11 +16,9 @@ run), then how each page's p95 moved from the history to history + synthetic ord
 within 1.5x or 20 ms). Target: every page <= 300 ms p95 on both databases, with the same query
 count on both data sets.
 
-Data set-up is cached for the next run, keyed by --limit, --synthetic and the code that shapes the
-data (the importer, the order factories; cached sets are migrated forward): SQLite files under --cache-dir, PostgreSQL
-template databases named ishop_bench_admin_*. The first run imports (minutes for the whole file on
-SQLite); later runs start measuring at once. --fresh rebuilds them. The time of each phase is
-printed. The measured copy is a fresh copy of the cached one (file copy / CREATE DATABASE ...
+Data set-up is cached, keyed by --limit, --synthetic and the code that shapes the data (importer,
+order factories; cached sets are migrated forward): SQLite files under --cache-dir, PostgreSQL
+template databases ishop_bench_admin_*. --fresh rebuilds them. Each phase's time is printed. The measured copy is a fresh copy of the cached one (file copy / CREATE DATABASE ...
 TEMPLATE), so logins and sessions never accumulate in the cache.
 """
 from __future__ import annotations

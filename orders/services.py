@@ -4,7 +4,7 @@ all call these (the cart's own writes live in orders.carts and are re-exported h
 Domain errors are named exceptions (subclasses of CheckoutError); views turn them into messages.
 """
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
@@ -18,9 +18,9 @@ from giftcards.services import GiftCardError
 from outbox import services as outbox
 from promotions.services import VoucherNotApplicable, lock_voucher, redeem_voucher, release_voucher
 
-from .addresses import format_lines
 from .carts import (SESSION_CART_KEY, CheckoutError, EmptyCart, InvalidQuantity, VariantUnavailable, add_to_cart,
                     apply_voucher, find_cart, get_or_create_cart, merge_guest_cart_into_customer_cart, set_line_quantity)
+from .details import CheckoutDetails
 from .models import Cart, Order, OrderLine, OrderStatusChange
 from .pricing import UnknownShippingMethod, price_cart
 
@@ -41,32 +41,6 @@ class IllegalTransition(CheckoutError):
 
 # Every error a shopper can cause at cart or checkout; each message is safe to show.
 SHOPPER_ERRORS = (CheckoutError, InsufficientStock, UnknownShippingMethod, VoucherNotApplicable, GiftCardError)
-
-
-@dataclass(frozen=True)
-class CheckoutDetails:
-    """What the shopper types at checkout: contact, shipping address and shipping method code, and
-    a billing address ({"name", "line1", "line2", "city", "postcode", "country", "phone"}) when it
-    is not the shipping address."""
-
-    email: str
-    shipping_name: str
-    shipping_line1: str
-    shipping_city: str
-    shipping_postcode: str
-    shipping_country: str
-    shipping_method: str
-    shipping_line2: str = ""
-    shipping_region: str = ""
-    phone: str = ""
-    billing_address: dict = field(default_factory=dict)
-
-    @property
-    def shipping_address_lines(self) -> list[str]:
-        """The shipping address as its country writes it, one string per line (orders.addresses)."""
-        return format_lines(name=self.shipping_name, line1=self.shipping_line1, line2=self.shipping_line2,
-                            city=self.shipping_city, postcode=self.shipping_postcode, region=self.shipping_region,
-                            country=self.shipping_country)
 
 
 # --- Checkout --------------------------------------------------------------------------------

@@ -66,12 +66,11 @@ INSTALLED_APPS = [
     "outbox",  # issue 21: every email (webhooks later) written with the change, delivered once
     "payments",  # issue 25: Stripe, or the embedded `test` provider
     "promotions",  # issue 26: tax rates, shipping zones, vouchers (priced by orders.pricing)
-    "giftcards",  # issue 26: gift cards, spent at checkout as part payment through their ledger
+    "giftcards",  # issue 26: spent at checkout as part payment, through their ledger
     "csp",
     "drf_spectacular_sidecar",
-    # Production stack (issue 8): django-prometheus wraps requests (latency histograms) and the
-    # database (query counters); shop.observability adds orders placed, Celery task outcomes and
-    # open WebSocket connections.
+    # Production stack (issue 8): django-prometheus wraps requests (latency histograms) and the database
+    # (query counters); shop.observability adds orders placed, Celery outcomes, open WebSockets.
     "django_prometheus",
     "django_structlog",
 ]
