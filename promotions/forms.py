@@ -11,6 +11,15 @@ from .models import Voucher
 from .services import MAX_BATCH, voucher_errors
 
 
+class ChosenIdsAutocomplete(AutocompleteSelectMultiple):
+    """The admin's autocomplete for a form outside a ModelAdmin: re-showing a refused form shows
+    only the posted choices that are ids (Django's widget looks every posted value up as an id,
+    and a made-up one would be a 500 instead of the field's own "not a valid value")."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [choice for choice in value if str(choice).isdigit()], attr)
+
+
 class GenerateCodesForm(forms.Form):
     """"Generate codes" in the voucher admin: a batch of single-use codes alike but for the code."""
 
@@ -25,11 +34,11 @@ class GenerateCodesForm(forms.Form):
     ends_at = forms.SplitDateTimeField(required=False, widget=AdminSplitDateTime)
     products = forms.ModelMultipleChoiceField(
         Product.objects.all(), required=False, help_text="Only these products (and the categories').",
-        widget=AutocompleteSelectMultiple(Voucher._meta.get_field("products"), admin.site))
+        widget=ChosenIdsAutocomplete(Voucher._meta.get_field("products"), admin.site))
     categories = forms.ModelMultipleChoiceField(
         Category.objects.all(), required=False,
         help_text="Only products in these categories (and below); none of either: every product.",
-        widget=AutocompleteSelectMultiple(Voucher._meta.get_field("categories"), admin.site))
+        widget=ChosenIdsAutocomplete(Voucher._meta.get_field("categories"), admin.site))
 
     def clean(self):
         data = super().clean()

@@ -46,3 +46,11 @@ def test_staff_limit_a_voucher_to_categories_and_a_method_to_products(boss):
                                "is_active": "on", "position": "0", "excluded_products": [sofa.pk],
                                "bands-TOTAL_FORMS": "0", "bands-INITIAL_FORMS": "0"})
     assert saved.status_code == 302 and list(method.excluded_products.all()) == [sofa]
+
+
+def test_generate_codes_with_a_made_up_product_is_a_form_error_not_a_500(boss):
+    response = boss.post(reverse("admin:promotions_voucher_generate"), {
+        "count": "5", "kind": "percentage", "value": "10", "products": ["not-an-id", "999999"]})
+    assert response.status_code == 200
+    assert "not one of the available choices" in response.content.decode() or "valid value" in response.content.decode()
+    assert not Voucher.objects.exists()
