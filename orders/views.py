@@ -18,6 +18,7 @@ from giftcards import services as gift_cards
 from payments import services as payments
 from payments.models import Payment
 from payments.providers import active_code
+from shop.templatetags.shop import money
 
 from . import emails, selectors, services
 from .addresses import country_hints
@@ -65,7 +66,7 @@ def cart_gift_card(request: HttpRequest) -> HttpResponse:
                 done = "Gift card removed."
             else:
                 card = gift_cards.add_to_cart(cart=cart, code=form.cleaned_data["code"])
-                done = f"Gift card {card.masked_code} added: it pays up to {card.balance} {card.currency} at checkout."
+                done = f"Gift card {card.masked_code} added: it pays up to {money(card.balance, card.currency)} at checkout."
         except gift_cards.GiftCardError as error:
             problem = str(error)
     if request.htmx:

@@ -25,7 +25,7 @@ def test_a_card_entered_without_javascript_shows_in_the_cart_and_can_be_removed(
     card("20.00", code="GIFT-1234")
     add(client, hoodie)
     cart = text(client.post(URL, {"code": "gift 1234"}, follow=True))
-    assert "Gift card ****1234 added: it pays up to 20.00 USD at checkout." in cart
+    assert "Gift card ****1234 added: it pays up to $20.00 at checkout." in cart
     assert "Gift card ****1234 balance $20.00" in cart
     card_id = GiftCard.objects.get().pk
     removed = text(client.post(URL, {"remove": card_id}, follow=True))
@@ -59,7 +59,7 @@ def test_htmx_adds_a_card_and_sends_back_only_the_panel(client, hoodie):
     fragment = client.post(URL, {"code": "htmx-5678"}, HTTP_HX_REQUEST="true")
     page = fragment.content.decode()
     assert page.lstrip().startswith('<div id="gift-cards"') and "****5678" in page
-    assert "it pays up to 20.00 USD at checkout" in text(fragment)
+    assert "it pays up to $20.00 at checkout" in text(fragment)
 
 
 def test_checkout_shows_each_card_and_what_is_left_to_pay_then_charges_only_that(client, hoodie):
