@@ -1,8 +1,8 @@
 """Building blocks every app's API shares: the error body for the schema, input serializers that
 hold JSON bodies to the schema's types, and strict page numbers. (shop/api.py mounts the apps'
 APIs and turns errors into the error body.)"""
-from drf_spectacular.utils import OpenApiResponse
-from rest_framework import parsers, serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import parsers, permissions, serializers
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.pagination import PageNumberPagination
 
@@ -40,6 +40,22 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
                     429: "Too many requests"}
     return {status: OpenApiResponse(ErrorSerializer, description=descriptions.get(status, "Error"))
             for status in statuses}
+
+
+def staff_rule_schema(serializer, *, destroy: bool = False):
+    """The `@extend_schema_view` of a staff rules viewset (vouchers, tax rates, shipping zones, gift
+    cards): list, retrieve, create, update and partial_update answer `serializer`, and the error
+    shapes each may give; with `destroy`, delete answers 204."""
+    views = {
+        "list": extend_schema(responses={200: serializer(many=True), **error_responses(401, 403, 404, 429)}),
+        "retrieve": extend_schema(responses={200: serializer, **error_responses(401, 403, 404, 429)}),
+        "create": extend_schema(responses={201: serializer, **error_responses(400, 401, 403, 429)}),
+        "update": extend_schema(responses={200: serializer, **error_responses(400, 401, 403, 404, 429)}),
+        "partial_update": extend_schema(responses={200: serializer, **error_responses(400, 401, 403, 404, 429)}),
+    }
+    if destroy:
+        views["destroy"] = extend_schema(responses={204: None, **error_responses(401, 403, 404, 429)})
+    return extend_schema_view(**views)
 
 
 URI_TOO_LONG = {
@@ -129,3 +145,18 @@ class StrictPageNumberPagination(PageNumberPagination):
         if value is not None and not (value.isdigit() and value.isascii() and int(value) >= 1):
             raise NotFound("Invalid page.")
         return super().get_page_number(request, paginator)
+
+
+class StaffPagination(StrictPageNumberPagination):
+    page_size = 50
+
+
+class StaffRulesAPI:
+    """What every staff rules viewset shares: staff only, JSON bodies held to the schema, no query
+    filters, numeric ids, 50 a page (mix in before DRF's viewset classes)."""
+
+    permission_classes = [permissions.IsAdminUser]
+    pagination_class = StaffPagination
+    parser_classes = [JSONParser]
+    filter_backends: list = []
+    lookup_value_regex = r"[0-9]{1,18}"

@@ -1,20 +1,16 @@
 """Staff API /api/v1/gift-cards/: list, issue, read and change gift cards (block one with
 `is_active: false`; never deleted: the ledger is the record), and POST .../{id}/adjust/ to move a
 balance by hand. Every balance change goes through giftcards.services."""
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from giftcards import services
 from giftcards.models import GiftCard
-from shop.api_base import JSONParser, StrictPageNumberPagination, error_responses
+from shop.api_base import StaffRulesAPI, error_responses, staff_rule_schema
 
 from .serializers import AdjustmentSerializer, GiftCardSerializer
-
-
-class GiftCardPagination(StrictPageNumberPagination):
-    page_size = 50
 
 
 def _refused(problem: Exception, field: str) -> Response:
@@ -22,23 +18,12 @@ def _refused(problem: Exception, field: str) -> Response:
                     status=status.HTTP_400_BAD_REQUEST)
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: GiftCardSerializer(many=True), **error_responses(401, 403, 404, 429)}),
-    retrieve=extend_schema(responses={200: GiftCardSerializer, **error_responses(401, 403, 404, 429)}),
-    create=extend_schema(responses={201: GiftCardSerializer, **error_responses(400, 401, 403, 429)}),
-    update=extend_schema(responses={200: GiftCardSerializer, **error_responses(400, 401, 403, 404, 429)}),
-    partial_update=extend_schema(responses={200: GiftCardSerializer, **error_responses(400, 401, 403, 404, 429)}),
-)
-class GiftCardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+@staff_rule_schema(GiftCardSerializer)
+class GiftCardViewSet(StaffRulesAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Gift cards (staff): codes with a balance, spent at checkout as part payment."""
 
-    permission_classes = [permissions.IsAdminUser]
     serializer_class = GiftCardSerializer
-    pagination_class = GiftCardPagination
-    parser_classes = [JSONParser]
-    filter_backends: list = []
-    lookup_value_regex = r"[0-9]{1,18}"
     queryset = (GiftCard.objects.select_related("source_order").prefetch_related("transactions__order")
                 .order_by("-created_at", "-pk"))
 

@@ -45,7 +45,9 @@ def spectacular() -> dict:
         "SERVE_INCLUDE_SCHEMA": False,
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": r"/api/v1",
-        "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.Order.Status"},
+        "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.Order.Status",
+                                "VoucherKindEnum": "promotions.models.Voucher.Kind",
+                                "GiftCardTransactionKindEnum": "giftcards.models.GiftCardTransaction.Kind"},
         # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN; its start-up
         # script is a separate file (SpectacularSwaggerSplitView), so the CSP needs no inline script.
         "SWAGGER_UI_DIST": "SIDECAR",
