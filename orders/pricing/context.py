@@ -111,9 +111,14 @@ def line_inputs(items: list[tuple[Variant, int]]) -> list[LineInput]:
 
 
 def voucher_input(voucher: Voucher, items: list[tuple[Variant, int]]) -> VoucherInput:
-    """`voucher` as the engine takes it, with the keys (variant ids) of the lines in its scope."""
+    """`voucher` as the engine takes it, with the keys (variant ids) of the lines in its scope.
+    Gift cards are never in a voucher's scope: a card is money, and 10% off a $25 card would sell
+    $25 for $22.50."""
     products, scope = rules.voucher_scope(voucher, {variant.product_id for variant, _ in items})
     eligible = None if products is None else frozenset(v.pk for v, _ in items if v.product_id in products)
+    cards = {variant.pk for variant, _ in items if variant.product.is_gift_card}
+    if cards:
+        eligible = frozenset((eligible if eligible is not None else {v.pk for v, _ in items}) - cards)
     return VoucherInput(code=voucher.code, kind=voucher.kind, value=voucher.value, min_subtotal=voucher.min_subtotal,
                         eligible=eligible, scope=scope)
 

@@ -162,3 +162,13 @@ def test_a_voucher_for_many_things_names_a_few_in_its_reason(clothes):
                           ProductFactory(name="Boots")])
     priced = price_cart([(clothes["scarf"], 1)], voucher_code="WINTER")
     assert priced.lines[0].discount_reason == "WINTER on Accessories, Jackets, Boots and 1 more"
+
+
+def test_a_voucher_never_discounts_a_gift_card(clothes):
+    Voucher.objects.create(code="TENOFF", kind=Voucher.Kind.PERCENTAGE, value=D("10"))
+    card = VariantFactory(product=ProductFactory(name="Gift card $25", is_gift_card=True), price=D("25.00"), stock=99)
+    priced = price_cart([(clothes["scarf"], 1), (card, 1)], voucher_code="tenoff")
+    assert [(line.discount, line.discount_reason) for line in priced.lines] == [(D("1.50"), "10% TENOFF"), (D("0.00"), "")]
+    alone = price_cart([(card, 2)], voucher_code="tenoff")
+    assert alone.discount == 0 and alone.total == D("50.00")
+    assert alone.voucher_error == "TENOFF applies to other products only."
