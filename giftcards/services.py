@@ -10,12 +10,14 @@ Refunds: the money the shopper paid through the provider is refunded first, the 
 (payments.services.refund_order); among an order's cards, the last card spent is refunded first.
 Money is Decimal in the card's currency, which must be the shop's (settings.SHOP_CURRENCY).
 """
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -24,7 +26,11 @@ from outbox import services as outbox
 
 from .models import ZERO, CartGiftCard, GiftCard, GiftCardTransaction, normalize_code
 
+logger = logging.getLogger(__name__)
+
 MAX_CARDS_PER_ORDER = 5
+WRONG_CODES_ALLOWED = 10  # wrong codes a client (and a cart) may type per WRONG_CODES_WINDOW
+WRONG_CODES_WINDOW = 3600  # seconds
 MAX_BALANCE = Decimal("99999999.99")  # what a card may hold (the column takes more; a typo should not)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I
 
@@ -231,16 +237,44 @@ def release_order(*, order, note: str = "", refunded: bool = False) -> Decimal:
 # --- The cart ------------------------------------------------------------------------------------
 
 @transaction.atomic
-def add_to_cart(*, cart, code: str) -> GiftCard:
+def add_to_cart(*, cart, code: str, client: str = "") -> GiftCard:
     """Keep gift card `code` on `cart` to pay with at checkout, if it can pay now. Raises
-    GiftCardError with the reason (unknown, expired, another currency, empty, too many cards)."""
-    card = usable_card(code)
+    GiftCardError with the reason (unknown, expired, another currency, empty, too many cards, or
+    too many wrong codes: WRONG_CODES_ALLOWED per WRONG_CODES_WINDOW seconds for the `client`
+    address and for the cart, so that codes cannot be guessed by trying them)."""
+    # "throttle_" keys, like DRF's throttles (the test suite clears those between tests)
+    counters = [f"throttle_giftcards_cart_{cart.pk}"] + ([f"throttle_giftcards_client_{client}"] if client else [])
+    if _wrong_codes(counters) >= WRONG_CODES_ALLOWED:
+        raise GiftCardError("Too many wrong gift card codes: try again in an hour.")
+    try:
+        card = usable_card(code)
+    except GiftCardError:
+        if find_card(code) is None:
+            _count_wrong_code(counters)
+        raise
     codes = CartGiftCard.objects.filter(cart=cart)
     if not codes.filter(card=card).exists():
         if codes.count() >= MAX_CARDS_PER_ORDER:
             raise GiftCardError(f"Use at most {MAX_CARDS_PER_ORDER} gift cards on one order.")
         CartGiftCard.objects.create(cart=cart, card=card)
     return card
+
+
+def _wrong_codes(counters: list[str]) -> int:
+    try:
+        return max((value or 0 for value in cache.get_many(counters).values()), default=0)
+    except Exception:  # noqa: BLE001 - with the cache down the limit cannot be counted: let it be
+        logger.exception("Could not read the gift card code counters")
+        return 0
+
+
+def _count_wrong_code(counters: list[str]) -> None:
+    for key in counters:
+        try:
+            if not cache.add(key, 1, timeout=WRONG_CODES_WINDOW):
+                cache.incr(key)
+        except Exception:  # noqa: BLE001 - as above
+            logger.exception("Could not count a wrong gift card code")
 
 
 def back_to_cart(*, order, cart) -> None:

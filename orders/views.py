@@ -18,6 +18,7 @@ from giftcards import services as gift_cards
 from payments import services as payments
 from payments.models import Payment
 from payments.providers import active_code
+from shop.observability import client_address
 from shop.templatetags.shop import money
 
 from . import emails, selectors, services
@@ -65,7 +66,8 @@ def cart_gift_card(request: HttpRequest) -> HttpResponse:
                 gift_cards.remove_from_cart(cart=cart, card_id=form.cleaned_data["remove"])
                 done = "Gift card removed."
             else:
-                card = gift_cards.add_to_cart(cart=cart, code=form.cleaned_data["code"])
+                card = gift_cards.add_to_cart(cart=cart, code=form.cleaned_data["code"],
+                                             client=client_address(request))
                 done = f"Gift card {card.masked_code} added: it pays up to {money(card.balance, card.currency)} at checkout."
         except gift_cards.GiftCardError as error:
             problem = str(error)

@@ -118,3 +118,16 @@ def test_the_admin_order_page_shows_the_gift_card_part(client, hoodie):
     assert "Gift card ****4321 −20.00" in text(page) and "To pay 37.00 USD" in text(page)
     listing = client.get(reverse("admin:giftcards_giftcard_change", args=[GiftCard.objects.get().pk]))
     assert listing.status_code == 200 and "Spent on an order" in text(listing)
+
+
+def test_guessing_codes_stops_after_ten_wrong_ones_for_that_client(client, hoodie):
+    card("20.00", code="GIFT-1234")
+    add(client, hoodie)
+    for attempt in range(10):
+        assert "is not a valid gift card code" in text(client.post(URL, {"code": f"GUESS-{attempt:04d}"}, follow=True))
+    refused = text(client.post(URL, {"code": "GIFT-1234"}, follow=True))  # even the right one, for an hour
+    assert "Too many wrong gift card codes: try again in an hour." in refused
+    assert not CartGiftCard.objects.exists()
+    other = type(client)(REMOTE_ADDR="203.0.113.9")  # another shopper, elsewhere, is not held back
+    add(other, hoodie)
+    assert "Gift card ****1234 added" in text(other.post(URL, {"code": "GIFT-1234"}, follow=True))
