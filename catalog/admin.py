@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils.html import format_html
+from django.template.loader import render_to_string
 
 from shop.admin_filters import SourceListFilter
 
@@ -52,10 +52,11 @@ class VariantInline(admin.TabularInline):
 
 
 def thumbnail(image_field, size: int = 60) -> str:
-    """An <img> tag for an admin list or inline, or a dash when there is no file."""
+    """An <img> for an admin list or inline (templates/admin/catalog/_thumbnail.html), or a dash
+    when there is no file."""
     if not image_field:
         return "-"
-    return format_html('<img src="{}" alt="" style="max-height:{}px;max-width:{}px">', image_field.url, size, size)
+    return render_to_string("admin/catalog/_thumbnail.html", {"url": image_field.url, "size": size})
 
 
 class ProductImageInline(admin.TabularInline):
@@ -81,15 +82,8 @@ class ProductImageInline(admin.TabularInline):
     def renditions_status(self, obj: ProductImage) -> str:
         if not obj.pk:
             return "-"
-        if obj.status == ProductImage.Status.FAILED:
-            return format_html('<strong style="color:#ba2121">Failed:</strong> {}', obj.failure_reason)
-        if obj.status == ProductImage.Status.READY:
-            return format_html(
-                '<span title="{}" style="display:inline-block;width:1em;height:1em;vertical-align:middle;'
-                'border:1px solid #ccc;background:{}"></span> Ready ({} files, {} x {} px)',
-                obj.dominant_colour, obj.dominant_colour or "transparent", getattr(obj, "num_renditions", "?"),
-                obj.width, obj.height,
-            )
+        if obj.status in (ProductImage.Status.FAILED, ProductImage.Status.READY):
+            return render_to_string("admin/catalog/_renditions_status.html", {"image": obj})
         return "Pending (a worker makes them shortly)"
 
 
@@ -181,7 +175,8 @@ class ProductAdmin(admin.ModelAdmin):
 
         if not obj.image_path:
             return "-"
-        return format_html('<img src="{}" alt="" style="max-height:48px">', default_storage.url(obj.image_path))
+        return render_to_string("admin/catalog/_thumbnail.html",
+                                {"url": default_storage.url(obj.image_path), "size": 48})
 
     @admin.display(description="variants", ordering="num_variants")
     def variant_count(self, obj: Product) -> int:
