@@ -11,8 +11,12 @@ starts, and again after every lost connection (a Redis restarted without persist
 queued jobs), so a restarted worker completes what was pending without waiting for beat. An app
 adds its own with `CELERY_WORKER_READY_TASKS += [("app.tasks.name", {...})]`.
 
-With several workers of one queue starting together, a Redis key (SET NX, RECOVERY_LOCK_SECONDS)
-lets the first one send them; the tasks themselves must be idempotent (they are: they look at pending rows).
+A worker process that starts always sends them: it may replace one killed with jobs in hand
+(prefetched or running, unacknowledged), which the broker gives back to no other worker before the
+visibility timeout, so only a relay of what is still pending brings them back now. After a lost
+connection every worker of a queue reconnects at once (Redis restarted), so a Redis key (SET NX,
+RECOVERY_LOCK_SECONDS) lets the first one send them. The tasks themselves must be idempotent (they
+are: they look at pending rows), so workers starting together each sending them costs only duplicates.
 """
 import logging
 
@@ -61,10 +65,15 @@ class RecoveryStep(bootsteps.StartStopStep):
 
     requires = ("celery.worker.consumer.tasks:Tasks",)
 
+    def __init__(self, parent, **kwargs) -> None:
+        super().__init__(parent, **kwargs)
+        self.connections = 0  # how many times this worker's consumer has connected
+
     def start(self, c) -> None:
         consumed = list(c.app.amqp.queues.consume_from or c.app.amqp.queues)
         logger.info("Worker consuming from the broker (queue %s)", consumed[0] if consumed else "default")
+        self.connections += 1
         try:
-            send_recovery_tasks(c.app, queue=consumed[0] if consumed else None)
+            send_recovery_tasks(c.app, queue=consumed[0] if consumed else None, force=self.connections == 1)
         except Exception:  # noqa: BLE001 - a worker must start even if the broker hiccups here
             logger.exception("Could not send the recovery tasks")
