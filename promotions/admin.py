@@ -1,6 +1,7 @@
 """Staff manage the pricing rules here: tax rates, shipping zones with their methods, weight bands
-and excluded products, and vouchers (their use is counted by checkout, never typed), with
-"Generate codes" (a batch of single-use codes) and "Export codes as CSV"."""
+and excluded products, vouchers (their use is counted by checkout, never typed), with
+"Generate codes" (a batch of single-use codes) and "Export codes as CSV", and catalogue promotions
+(saved: the variants' prices follow at once, promotions.sales)."""
 import csv
 
 from django import forms
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from . import selectors, services
 from .forms import GenerateCodesForm
-from .models import ShippingMethod, ShippingZone, TaxRate, Voucher, VoucherRedemption, WeightBand
+from .models import Promotion, ShippingMethod, ShippingZone, TaxRate, Voucher, VoucherRedemption, WeightBand
 
 
 @admin.register(TaxRate)
@@ -127,3 +128,14 @@ class VoucherAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": "Generate single-use codes",
                    "opts": self.model._meta, "form": form, "media": self.media + form.media}
         return TemplateResponse(request, "admin/promotions/voucher/generate_codes.html", context)
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "value", "starts_at", "ends_at", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["variants", "products", "categories"]
+    fields = ["name", "kind", "value", "starts_at", "ends_at", "is_active", "categories", "products", "variants",
+              "created_at"]

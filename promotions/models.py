@@ -1,18 +1,21 @@
 """Commerce rules that orders.pricing applies: tax rates by country and tax class, shipping zones
-with their methods (flat, by weight band, free above a value), and vouchers with their usage.
+with their methods (flat, by weight band, free above a value), vouchers with their usage, and
+catalogue promotions (no code: a sale on categories, products or variants for a while).
 
 Money is Decimal in settings.SHOP_CURRENCY; rates are fractions (0.2000 for 20 %); weights kg.
 Countries are ISO 3166-1 alpha-2 codes in capitals.
 """
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 
-from catalog.models import Category, Product, TaxClass
+from catalog.models import Category, Product, TaxClass, Variant
 
 from .postcodes import matches as postcode_matches
 
@@ -171,3 +174,66 @@ class VoucherRedemption(models.Model):
     class Meta:
         indexes = [models.Index(fields=["voucher", "customer"], name="voucher_use_by_customer"),
                    models.Index(fields=["voucher", "email"], name="voucher_use_by_email")]
+
+
+class Promotion(models.Model):
+    """A catalogue promotion: a percentage or a fixed amount off the price of the `variants`, the
+    `products` and the products in the `categories` (or below them), from `starts_at` until
+    `ends_at` (empty: open-ended), with no code. Where several run for one variant, the one giving
+    the lowest price wins, and a variant's own sale price competes as one more rule
+    (promotions.sales.apply_promotions writes the winner onto the variant, which
+    catalog.models.selling_price reads). Amounts are Decimal in settings.SHOP_CURRENCY."""
+
+    class Kind(models.TextChoices):
+        PERCENTAGE = "percentage", "Percentage off"
+        FIXED = "fixed", "Fixed amount off"
+
+    name = models.CharField(max_length=100, help_text='Shown to shoppers, e.g. "Summer sale".')
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.DecimalField(max_digits=10, decimal_places=2, validators=NON_NEGATIVE,
+                                help_text="Percent (20 for 20 %) or an amount off each unit.")
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until switched off.")
+    is_active = models.BooleanField(default=True)
+    variants = models.ManyToManyField(Variant, related_name="+", blank=True)
+    products = models.ManyToManyField(Product, related_name="+", blank=True)
+    categories = models.ManyToManyField(Category, related_name="+", blank=True,
+                                        help_text="Products in these categories or below them.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind="percentage", value__lte=100) | ~Q(kind="percentage"),
+                                   name="promotion_percentage_at_most_100"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="promotion_value_non_negative"),
+            models.CheckConstraint(condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                                   name="promotion_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        """The admin's form errors: a percentage at most 100, an end after the start."""
+        from .services import voucher_errors
+
+        errors = voucher_errors(kind=self.kind, value=self.value, starts_at=self.starts_at, ends_at=self.ends_at)
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def label(self) -> str:
+        """How shoppers see it: "Summer sale 20% off" or "Summer sale $5.00 off"."""
+        from shop.templatetags.shop import money
+
+        off = f"{self.value.normalize():f}%" if self.kind == self.Kind.PERCENTAGE else money(self.value)
+        return f"{self.name} {off} off"
+
+    def price_for(self, price: Decimal) -> Decimal:
+        """The promoted price of a unit priced `price`: never below zero, rounded half up to the cent."""
+        if self.kind == self.Kind.PERCENTAGE:
+            off = (price * self.value / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        else:
+            off = self.value
+        return max(price - off, Decimal("0"))

@@ -102,9 +102,9 @@ def _has_ordered(*, customer, email: str) -> bool:
 
 def voucher_errors(*, kind: str, value: Decimal | None, starts_at: datetime | None,
                    ends_at: datetime | None) -> dict[str, str]:
-    """{field: message} for a voucher breaking the rules every voucher follows (a percentage is at
-    most 100; the window ends after it starts); {} when it keeps them. The API and admin forms
-    show these as their field errors."""
+    """{field: message} for a voucher or catalogue promotion breaking the rules both follow (a
+    percentage is at most 100; the window ends after it starts); {} when it keeps them. The API
+    and admin forms show these as their field errors."""
     errors = {}
     if kind == Voucher.Kind.PERCENTAGE and value is not None and value > 100:
         errors["value"] = "A percentage is at most 100."

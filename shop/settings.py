@@ -178,6 +178,7 @@ CELERY_WORKER_READY_TASKS = [
     ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
     ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
     ("payments.tasks.expire_unpaid_orders", {}),  # unpaid orders past SHOP_PAYMENT_TIMEOUT release their stock
+    ("promotions.tasks.apply_promotions", {}),  # catalogue promotions that started meanwhile
 ]
 
 # --- Analytics (issue 6): the event buffer (analytics.middleware.EventMiddleware records events) ---
@@ -234,6 +235,9 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-purge-sent": {"task": "outbox.tasks.purge_sent", "schedule": crontab(hour=3, minute=40)},  # daily
     "payments-expire-unpaid": {"task": "payments.tasks.expire_unpaid_orders", "schedule": 60.0},  # seconds
     "payments-reconcile": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(minute=40, hour=3)},
+    # Catalogue promotions that start (issue 26); those that end stop in the price rule itself.
+    "promotions-apply": {"task": "promotions.tasks.apply_promotions",
+                         "schedule": env.float("PROMOTIONS_REFRESH_SECONDS", default=60.0)},  # seconds
 }
 
 # --- I18N --------------------------------------------------------------------------------

@@ -79,15 +79,17 @@ class ProductCardSerializer(serializers.Serializer):
 
 
 class VariantSerializer(serializers.ModelSerializer):
-    """A variant as shoppers see it; `unit_price` is what one unit sells for now."""
+    """A variant as shoppers see it; `unit_price` is what one unit sells for now, and
+    `price_reason` why it is below `price` (a catalogue promotion's label, "Sale", or "")."""
 
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    price_reason = serializers.CharField(read_only=True)
     in_stock = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Variant
-        fields = ["id", "sku", "name", "size", "colour", "price", "sale_price", "unit_price", "stock", "in_stock",
-                  "low_stock_threshold", "position", "is_active"]
+        fields = ["id", "sku", "name", "size", "colour", "price", "sale_price", "unit_price", "price_reason", "stock",
+                  "in_stock", "low_stock_threshold", "position", "is_active"]
         read_only_fields = fields
 
 

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, When
+from django.db.models.functions import Least, Now
+from django.utils import timezone
 
 from shop.sources import SOURCE_MAX_LENGTH, Source
 from shop.urlcache import cached_reverse
@@ -133,15 +135,27 @@ class Product(models.Model):
         return self.seo_title or self.name
 
 
-def selling_price(prefix: str = "") -> Case:
-    """The selling-price rule as a database expression: the sale price when set and below the
-    price, else the price (a Decimal column in settings.SHOP_CURRENCY). `prefix` reaches a variant
-    through a relation, e.g. "variants__" from a product. Variant.unit_price is the same rule in
-    Python; every price a shopper sees, filters or sorts by, pays or is shown in the API comes from
-    one of the two. (The database also refuses a sale price at or above the price:
-    variant_sale_below_price.)"""
-    return Case(When(**{f"{prefix}sale_price__lt": F(f"{prefix}price")}, then=F(f"{prefix}sale_price")),
-                default=F(f"{prefix}price"), output_field=models.DecimalField(max_digits=10, decimal_places=2))
+PRICE_FIELD = models.DecimalField(max_digits=10, decimal_places=2)
+
+
+def selling_price(prefix: str = "") -> Least:
+    """The selling-price rule as a database expression: the lowest of the price, the sale price
+    (when set and below the price) and the live promoted price (a Decimal in settings.SHOP_CURRENCY).
+    The promoted price is live while the catalogue promotion that set it runs (`promoted_until` in
+    the future, or open-ended) and was worked out from the price the variant has now
+    (`promotion_base_price`), so an ended promotion or a changed price never sells at a stale
+    promoted price, even before promotions.sales.apply_promotions has run again.
+    `prefix` reaches a variant through a relation, e.g. "variants__" from a product.
+    Variant.unit_price is the same rule in Python; every price a shopper sees, filters or sorts by,
+    pays or is shown in the API comes from one of the two. (The database also refuses a sale price
+    at or above the price: variant_sale_below_price.)"""
+    price = F(f"{prefix}price")
+    sale = Case(When(**{f"{prefix}sale_price__lt": price}, then=F(f"{prefix}sale_price")), default=price,
+                output_field=PRICE_FIELD)
+    live = Q(**{f"{prefix}promoted_price__isnull": False, f"{prefix}promotion_base_price": price}) & (
+        Q(**{f"{prefix}promoted_until__isnull": True}) | Q(**{f"{prefix}promoted_until__gt": Now()}))
+    promoted = Case(When(live, then=F(f"{prefix}promoted_price")), default=price, output_field=PRICE_FIELD)
+    return Least(sale, promoted, output_field=PRICE_FIELD)
 
 
 class VariantQuerySet(models.QuerySet):
@@ -178,6 +192,13 @@ class Variant(models.Model):
     weight = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True,
                                  validators=[MinValueValidator(Decimal("0"))],
                                  help_text="kg per unit; empty: the product's weight.")
+    # The best catalogue promotion running for this variant, written by promotions.sales (never by
+    # hand): its price, the price it was worked out from, when it ends, and its label.
+    promoted_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True, editable=False)
+    promotion_base_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True,
+                                               editable=False)
+    promoted_until = models.DateTimeField(null=True, blank=True, editable=False)
+    promotion_label = models.CharField(max_length=120, blank=True, default="", editable=False)
 
     objects = VariantQuerySet.as_manager()
 
@@ -202,12 +223,28 @@ class Variant(models.Model):
             raise ValidationError({"sale_price": SALE_PRICE_ERROR})
 
     @property
+    def promotion_is_live(self) -> bool:
+        """The promoted price applies now: set, worked out from today's price, and not ended."""
+        return (self.promoted_price is not None and self.promotion_base_price == self.price
+                and (self.promoted_until is None or self.promoted_until > timezone.now()))
+
+    @property
     def unit_price(self) -> Decimal:
-        """What one unit sells for now: the sale price when set and below the price, else the
-        price (the rule of selling_price(), in Python)."""
-        if self.sale_price is not None and self.sale_price < self.price:
-            return self.sale_price
-        return self.price
+        """What one unit sells for now: the lowest of the price, the sale price (when below it) and
+        the live promoted price (the rule of selling_price(), in Python)."""
+        prices = [self.price]
+        if self.sale_price is not None:
+            prices.append(self.sale_price)
+        if self.promotion_is_live:
+            prices.append(self.promoted_price)
+        return min(prices)
+
+    @property
+    def price_reason(self) -> str:
+        """Why the unit price is below the price: the promotion's label, "Sale", or "" (none)."""
+        if self.unit_price >= self.price:
+            return ""
+        return self.promotion_label if self.promotion_is_live and self.promoted_price == self.unit_price else "Sale"
 
     @property
     def shipping_weight(self) -> Decimal:

@@ -74,6 +74,7 @@ class VariantPicker:
     price_from: Decimal | None
     regular_price_from: Decimal | None
     in_stock: bool
+    deals: list[str]  # the catalogue promotions some variant sells under now ("Summer sale 20% off")
 
     @property
     def has_options(self) -> bool:
@@ -102,7 +103,8 @@ def variant_picker(variants: list[Variant]) -> VariantPicker:
         only=None if sizes or colours or not variants else _stock_badge(variants[0]),
         price_from=min((v.unit_price for v in variants), default=None),
         regular_price_from=min((v.price for v in variants), default=None),
-        in_stock=any(v.in_stock for v in variants))
+        in_stock=any(v.in_stock for v in variants),
+        deals=sorted({v.price_reason for v in variants} - {"", "Sale"}))
 
 
 def _stock_badge(variant: Variant) -> dict:

@@ -106,7 +106,8 @@ def shipping_method_for(code: str, *, country: str, postcode: str = "", product_
 def line_inputs(items: list[tuple[Variant, int]]) -> list[LineInput]:
     """(variant with its product loaded, quantity) pairs as engine lines, keyed by variant id."""
     return [LineInput(key=variant.pk, quantity=quantity, unit_price=variant.unit_price, list_price=variant.price,
-                      tax_class=variant.product.tax_class, weight=variant.shipping_weight, name=variant.product.name)
+                      tax_class=variant.product.tax_class, weight=variant.shipping_weight, name=variant.product.name,
+                      price_reason=variant.price_reason)
             for variant, quantity in items]
 
 

@@ -2,7 +2,8 @@
 (tax rates, the shipping method, the voucher) and calls `price()`; tests call it directly.
 
 Order of work, one rule each (the bugs they avoid are named in issue 26):
-1. unit price: the variant's selling price (sale applied). With prices entered gross and a
+1. unit price: the variant's selling price (its sale price or the best catalogue promotion
+   applied, named by LineInput.price_reason in the explanation). With prices entered gross and a
    destination rate other than the shop's own, the price is taken back to net at the shop's rate
    and taxed at the destination's, so a buyer never pays the shop country's VAT (saleor#2287);
 2. voucher: computed on those selling prices, never on the regular price (saleor#17453,
@@ -64,6 +65,7 @@ class LineInput:
     list_price: Decimal | None = None
     weight: Decimal = ZERO
     name: str = ""
+    price_reason: str = ""  # why unit_price is below list_price: a promotion's label or "Sale"
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class PricedLine:
     net: Decimal
     gross: Decimal
     display_gross: bool = True
+    price_reason: str = ""
 
     @property
     def display_total(self) -> Decimal:
@@ -300,9 +303,11 @@ def price(lines: list[LineInput], *, policy: Policy, rates: TaxRates | None = No
         net, gross = _net_gross(amount, tax, policy)
         priced_lines.append(PricedLine(
             key=line.key, quantity=line.quantity, unit_price=unit,
-            list_price=max(line.list_price if line.list_price is not None else unit, unit),
+            list_price=max(unit if line.list_price is None else
+                           destination_unit_price(line.list_price, line.tax_class, rates, policy), unit),
             line_total=total, discount=part, discount_reason=reason if part else "", amount=amount,
-            tax_rate=rate, tax=tax, net=net, gross=gross, display_gross=policy.display_gross))
+            tax_rate=rate, tax=tax, net=net, gross=gross, display_gross=policy.display_gross,
+            price_reason=line.price_reason))
     priced_shipping = None
     if priced_shipping_parts is not None:
         ship_price, ship_discount, ship_amount, ship_rate = priced_shipping_parts

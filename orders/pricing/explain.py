@@ -1,9 +1,13 @@
 """The price explanation: one line of plain text that shows how a priced cart's total came about,
-e.g. "$57.00 − 10% SPRING10 = $51.30, incl. 20% VAT $8.55". Shown on the order page, stored on
+e.g. "$57.00 − 10% SPRING10 = $51.30, incl. 20% VAT $8.55" (a sale price is simply the price), and
+when a catalogue promotion won on some line it starts from the regular prices and names what won:
+"$60.00 − Spring sale 5% off = $57.00 − 10% SPRING10 = $51.30, ...". Shown on the order page, stored on
 the order and returned by the API (plain text: templates escape it like any other string)."""
 from decimal import Decimal
 
 from shop.templatetags.shop import money
+
+from .rounding import ZERO
 
 
 def percent(rate: Decimal) -> str:
@@ -16,6 +20,11 @@ def explain(cart) -> str:
     currency = cart.currency
     goods_discount = cart.goods_discount
     text = money(cart.subtotal, currency)
+    if any(line.price_reason not in ("", "Sale") for line in cart.lines):
+        # A catalogue promotion won on some line: the regular prices, what won on each, then the rest.
+        list_total = sum((line.list_price * line.quantity for line in cart.lines), ZERO)
+        reasons = sorted({line.price_reason for line in cart.lines if line.list_price > line.unit_price})
+        text = f"{money(list_total, currency)} − {', '.join(reasons)} = {text}"
     running = cart.subtotal
     if goods_discount:
         running -= goods_discount
