@@ -9,6 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, TemplateView
 
 from branding.selectors import branding_keys, site_branding
+from orders.pricing import display
 from shop.cache import get_many
 from shop.pagecache import cache_page_at_versions, fragment_vary_on
 
@@ -147,7 +148,7 @@ class ProductDetailView(DetailView):
         tree = request_tree(self.request, found=found)
         deepest = tree.deepest(product.category_ids)
         return super().get_context_data(
-            picker=selectors.variant_picker(product.active_variants),
+            picker=selectors.variant_picker(product.active_variants, shown=display.catalogue_shower(product.tax_class)),
             image_colours=image_colours(product.gallery, product.active_variants),
             breadcrumbs=tree.breadcrumbs(deepest) if deepest else [],
             **kwargs,

@@ -1,5 +1,5 @@
 """Reads for the cart and order pages, each with a fixed number of queries."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -13,7 +13,8 @@ from giftcards.services import GiftCardCharge
 from payments.models import Payment
 
 from .models import Cart, CartLine, Order, OrderLine, OrderStatusChange
-from .pricing import PricedCart, price_cart
+from . import pricing
+from .pricing import PricedCart, display, price_cart
 from .services import find_cart
 
 
@@ -173,14 +174,14 @@ def cart_summary(cart: Cart | None, **pricing) -> OrderSummary:
     return OrderSummary(
         lines=[SummaryLine(name=line.variant.product.name, options_label=line.variant.options_label,
                            image_path=line.image_path or "", url=line.variant.product.get_absolute_url(),
-                           quantity=p.quantity, unit_price=p.unit_price, line_total=p.line_total,
-                           discount=p.discount, discount_reason=p.discount_reason)
+                           quantity=p.quantity, unit_price=p.shown.unit_price, line_total=p.shown.line_total,
+                           discount=p.shown.discount, discount_reason=p.discount_reason)
                for line, p in zip(lines, priced.lines, strict=True)],
-        subtotal=priced.subtotal, discount=priced.goods_discount,
+        subtotal=priced.shown_subtotal, discount=priced.shown_goods_discount,
         voucher_code=priced.voucher.code if priced.voucher else "",
-        shipping_name=shipping.name if shipping else "", shipping_price=shipping.price if shipping else None,
-        shipping_discount=shipping.discount if shipping else Decimal("0"),
-        tax=priced.tax, prices_include_tax=priced.policy.prices_include_tax, tax_label=priced.policy.tax_label,
+        shipping_name=shipping.name if shipping else "", shipping_price=shipping.shown.line_total if shipping else None,
+        shipping_discount=shipping.shown.discount if shipping else Decimal("0"),
+        tax=priced.tax, prices_include_tax=priced.policy.display_gross, tax_label=priced.policy.tax_label,
         total=priced.total, currency=priced.currency, explanation=priced.explanation if shipping else "",
         voucher_error=priced.voucher_error, gift_cards=cards.charges, to_pay=cards.to_pay if shipping else None,
         gift_card_errors=cards.errors)
@@ -193,18 +194,28 @@ def order_summary(order: Order) -> OrderSummary:
              .annotate(image_path=primary_image_subquery("variant__product")).order_by("pk"))
     goods_discount = sum((line.discount for line in lines), Decimal("0"))
     cards = gift_card_reads.order_plan(order)
+    # Shown as the shop shows prices now (with or without tax), from the amounts stored when placed.
+    policy = replace(pricing.shop_policy(), currency=order.currency, prices_include_tax=order.prices_include_tax)
+    shown = [display.shown_line(unit_price=line.unit_price, list_price=line.unit_price, line_total=line.line_total,
+                                discount=line.discount, tax=line.tax, rate=line.tax_rate, policy=policy)
+             for line in lines]
+    shipping_discount = order.discount_total - goods_discount
+    shipping = display.shown_line(unit_price=order.shipping_price, list_price=order.shipping_price,
+                                  line_total=order.shipping_price, discount=shipping_discount,
+                                  tax=order.shipping_tax, rate=Decimal("0"), policy=policy)
     return OrderSummary(
         lines=[SummaryLine(name=line.product_name, options_label=line.options_label,
                            image_path=line.image_path or "",
                            url=line.variant.product.get_absolute_url()
                            if line.variant and line.variant.product.is_visible else "",
-                           quantity=line.quantity, unit_price=line.unit_price, line_total=line.line_total,
-                           discount=line.discount, discount_reason=line.discount_reason)
-               for line in lines],
-        subtotal=order.subtotal, discount=goods_discount, voucher_code=order.voucher_code,
-        shipping_name=order.shipping_method_name, shipping_price=order.shipping_price,
-        shipping_discount=order.discount_total - goods_discount, tax=order.tax_total,
-        prices_include_tax=order.prices_include_tax, total=order.total, currency=order.currency,
+                           quantity=line.quantity, unit_price=as_shown.unit_price, line_total=as_shown.line_total,
+                           discount=as_shown.discount, discount_reason=line.discount_reason)
+               for line, as_shown in zip(lines, shown, strict=True)],
+        subtotal=sum((line.line_total for line in shown), Decimal("0")),
+        discount=sum((line.discount for line in shown), Decimal("0")), voucher_code=order.voucher_code,
+        shipping_name=order.shipping_method_name, shipping_price=shipping.line_total,
+        shipping_discount=shipping.discount, tax=order.tax_total,
+        prices_include_tax=policy.display_gross, total=order.total, currency=order.currency,
         explanation=order.price_explanation, gift_cards=cards.charges, to_pay=cards.to_pay)
 
 

@@ -121,7 +121,8 @@ class ProductCard:
     with annotations. Prices are Decimals in settings.SHOP_CURRENCY (None when the product has no
     active variant left); `stock_total` is units across active variants; `variant_ids` the active
     variants' ids as "12,13" (the live stock script subscribes to them); `image` its first
-    ProductImage, renditions prefetched, or None."""
+    ProductImage, renditions prefetched, or None. The prices are as shoppers are shown them: with or
+    without tax (orders.pricing.display), at the shop country's rate of `tax_class`."""
 
     pk: int
     name: str
@@ -133,6 +134,7 @@ class ProductCard:
     stock_total: int = 0
     variant_ids: str = ""
     image: ProductImage | None = None
+    tax_class: str = "standard"
 
     @property
     def on_sale(self) -> bool:
@@ -140,7 +142,7 @@ class ProductCard:
         return self.price_from is not None and self.price_from < self.regular_price_from
 
 
-CARD_FIELDS = ("name", "slug", "rating_average", "rating_count")  # the product columns a card shows
+CARD_FIELDS = ("name", "slug", "rating_average", "rating_count", "tax_class")  # the product columns a card shows
 
 
 @cache
@@ -165,6 +167,8 @@ def load_cards(rows: list[dict]) -> list[ProductCard]:
     same values as product_cards gives the API: 2 queries (the products with their prices, stock
     and first image's id; their active variants' ids), 2 more when some have an image (those
     images, their renditions), none for an empty list."""
+    from orders.pricing.display import show_catalogue_prices  # with or without tax, as the shop shows prices
+
     ids = [row["pk"] for row in rows]
     if not ids:
         return []
@@ -181,9 +185,11 @@ def load_cards(rows: list[dict]) -> list[ProductCard]:
             rating_average=product["rating_average"], rating_count=product["rating_count"],
             price_from=product["price_from"], regular_price_from=product["regular_price_from"],
             stock_total=product["stock_total"], variant_ids=",".join(variant_ids.get(product["pk"], ())),
-            image=images.get(product["image_id"]))
+            image=images.get(product["image_id"]), tax_class=product["tax_class"])
         for product in products}
-    return [cards[pk] for pk in ids if pk in cards]
+    shown = [cards[pk] for pk in ids if pk in cards]
+    show_catalogue_prices(shown)
+    return shown
 
 
 def product_cards_page(queryset: QuerySet[Product], sort: str, *, size: int, after: str = "", before: str = "",

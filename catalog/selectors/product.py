@@ -1,5 +1,6 @@
 """The product page's reads (product_page for the storefront, product_detail for the API: one
 reading), its variant picker, and choosing the variant a shopper asked for."""
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -75,6 +76,7 @@ class VariantPicker:
     regular_price_from: Decimal | None
     in_stock: bool
     deals: list[str]  # the catalogue promotions some variant sells under now ("Summer sale 20% off")
+    shown: Callable[[Decimal], Decimal]  # an entered price as shoppers are shown it
 
     @property
     def has_options(self) -> bool:
@@ -88,11 +90,14 @@ class VariantPicker:
         """What the product page script needs to follow the shopper's choice."""
         return [{"id": v.pk, "size": v.size, "colour": v.colour, "sku": v.sku, "stock": v.stock,
                  "low_stock": v.low_stock_threshold,
-                 "price": str(v.unit_price), "regular_price": str(v.price)} for v in self.variants]
+                 "price": str(self.shown(v.unit_price)), "regular_price": str(self.shown(v.price))}
+                for v in self.variants]
 
 
-def variant_picker(variants: list[Variant]) -> VariantPicker:
-    """Arrange already-loaded variants for the product page (no queries)."""
+def variant_picker(variants: list[Variant], shown: Callable[[Decimal], Decimal] | None = None) -> VariantPicker:
+    """Arrange already-loaded variants for the product page (no queries). `shown` turns an entered
+    price into the one shoppers are shown (with or without tax: orders.pricing.display); default as entered."""
+    shown = shown or (lambda amount: amount)
     sizes = sorted({v.size for v in variants if v.size}, key=size_sort_key)
     colours = sorted({v.colour for v in variants if v.colour})
     by_options = {(v.size, v.colour): _stock_badge(v) for v in variants}
@@ -101,10 +106,10 @@ def variant_picker(variants: list[Variant]) -> VariantPicker:
     return VariantPicker(
         variants=variants, sizes=sizes, colours=colours, grid=grid,
         only=None if sizes or colours or not variants else _stock_badge(variants[0]),
-        price_from=min((v.unit_price for v in variants), default=None),
-        regular_price_from=min((v.price for v in variants), default=None),
+        price_from=shown(min((v.unit_price for v in variants), default=None)),
+        regular_price_from=shown(min((v.price for v in variants), default=None)),
         in_stock=any(v.in_stock for v in variants),
-        deals=sorted({v.price_reason for v in variants} - {"", "Sale"}))
+        deals=sorted({v.price_reason for v in variants} - {"", "Sale"}), shown=shown)
 
 
 def _stock_badge(variant: Variant) -> dict:

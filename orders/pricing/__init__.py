@@ -6,6 +6,7 @@ a price explanation ("$57.00 − 10% SPRING10 = $51.30, incl. 20% VAT $8.55").
 - engine.py: the arithmetic, no database (tests drive it directly);
 - rounding.py: ROUND_HALF_UP to the currency's exponent, and splitting amounts over lines;
 - explain.py: the explanation text;
+- display.py: prices as shoppers are shown them, with or without tax (SHOP_DISPLAY_GROSS_PRICES);
 - context.py: the engine fed from the database (settings, catalogue, promotions' rules).
 
 Money is Decimal in settings.SHOP_CURRENCY; prices never come from the client.

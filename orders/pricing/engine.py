@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from shop.templatetags.shop import money
 
+from .display import ShownLine, shown_line
 from .explain import explain
 from .rounding import ZERO, allocate, distribute, round_money
 
@@ -146,6 +147,7 @@ class PricedLine:
     gross: Decimal
     display_gross: bool = True
     price_reason: str = ""
+    shown: ShownLine | None = None  # the line as shoppers are shown prices (with or without tax)
 
     @property
     def display_total(self) -> Decimal:
@@ -166,6 +168,7 @@ class PricedShipping:
     tax: Decimal
     net: Decimal
     gross: Decimal
+    shown: ShownLine | None = None  # as shoppers are shown prices (price, discount, amount)
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,15 @@ class PricedCart:
     @property
     def goods_discount(self) -> Decimal:
         return sum((line.discount for line in self.lines), ZERO)
+
+    @property
+    def shown_subtotal(self) -> Decimal:
+        """The lines before discount as shoppers are shown prices (with or without tax)."""
+        return sum((line.shown.line_total for line in self.lines), ZERO)
+
+    @property
+    def shown_goods_discount(self) -> Decimal:
+        return sum((line.shown.discount for line in self.lines), ZERO)
 
     @property
     def tax_rates(self) -> list[Decimal]:
@@ -301,20 +313,25 @@ def price(lines: list[LineInput], *, policy: Policy, rates: TaxRates | None = No
     for line, unit, total, part, amount, rate, tax in zip(lines, units, totals, discounts, amounts, line_rates,
                                                             taxes, strict=False):
         net, gross = _net_gross(amount, tax, policy)
+        list_price = max(unit if line.list_price is None else
+                         destination_unit_price(line.list_price, line.tax_class, rates, policy), unit)
         priced_lines.append(PricedLine(
             key=line.key, quantity=line.quantity, unit_price=unit,
-            list_price=max(unit if line.list_price is None else
-                           destination_unit_price(line.list_price, line.tax_class, rates, policy), unit),
-            line_total=total, discount=part, discount_reason=reason if part else "", amount=amount,
-            tax_rate=rate, tax=tax, net=net, gross=gross, display_gross=policy.display_gross,
-            price_reason=line.price_reason))
+            list_price=list_price, line_total=total, discount=part, discount_reason=reason if part else "",
+            amount=amount, tax_rate=rate, tax=tax, net=net, gross=gross, display_gross=policy.display_gross,
+            price_reason=line.price_reason,
+            shown=shown_line(unit_price=unit, list_price=list_price, line_total=total, discount=part, tax=tax,
+                             rate=rate, policy=policy)))
     priced_shipping = None
     if priced_shipping_parts is not None:
         ship_price, ship_discount, ship_amount, ship_rate = priced_shipping_parts
         net, gross = _net_gross(ship_amount, taxes[-1], policy)
         priced_shipping = PricedShipping(code=shipping.code, name=shipping.name, price=ship_price,
                                          discount=ship_discount, amount=ship_amount, tax_rate=ship_rate,
-                                         tax=taxes[-1], net=net, gross=gross)
+                                         tax=taxes[-1], net=net, gross=gross,
+                                         shown=shown_line(unit_price=ship_price, list_price=ship_price,
+                                                          line_total=ship_price, discount=ship_discount,
+                                                          tax=taxes[-1], rate=ship_rate, policy=policy))
     parts = [*priced_lines, *([priced_shipping] if priced_shipping else [])]
     cart = PricedCart(
         lines=priced_lines, subtotal=subtotal,

@@ -36,7 +36,8 @@ def jacket():
 @pytest.fixture
 def uk_shop(settings):
     """A UK shop: prices entered with 20 % VAT, free UK shipping over £50, SPRING10 for 10 % off."""
-    settings.SHOP_CURRENCY, settings.SHOP_PRICES_INCLUDE_TAX, settings.SHOP_TAX_ORIGIN_COUNTRY = "GBP", True, "GB"
+    settings.SHOP_CURRENCY, settings.SHOP_TAX_ORIGIN_COUNTRY = "GBP", "GB"
+    settings.SHOP_PRICES_INCLUDE_TAX = settings.SHOP_DISPLAY_GROSS_PRICES = True  # entered and shown with VAT
     TaxRate.objects.create(country="GB", tax_class="standard", rate=D("0.20"), name="VAT")
     uk = ShippingZone.objects.create(name="UK", countries=["GB"])
     ShippingMethod.objects.create(zone=uk, code="standard", name="UK standard", price=D("4.95"), free_above=D("50"))

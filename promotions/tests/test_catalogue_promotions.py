@@ -18,6 +18,10 @@ from rest_framework.test import APIClient
 
 from catalog.models import Product, Variant, selling_price
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
+from orders.pricing import Policy, VoucherInput, VoucherKind
+from orders.pricing import price as engine_price
+from orders.pricing.context import line_inputs
+from orders.pricing.rounding import round_money
 from promotions.models import Promotion, Voucher
 from promotions.sales import apply_promotions
 
@@ -213,3 +217,25 @@ def test_the_explanation_names_the_winning_rule_on_each_line(client, shelf):
     client.post(reverse("orders:cart_add"), {"product": shelf["vest"].pk, "quantity": 1})
     priced = client.get(reverse("orders:cart")).context["priced"]
     assert priced.explanation.startswith("$140.00 − Jacket week 10% off, Sale = $124.00")
+
+
+class TestVoucherOnThePromotedPrice(HypothesisTestCase):
+    """Over random prices, promotions and percentage vouchers: the variant sells at the promotion's
+    price (never above its price, never below zero), and a percentage voucher is computed on that
+    promoted price, never on the regular one (saleor#17453, oscar#2893)."""
+
+    @hypothesis_settings(max_examples=150, deadline=None)
+    @given(price=st.decimals("0.01", "900", places=2), kind=st.sampled_from(["percentage", "fixed"]),
+           value=st.decimals("0", "100", places=2), percent=st.decimals("1", "100", places=0),
+           quantity=st.integers(1, 9))
+    def test_a_percentage_voucher_applies_to_the_promoted_price(self, price, kind, value, percent, quantity):
+        variant = VariantFactory(price=price, stock=100)
+        promotion = Promotion.objects.create(name="Sale", kind=kind, value=value)
+        promotion.variants.set([variant])
+        apply_promotions(variant_ids=[variant.pk])
+        variant = Variant.objects.select_related("product").get(pk=variant.pk)
+        assert variant.unit_price == min(price, promotion.price_for(price)) >= 0
+        cart = engine_price(line_inputs([(variant, quantity)]), policy=Policy(currency="USD"),
+                            voucher=VoucherInput(code="PCT", kind=VoucherKind.PERCENTAGE, value=percent))
+        assert cart.subtotal == variant.unit_price * quantity
+        assert cart.goods_discount == round_money(variant.unit_price * quantity * percent / 100, "USD")

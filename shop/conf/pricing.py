@@ -24,11 +24,12 @@ def tax_rounding(mode: str) -> str:
 def from_env(env, *, default_country: str) -> tuple:
     """The pricing settings from the environment (an environ.Env), in this order:
     SHOP_PRICES_INCLUDE_TAX (prices entered with tax; default false), SHOP_DISPLAY_GROSS_PRICES
-    (shown with tax; default true), SHOP_TAX_ROUNDING ("line" or "order", see tax_rounding),
+    (shown with tax; default: as entered, so nothing is converted), SHOP_TAX_ROUNDING ("line" or "order", see tax_rounding),
     SHOP_TAX_ORIGIN_COUNTRY (the shop's country; default `default_country`), SHOP_TAX_LABEL
     (default "tax") and SHOP_SHIPPING_RATES ("code:label:price,..." seeding the default zone at
     migrate; see shipping_rates). Raises ImproperlyConfigured for an unknown rounding mode."""
-    return (env.bool("SHOP_PRICES_INCLUDE_TAX", default=False), env.bool("SHOP_DISPLAY_GROSS_PRICES", default=True),
+    include_tax = env.bool("SHOP_PRICES_INCLUDE_TAX", default=False)
+    return (include_tax, env.bool("SHOP_DISPLAY_GROSS_PRICES", default=include_tax),
             tax_rounding(env("SHOP_TAX_ROUNDING", default="line")),
             env("SHOP_TAX_ORIGIN_COUNTRY", default=default_country), env("SHOP_TAX_LABEL", default="tax"),
             shipping_rates(env.list("SHOP_SHIPPING_RATES", default=DEFAULT_RATES)))
