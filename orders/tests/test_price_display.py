@@ -2,7 +2,6 @@
 orders.pricing.display). The shop enters prices one way (SHOP_PRICES_INCLUDE_TAX) and shows them
 the way SHOP_DISPLAY_GROSS_PRICES says: catalogue prices at the shop country's rate, cart and order
 lines at their own, and the amounts shown always add up to the total charged, to the cent."""
-import html
 from decimal import Decimal
 
 import pytest
@@ -11,17 +10,11 @@ from hypothesis import given, settings as hypothesis_settings
 
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
 from orders.pricing import price
+from orders.tests.test_pricing_checkout import UK, text
 from orders.tests.test_pricing_engine import lines, policies, rate_tables, shipping_methods, vouchers
 from promotions.models import ShippingMethod, ShippingZone, TaxRate
 
 D = Decimal
-UK = {"email": "gale@example.com", "shipping_name": "Gale Guest", "shipping_line1": "1 High Street",
-      "shipping_city": "London", "shipping_postcode": "SW1A 1AA", "shipping_country": "GB",
-      "shipping_method": "standard"}
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 @given(lines(), policies, rate_tables(), shipping_methods, vouchers)
