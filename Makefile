@@ -59,6 +59,8 @@ demo: install
 	@if [ -f "$(ISHOP_DEMO_DATA)/online-retail/online_retail.csv.gz" ]; then \
 	  $(PY) manage.py import_orders "$(ISHOP_DEMO_DATA)/online-retail/online_retail.csv.gz" --once --rebuild; \
 	fi
+	@# Recommendations (issue 27): similar products for the catalogue, also-bought from the history.
+	$(PY) manage.py build_recommendations --if-empty
 	$(PY) manage.py local_admin
 
 run: demo

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "outbox",  # issue 21: every email (webhooks later) written with the change, delivered once
     "payments",  # issue 25: Stripe, or the embedded `test` provider
     "promotions",  # issue 26: tax rates, shipping zones, vouchers (priced by orders.pricing)
+    "recommendations",  # issue 27: similar products, customers also bought
     "giftcards",  # issue 26: spent at checkout as part payment, through their ledger
     "csp",
     "drf_spectacular_sidecar",
@@ -220,6 +221,11 @@ OUTBOX_RELAY_STALE_SECONDS = env.float("OUTBOX_RELAY_STALE_SECONDS", default=300
 OUTBOX_KEEP_SENT_DAYS = env.int("OUTBOX_KEEP_SENT_DAYS", default=30)  # sent messages are then deleted
 PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=24 * 3600)  # seconds
 
+# --- Recommendations (issue 27) ------------------------------------------------------------
+# Top-level categories that group products across departments (Luma's "collections" and
+# "promotions"): similar products are sought within a product's other top-level categories.
+RECOMMENDATIONS_NOT_DEPARTMENTS = env.list("RECOMMENDATIONS_NOT_DEPARTMENTS", default=["collections", "promotions"])
+
 # --- Periodic tasks (celery beat) ---------------------------------------------------------
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -235,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-purge-sent": {"task": "outbox.tasks.purge_sent", "schedule": crontab(hour=3, minute=40)},  # daily
     "payments-expire-unpaid": {"task": "payments.tasks.expire_unpaid_orders", "schedule": 60.0},  # seconds
     "payments-reconcile": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(minute=40, hour=3)},
+    "recommendations-build": {"task": "recommendations.tasks.build_recommendations",
+                              "schedule": crontab(hour=3, minute=10)},  # nightly
     # Catalogue promotions that start (issue 26); those that end stop in the price rule itself.
     "promotions-apply": {"task": "promotions.tasks.apply_promotions",
                          "schedule": env.float("PROMOTIONS_REFRESH_SECONDS", default=60.0)},  # seconds

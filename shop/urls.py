@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),  # issue 25: webhook, test provider page, retry
+    path("", include("recommendations.urls")),  # issue 27: the product page's rails
 ]
 
 if settings.SERVE_MEDIA:

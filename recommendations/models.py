@@ -1,0 +1,36 @@
+"""Recommendations as served: computed by recommendations.services.build (Celery, or
+`manage.py build_recommendations`) and stored, so that a page or the API reads them with one
+indexed query."""
+from django.db import models
+
+from catalog.models import Product
+
+
+class Recommendation(models.Model):
+    """`recommended` shown beside `product` for one `kind` of reason, at `rank` (0 first), with the
+    algorithm's `score` (lift for also-bought, cosine similarity for similar), a `reason` a person
+    can read and a `confidence` in [0, 1]."""
+
+    class Kind(models.TextChoices):
+        ALSO_BOUGHT = "also_bought", "Customers also bought"
+        SIMILAR = "similar", "Similar products"
+
+    product = models.ForeignKey(Product, related_name="+", on_delete=models.CASCADE)
+    recommended = models.ForeignKey(Product, related_name="+", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    confidence = models.FloatField()
+    reason = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["product", "kind", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "kind", "recommended"], name="recommendation_unique"),
+            models.CheckConstraint(condition=~models.Q(product=models.F("recommended")),
+                                   name="recommendation_not_itself"),
+        ]
+        indexes = [models.Index(fields=["product", "kind", "rank"], name="recommendation_served")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} -> {self.recommended_id} ({self.kind} #{self.rank})"
