@@ -25,8 +25,7 @@ def rails_for(product_id: int, *, limit: int = SHOWN) -> list[Rail]:
     already shown in the first rail is not repeated in the second. Queries: 2, and load_cards' 4."""
     stored = list(Recommendation.objects.filter(product_id=product_id).order_by("kind", "rank")
                   .values_list("kind", "recommended_id", "reason"))
-    buyable = set(Product.objects.visible().filter(pk__in={pk for _, pk, _ in stored}, variants__is_active=True,
-                                                   variants__stock__gt=0).values_list("pk", flat=True))
+    buyable = _buyable({pk for _, pk, _ in stored}, None)
     picked: dict[str, list[tuple[int, str]]] = {}
     seen: set[int] = set()
     for kind in (Recommendation.Kind.ALSO_BOUGHT, Recommendation.Kind.SIMILAR):
@@ -38,3 +37,114 @@ def rails_for(product_id: int, *, limit: int = SHOWN) -> list[Rail]:
     return [Rail(kind=kind, title=Recommendation.Kind(kind).label,
                  cards=[cards[pk] for pk, _ in picks if pk in cards], reasons=dict(picks))
             for kind, picks in picked.items()]
+
+
+ALGORITHMS = ("hybrid", "also_bought", "similar", "personal", "popular")
+# The hybrid's weight of each kind (the rest of 1 goes to "similar"). A first choice, to be
+# re-chosen on the validation split by evaluate_recommendations.
+HYBRID_ALSO_BOUGHT_WEIGHT = 0.7
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One recommended product: its `score` (higher first), a `reason` a person can read, and a
+    `confidence` in [0, 1]."""
+
+    product_id: int
+    score: float
+    reason: str
+    confidence: float
+
+
+def purchased_products(user_id: int) -> list[int]:
+    """The products a customer bought (sales only), most recent order first."""
+    from analytics.rollups import sales_orders
+    from orders.models import OrderLine
+
+    rows = (OrderLine.objects.filter(order__in=sales_orders().filter(customer_id=user_id), variant__isnull=False)
+            .order_by("-order__created_at").values_list("variant__product_id", flat=True))
+    return list(dict.fromkeys(rows))
+
+
+def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, exclude=(),
+              include_categories=()) -> tuple[list[Pick], str]:
+    """Up to `limit` products to show beside `seeds` (a product, or what a customer bought), with
+    the algorithm that produced them. `algorithm`: "also_bought" or "similar" (stored
+    recommendations of that kind), "hybrid" and "personal" (both kinds, also-bought weighted
+    HYBRID_ALSO_BOUGHT_WEIGHT, summed over the seeds: item-kNN), "popular" (best sellers). Seeds,
+    `exclude` and products neither visible nor in stock are left out, and with
+    `include_categories` (ids) only products in those categories or below them are kept. When the
+    chosen algorithm finds fewer than `limit`, best sellers fill the rest and the algorithm
+    reported says so ("hybrid+popular")."""
+    kinds = {"also_bought": {Recommendation.Kind.ALSO_BOUGHT: 1.0}, "similar": {Recommendation.Kind.SIMILAR: 1.0},
+             "popular": {}}.get(algorithm, {Recommendation.Kind.ALSO_BOUGHT: HYBRID_ALSO_BOUGHT_WEIGHT,
+                                            Recommendation.Kind.SIMILAR: 1 - HYBRID_ALSO_BOUGHT_WEIGHT})
+    allowed = _allowed(include_categories)
+    skip = set(seeds) | set(exclude)
+    scores: dict[int, float] = {}
+    best: dict[int, tuple[float, str, float]] = {}
+    stored = Recommendation.objects.filter(product_id__in=seeds, kind__in=list(kinds)).values_list(
+        "product_id", "kind", "recommended_id", "score", "reason", "confidence")
+    top_score: dict[tuple[int, str], float] = {}
+    rows = list(stored)
+    for seed, kind, _, score, _, _ in rows:
+        top_score[seed, kind] = max(top_score.get((seed, kind), 0.0), score)
+    for seed, kind, pk, score, reason, confidence in rows:
+        if pk in skip:
+            continue
+        part = kinds[kind] * score / (top_score[seed, kind] or 1.0)  # each seed's list scaled to its best
+        scores[pk] = scores.get(pk, 0.0) + part
+        if pk not in best or part > best[pk][0]:
+            best[pk] = (part, reason, confidence)
+    buyable = _buyable(set(scores), allowed)
+    picks = [Pick(pk, round(scores[pk], 4), best[pk][1], round(best[pk][2], 3))
+             for pk in sorted(scores, key=lambda pk: (-scores[pk], pk)) if pk in buyable][:limit]
+    used = algorithm
+    if len(picks) < limit:
+        chosen = skip | {pick.product_id for pick in picks}
+        filler = [Pick(pk, 0.0, f"Best seller: bought in {orders} orders", 0.1)
+                  for pk, orders in popular(limit=limit * 3, allowed=allowed) if pk not in chosen]
+        if filler:
+            picks += filler[:limit - len(picks)]
+            used = "popular" if algorithm == "popular" or not scores else f"{algorithm}+popular"
+    return picks, used
+
+
+def popular(*, limit: int, allowed=None) -> list[tuple[int, int]]:
+    """(product id, orders) of the best sellers (sales, all time) that are visible and in stock, most orders first."""
+    from django.db.models import Count
+
+    from analytics.rollups import sales_orders
+    from orders.models import OrderLine
+
+    rows = (OrderLine.objects.filter(order__in=sales_orders(), variant__isnull=False)
+            .values("variant__product_id").annotate(orders=Count("order_id", distinct=True)).order_by("-orders")
+            .values_list("variant__product_id", "orders")[: limit * 4])
+    rows = list(rows)
+    buyable = _buyable({pk for pk, _ in rows}, allowed)
+    return [(pk, orders) for pk, orders in rows if pk in buyable][:limit]
+
+
+def _allowed(category_ids) -> set[int] | None:
+    """Products in these categories or below them; None for no restriction."""
+    if not category_ids:
+        return None
+    from django.db.models import Q
+
+    from catalog.models import Category
+
+    paths = list(Category.objects.filter(pk__in=list(category_ids)).values_list("path", flat=True))
+    which = Q(pk__in=[])
+    for path in paths:
+        which |= Q(category__path=path) | Q(category__path__startswith=path + "/")
+    return set(Product.categories.through.objects.filter(which).values_list("product_id", flat=True))
+
+
+def _buyable(product_ids: set[int], allowed: set[int] | None) -> set[int]:
+    """Those of `product_ids` a shopper can buy now (visible, an active variant in stock), within `allowed`."""
+    if allowed is not None:
+        product_ids &= allowed
+    if not product_ids:
+        return set()
+    return set(Product.objects.visible().filter(pk__in=product_ids, variants__is_active=True,
+                                                variants__stock__gt=0).values_list("pk", flat=True))

@@ -91,5 +91,6 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("promotions.api.urls")),
     path("", include("giftcards.api.urls")),
+    path("", include("recommendations.api")),  # issue 27: POST /api/v1/recommendations
     path("analytics/", include("analytics.api.urls")),
 ]
