@@ -5,9 +5,12 @@ offline evaluation call them directly, recommendations.services feeds them from 
   attributes, category names) with sublinear term frequency and English stop words removed, and
   cosine similarity between products (scikit-learn's TfidfVectorizer; Manning, Raghavan & Schütze,
   "Introduction to Information Retrieval", ch. 6). Serves products with no orders (cold start).
-- `also_bought`: co-occurrence in the same basket, ranked by lift = P(a and b) / (P(a) P(b))
-  (Brin, Motwani, Ullman & Tsur, SIGMOD 1997), kept above 1 and with a minimum support, so that a
-  bestseller that sits in every basket by chance, and pairs seen once, are not recommended.
+- `also_bought`: bought by the same customers. Item-to-item cosine similarity over customers
+  (Linden, Smith & York, "Amazon.com recommendations: item-to-item collaborative filtering", IEEE
+  Internet Computing 2003; Deshpande & Karypis, ACM TOIS 2004), with a minimum support so that
+  pairs seen once are not recommended; the cosine divides by both products' popularity, so a
+  bestseller bought by everyone is not recommended everywhere. On the Online Retail history it
+  beats lift over baskets by 2.4x in nDCG@10 (benchmarks/README.md, recommendations).
 
 Each returns {product id: [(other id, score), ...]} best first, at most `top` per product.
 """
@@ -76,40 +79,39 @@ def _membership(ids: list[int], groups: Mapping[int, Iterable[str]]) -> sparse.c
                              shape=(len(ids), max(len(names), 1)))
 
 
-def also_bought(baskets: Iterable[Iterable[int]], *, top: int = 10,
-                min_support: int = 3) -> dict[int, list[tuple[int, float, int]]]:
-    """{product id: [(other product id, lift, baskets with both), ...]} from `baskets` (the
-    products of each order), best lift first, at most `top`, only pairs found together in at least
-    `min_support` baskets and more often than chance (lift above 1). A basket's repeated products
-    count once."""
+def also_bought(histories: Iterable[Iterable[int]], *, top: int = 10,
+                             min_support: int = 3) -> dict[int, list[tuple[int, float, int]]]:
+    """{product id: [(other product id, cosine, customers with both), ...]} from each customer's
+    set of products bought: item-to-item cosine similarity over customers (Deshpande & Karypis,
+    "Item-based top-N recommendation algorithms", ACM TOIS 2004; Linden, Smith & York, "Amazon.com
+    recommendations: item-to-item collaborative filtering", IEEE Internet Computing 2003), only
+    pairs bought by at least `min_support` customers, best first, at most `top`."""
     index: dict[int, int] = {}
     rows, columns = [], []
-    basket_count = 0
-    for basket in baskets:
-        products = {index.setdefault(pk, len(index)) for pk in basket}
-        rows.extend([basket_count] * len(products))
-        columns.extend(products)
-        basket_count += 1
+    for row, products in enumerate(histories):
+        for pk in set(products):
+            rows.append(row)
+            columns.append(index.setdefault(pk, len(index)))
     if not rows:
         return {}
     ids = np.empty(len(index), dtype=np.int64)
     for pk, column in index.items():
         ids[column] = pk
     matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, columns)),
-                               shape=(basket_count, len(index)))
-    counts = np.asarray(matrix.sum(axis=0)).ravel()  # baskets holding each product
-    together = (matrix.T @ matrix).tocsr()  # baskets holding both
+                               shape=(max(rows) + 1, len(index)))
+    norms = np.sqrt(np.asarray(matrix.sum(axis=0)).ravel())
+    together = (matrix.T @ matrix).tocsr()
     together.setdiag(0)
     together.eliminate_zeros()
     result: dict[int, list[tuple[int, float, int]]] = {}
     for column in range(together.shape[0]):
         start, end = together.indptr[column], together.indptr[column + 1]
         others, both = together.indices[start:end], together.data[start:end]
-        lift = both * basket_count / (counts[column] * counts[others])
-        keep = (both >= min_support) & (lift > 1)  # seen together often enough, and more than by chance
+        keep = both >= min_support
         if not keep.any():
             continue
-        others, both, lift = others[keep], both[keep], lift[keep]
-        order = np.lexsort((-both, -lift))[:top]  # best lift, then more baskets together
-        result[int(ids[column])] = [(int(ids[others[i]]), float(lift[i]), int(both[i])) for i in order]
+        others, both = others[keep], both[keep]
+        cosine = both / (norms[column] * norms[others])
+        order = np.lexsort((-both, -cosine))[:top]
+        result[int(ids[column])] = [(int(ids[others[i]]), float(cosine[i]), int(both[i])) for i in order]
     return result

@@ -1,6 +1,6 @@
 """Building the recommendation tables from the shop's catalogue and order history.
 
-`build` reads every visible product's text and every sale's basket, runs the algorithms
+`build` reads every visible product's text and what each customer bought, runs the algorithms
 (recommendations.algorithms), and replaces the stored recommendations in one transaction, so
 that pages never see a half-built table. Run by `manage.py build_recommendations` (with a tqdm
 bar), by beat nightly (recommendations.tasks) and after an order history import.
@@ -13,6 +13,8 @@ from itertools import groupby
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import CharField
+from django.db.models.functions import Cast, Coalesce, Lower
 from django.utils.html import strip_tags
 from tqdm import tqdm
 
@@ -27,17 +29,17 @@ from .models import Recommendation
 logger = logging.getLogger(__name__)
 
 TOP = 12  # recommendations stored per product and kind (pages show fewer once sold-out ones are left out)
-MIN_SUPPORT = 3  # orders a pair must share to be "also bought" (fewer is chance)
+MIN_SUPPORT = 3  # customers who must have bought both for "also bought" (fewer is chance)
 NAME_WEIGHT = 3  # the name counts as often as this in a product's text
 CATEGORY_WEIGHT = 2  # and each of its category paths as often as this (men's or women's, tops or bottoms)
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did: products described, baskets read, rows stored per kind, seconds taken."""
+    """What a build did: products described, customers' histories read, rows stored per kind, seconds taken."""
 
     products: int
-    baskets: int
+    customers: int
     similar: int
     also_bought: int
     seconds: float
@@ -69,10 +71,12 @@ def product_texts() -> dict[int, str]:
     return {pk: " ".join(parts) for pk, parts in texts.items()}
 
 
-def baskets() -> Iterator[list[int]]:
-    """The products of each sale (paid, imported; no credit notes, no unpaid checkouts), one list per order."""
+def histories() -> Iterator[list[int]]:
+    """The products each customer bought (sales: paid or imported, no credit notes, no unpaid
+    checkouts), one list per customer; a guest is known by the order's email."""
     lines = (OrderLine.objects.filter(variant__isnull=False, order__in=sales_orders())
-             .order_by("order_id").values_list("order_id", "variant__product_id").iterator(chunk_size=20000))
+             .annotate(who=Coalesce(Cast("order__customer_id", CharField()), Lower("order__email"), output_field=CharField()))
+             .order_by("who").values_list("who", "variant__product_id").iterator(chunk_size=20000))
     for _, group in groupby(lines, key=lambda line: line[0]):
         yield [product_id for _, product_id in group]
 
@@ -87,23 +91,23 @@ def build(*, progress: bool = False) -> BuildReport:
     bar.update()
     names = dict(Product.objects.values_list("pk", "name"))
     counted = []
-    bought = algorithms.also_bought(_counting(baskets(), counted), top=TOP, min_support=MIN_SUPPORT)
+    bought = algorithms.also_bought(_counting(histories(), counted), top=TOP, min_support=MIN_SUPPORT)
     bar.update()
     rows = [Recommendation(product_id=pk, recommended_id=other, kind=Recommendation.Kind.SIMILAR, rank=rank,
                            score=score, confidence=min(score, 1.0), reason=f"Similar to {names[pk]}")
             for pk, picks in similar.items() for rank, (other, score) in enumerate(picks)]
     similar_rows = len(rows)
     rows += [Recommendation(product_id=pk, recommended_id=other, kind=Recommendation.Kind.ALSO_BOUGHT, rank=rank,
-                            score=lift, confidence=both / (both + MIN_SUPPORT),
-                            reason=f"Bought together with {names[pk]} in {both} orders")
-             for pk, picks in bought.items() for rank, (other, lift, both) in enumerate(picks)]
+                            score=cosine, confidence=both / (both + MIN_SUPPORT),
+                            reason=f"Bought together with {names[pk]} by {both} customers")
+             for pk, picks in bought.items() for rank, (other, cosine, both) in enumerate(picks)]
     with transaction.atomic():
         Recommendation.objects.all().delete()
         Recommendation.objects.bulk_create(rows, batch_size=5000)
         versions.invalidate_catalog_on_commit()  # product pages show them
     bar.update()
     bar.close()
-    report = BuildReport(products=len(texts), baskets=counted[0] if counted else 0, similar=similar_rows,
+    report = BuildReport(products=len(texts), customers=counted[0] if counted else 0, similar=similar_rows,
                          also_bought=len(rows) - similar_rows, seconds=time.monotonic() - started)
     logger.info("Recommendations built: %s", report)
     return report

@@ -40,7 +40,7 @@ def test_item_to_item_answers_in_the_seeds_shape(built):
     assert set(body) == {"recommendations", "algorithm_used", "confidence_score", "generated_at"}
     assert names(body) == ["Wool Socks", "Rain Shell"] and body["algorithm_used"] == "hybrid"
     first = body["recommendations"][0]
-    assert first["reason"] == "Bought together with Storm Jacket in 3 orders" and 0 < first["confidence"] <= 1
+    assert first["reason"] == "Bought together with Storm Jacket by 3 customers" and 0 < first["confidence"] <= 1
     assert set(first["product"]) == {"id", "name", "slug", "url"}
     only_similar = client.post(URL, {"product_id": shop["Storm Jacket"].pk, "algorithm": "similar"}, format="json")
     assert names(only_similar.json())[0] == "Rain Shell"

@@ -19,5 +19,5 @@ class Command(BaseCommand):
             self.stdout.write("Recommendations are already built (beat rebuilds them nightly).")
             return
         report = build(progress=not no_progress)
-        self.stdout.write(f"{report.products} products, {report.baskets} orders: {report.similar} similar and "
+        self.stdout.write(f"{report.products} products, {report.customers} customers: {report.similar} similar and "
                           f"{report.also_bought} also-bought recommendations in {report.seconds:.1f} s.")
