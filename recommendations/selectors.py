@@ -1,8 +1,13 @@
 """Reads of stored recommendations, as product cards (catalog.selectors.load_cards)."""
 from dataclasses import dataclass
 
-from catalog.models import Product
+from django.core.cache import cache
+from django.db.models import Count, Q
+
+from analytics.rollups import sales_orders
+from catalog.models import Category, Product
 from catalog.selectors import ProductCard, load_cards
+from orders.models import OrderLine
 
 from .models import Recommendation
 
@@ -58,9 +63,6 @@ class Pick:
 
 def purchased_products(user_id: int) -> list[int]:
     """The products a customer bought (sales only), most recent order first."""
-    from analytics.rollups import sales_orders
-    from orders.models import OrderLine
-
     rows = (OrderLine.objects.filter(order__in=sales_orders().filter(customer_id=user_id), variant__isnull=False)
             .order_by("-order__created_at").values_list("variant__product_id", flat=True))
     return list(dict.fromkeys(rows))
@@ -110,29 +112,43 @@ def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, e
     return picks, used
 
 
+POPULAR_KEY = "recommendations:popular"
+POPULAR_STORED = 500  # best sellers kept in the cache
+POPULAR_SECONDS = 3600  # seconds; each build also writes it afresh
+
+
+def best_sellers() -> list[tuple[int, int]]:
+    """(product id, orders) of the POPULAR_STORED best sellers of all time (sales), most orders
+    first: one aggregate over every order line, so read through the cache (`popular`)."""
+    return list(OrderLine.objects.filter(order__in=sales_orders(), variant__isnull=False)
+                .values("variant__product_id").annotate(orders=Count("order_id", distinct=True))
+                .order_by("-orders", "variant__product_id").values_list("variant__product_id", "orders")
+                [:POPULAR_STORED])
+
+
 def popular(*, limit: int, allowed=None) -> list[tuple[int, int]]:
-    """(product id, orders) of the best sellers (sales, all time) that are visible and in stock, most orders first."""
-    from django.db.models import Count
-
-    from analytics.rollups import sales_orders
-    from orders.models import OrderLine
-
-    rows = (OrderLine.objects.filter(order__in=sales_orders(), variant__isnull=False)
-            .values("variant__product_id").annotate(orders=Count("order_id", distinct=True)).order_by("-orders")
-            .values_list("variant__product_id", "orders")[: limit * 4])
-    rows = list(rows)
+    """(product id, orders) of the best sellers that are visible and in stock now, most orders
+    first (best_sellers, kept POPULAR_SECONDS in the cache)."""
+    rows = cache.get(POPULAR_KEY)
+    if rows is None:
+        rows = best_sellers()
+        cache.set(POPULAR_KEY, rows, POPULAR_SECONDS)
     buyable = _buyable({pk for pk, _ in rows}, allowed)
     return [(pk, orders) for pk, orders in rows if pk in buyable][:limit]
+
+
+def rail(kind: str, title: str, picks: list[Pick]) -> list[Rail]:
+    """A rail of `picks` as cards ([] when there are none)."""
+    cards = {card.pk: card for card in load_cards([{"pk": pick.product_id} for pick in picks])} if picks else {}
+    shown = [cards[pick.product_id] for pick in picks if pick.product_id in cards]
+    return [Rail(kind=kind, title=title, cards=shown, reasons={pick.product_id: pick.reason for pick in picks})] \
+        if shown else []
 
 
 def _allowed(category_ids) -> set[int] | None:
     """Products in these categories or below them; None for no restriction."""
     if not category_ids:
         return None
-    from django.db.models import Q
-
-    from catalog.models import Category
-
     paths = list(Category.objects.filter(pk__in=list(category_ids)).values_list("path", flat=True))
     which = Q(pk__in=[])
     for path in paths:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import CharField
 from django.db.models.functions import Cast, Coalesce, Lower
@@ -23,7 +24,7 @@ from catalog import versions
 from catalog.models import Product
 from orders.models import OrderLine
 
-from . import algorithms
+from . import algorithms, selectors
 from .models import Recommendation
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def build(*, progress: bool = False) -> BuildReport:
         Recommendation.objects.all().delete()
         Recommendation.objects.bulk_create(rows, batch_size=5000)
         versions.invalidate_catalog_on_commit()  # product pages show them
+    cache.set(selectors.POPULAR_KEY, selectors.best_sellers(), selectors.POPULAR_SECONDS)
     bar.update()
     bar.close()
     report = BuildReport(products=len(texts), customers=counted[0] if counted else 0, similar=similar_rows,

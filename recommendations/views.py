@@ -1,5 +1,6 @@
-"""The product page's recommendation rails, as an htmx fragment loaded when scrolled into view (the
-product page itself stays as fast, and as cacheable, as without them)."""
+"""Recommendation rails as htmx fragments loaded when scrolled into view, so the pages around them
+stay as fast, and as cacheable, as without them: the product page's ("Customers also bought",
+"Similar products"), the cart's ("You may also like") and a customer's home page ("Picked for you")."""
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -9,3 +10,23 @@ from . import selectors
 def product_rails(request: HttpRequest, product_id: int) -> HttpResponse:
     """/recommendations/product/<id>/: the rails of `product_id` (nothing when it has none)."""
     return render(request, "recommendations/_rails.html", {"rails": selectors.rails_for(product_id)})
+
+
+def cart_rail(request: HttpRequest) -> HttpResponse:
+    """/recommendations/cart/: "You may also like", from the products in the shopper's cart."""
+    from orders.services import find_cart
+
+    cart = find_cart(session=request.session, customer=request.user)
+    seeds = list(cart.lines.values_list("variant__product_id", flat=True).distinct()) if cart else []
+    picks = selectors.recommend(seeds=seeds, algorithm="hybrid", limit=selectors.SHOWN)[0] if seeds else []
+    return render(request, "recommendations/_rails.html",
+                  {"rails": selectors.rail("cart", "You may also like", picks)})
+
+
+def for_you(request: HttpRequest) -> HttpResponse:
+    """/recommendations/for-you/: "Picked for you" on a customer's home page, from what they
+    bought (nothing for a guest or a customer who has bought nothing yet)."""
+    seeds = selectors.purchased_products(request.user.pk) if request.user.is_authenticated else []
+    picks = selectors.recommend(seeds=seeds, algorithm="personal", limit=selectors.SHOWN)[0] if seeds else []
+    return render(request, "recommendations/_rails.html",
+                  {"rails": selectors.rail("personal", "Picked for you", picks)})

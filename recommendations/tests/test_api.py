@@ -3,6 +3,7 @@ with `product_id`, personal for a customer (what they bought is left out), and t
 errors: 400 for a bad algorithm, 401 logged out, 403 for another customer, 404 unknown ids."""
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
@@ -72,3 +73,19 @@ def test_errors_are_json_with_the_right_status(built):
     staff.force_authenticate(UserFactory(email="boss@example.com", is_staff=True))
     assert staff.post(URL, {"user_id": customer.pk}, format="json").status_code == 200
     assert staff.post(URL, {"user_id": 99999999}, format="json").status_code == 404
+
+
+def test_the_cart_and_a_customers_home_page_get_their_rails(built, client):
+    shop, customer, _ = built
+    assert client.get(reverse("recommendations:for_you")).content.decode().strip() == ""  # a guest: nothing
+    assert 'hx-get="/recommendations/for-you/"' not in client.get("/").content.decode()
+    client.post(reverse("orders:cart_add"), {"product": shop["Storm Jacket"].pk, "quantity": 1})
+    assert 'hx-get="/recommendations/cart/"' in client.get(reverse("orders:cart")).content.decode()
+    [cart_rail] = client.get(reverse("recommendations:cart")).context["rails"]
+    assert (cart_rail.title, cart_rail.cards[0].name) == ("You may also like", "Wool Socks")
+
+    client.force_login(customer)
+    assert 'hx-get="/recommendations/for-you/"' in client.get("/").content.decode()
+    [for_you] = client.get(reverse("recommendations:for_you")).context["rails"]
+    assert for_you.title == "Picked for you" and "Storm Jacket" not in [card.name for card in for_you.cards]
+    assert for_you.cards[0].name == "Wool Socks"
