@@ -33,7 +33,8 @@ class GiftCardSerializer(StrictJSONModelSerializer):
                                       max_value=MAX_AMOUNT, write_only=True, required=False,
                                       help_text="The card's value when issued (required to issue).")
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, help_text="Default: the shop's currency.")
-    source_order = serializers.CharField(source="source_order.number", allow_null=True, default=None, read_only=True)
+    # No default: on a PATCH (partial) DRF would leave a field with a default out of the answer.
+    source_order = serializers.CharField(source="source_order.number", allow_null=True, read_only=True)
     transactions = GiftCardTransactionSerializer(many=True, read_only=True)
 
     class Meta:

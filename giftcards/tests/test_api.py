@@ -54,7 +54,8 @@ def test_staff_issue_list_block_and_adjust_cards(staff):
     assert no_amount.json()["fields"] == {"amount": ["Give the card's value."]}
 
     url = f"{CARDS}{body['id']}/"
-    assert staff.patch(url, {"is_active": False}, format="json").json()["is_active"] is False
+    patched = staff.patch(url, {"is_active": False}, format="json").json()
+    assert patched["is_active"] is False and patched["source_order"] is None  # the whole card, as documented
     fixed = staff.patch(url, {"amount": "999"}, format="json")
     assert fixed.status_code == 400 and "amount" in fixed.json()["fields"]
     adjusted = staff.post(f"{url}adjust/", {"amount": "-20.00", "note": "spent in the shop"}, format="json")
