@@ -34,3 +34,29 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} -> {self.recommended_id} ({self.kind} #{self.rank})"
+
+
+class Rule(models.Model):
+    """Staff merchandising for one product's recommendations: `pin` shows `recommended` first beside
+    `product` (hand-picked, in the order pinned), `block` never shows it there."""
+
+    class Action(models.TextChoices):
+        PIN = "pin", "Pin (show first)"
+        BLOCK = "block", "Block (never show)"
+
+    product = models.ForeignKey(Product, related_name="+", on_delete=models.CASCADE)
+    recommended = models.ForeignKey(Product, related_name="+", on_delete=models.CASCADE)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["product", "created_at", "pk"]
+        verbose_name = "merchandising rule"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "recommended"], name="recommendation_rule_unique"),
+            models.CheckConstraint(condition=~models.Q(product=models.F("recommended")),
+                                   name="recommendation_rule_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.recommended} beside {self.product}"

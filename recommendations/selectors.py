@@ -9,7 +9,7 @@ from catalog.models import Category, Product
 from catalog.selectors import ProductCard, load_cards
 from orders.models import OrderLine
 
-from .models import Recommendation
+from .models import Recommendation, Rule
 
 SHOWN = 4  # cards per rail
 
@@ -24,30 +24,52 @@ class Rail:
     reasons: dict[int, str]
 
 
+PINNED_TITLE = "Goes well with"  # the rail of products staff pinned beside a product
+PINNED_REASON = "Picked by our staff"
+PIN_SCORE = 1e9  # above any computed score (each seed adds at most 1 per kind)
+
+
+def rules_for(product_ids) -> tuple[dict[int, list[int]], set[tuple[int, int]]]:
+    """Staff merchandising for these products: ({product: [pinned, in pin order]}, {(product, blocked)})."""
+    pinned: dict[int, list[int]] = {}
+    blocked: set[tuple[int, int]] = set()
+    for product, action, recommended in Rule.objects.filter(product_id__in=list(product_ids)).values_list(
+            "product_id", "action", "recommended_id"):
+        if action == Rule.Action.PIN:
+            pinned.setdefault(product, []).append(recommended)
+        else:
+            blocked.add((product, recommended))
+    return pinned, blocked
+
+
 def rails_for(product_id: int, *, limit: int = SHOWN) -> list[Rail]:
-    """The product page's rails ("Customers also bought", then "Similar products"), each with at
-    most `limit` cards of visible products with stock; rails with none are left out. A product
-    already shown in the first rail is not repeated in the second. Queries: 2, and load_cards' 4."""
-    stored = list(Recommendation.objects.filter(product_id=product_id).order_by("kind", "rank")
-                  .values_list("kind", "recommended_id", "reason"))
-    buyable = _buyable({pk for _, pk, _ in stored}, None)
+    """The product page's rails: what staff pinned ("Goes well with"), then "Customers also
+    bought", then "Similar products", each with at most `limit` cards of visible products with
+    stock, never one staff blocked; rails with none are left out, and a product shown in one rail
+    is not repeated in the next. Queries: 3, and load_cards' 4."""
+    pinned, blocked = rules_for([product_id])
+    stored = [(PINNED_TITLE, pk, PINNED_REASON) for pk in pinned.get(product_id, ())] + list(
+        Recommendation.objects.filter(product_id=product_id).order_by("kind", "rank")
+        .values_list("kind", "recommended_id", "reason"))
+    buyable = _buyable({pk for _, pk, _ in stored if (product_id, pk) not in blocked}, None)
     picked: dict[str, list[tuple[int, str]]] = {}
     seen: set[int] = set()
-    for kind in (Recommendation.Kind.ALSO_BOUGHT, Recommendation.Kind.SIMILAR):
+    for kind in (PINNED_TITLE, Recommendation.Kind.ALSO_BOUGHT, Recommendation.Kind.SIMILAR):
         for stored_kind, pk, reason in stored:
             if stored_kind == kind and pk in buyable and pk not in seen and len(picked.get(kind, ())) < limit:
                 picked.setdefault(kind, []).append((pk, reason))
                 seen.add(pk)
     cards = {card.pk: card for card in load_cards([{"pk": pk} for pk in seen])} if seen else {}
-    return [Rail(kind=kind, title=Recommendation.Kind(kind).label,
+    return [Rail(kind="pinned" if kind == PINNED_TITLE else kind,
+                 title=PINNED_TITLE if kind == PINNED_TITLE else Recommendation.Kind(kind).label,
                  cards=[cards[pk] for pk, _ in picks if pk in cards], reasons=dict(picks))
             for kind, picks in picked.items()]
 
 
 ALGORITHMS = ("hybrid", "also_bought", "similar", "personal", "popular")
-# The hybrid's weight of each kind (the rest of 1 goes to "similar"). A first choice, to be
-# re-chosen on the validation split by evaluate_recommendations.
-HYBRID_ALSO_BOUGHT_WEIGHT = 0.7
+# The hybrid's weight of also-bought (the rest of 1 goes to "similar"): what evaluate_recommendations
+# chose on its validation split of the Online Retail history (benchmarks/README.md).
+HYBRID_ALSO_BOUGHT_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -73,8 +95,9 @@ def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, e
     """Up to `limit` products to show beside `seeds` (a product, or what a customer bought), with
     the algorithm that produced them. `algorithm`: "also_bought" or "similar" (stored
     recommendations of that kind), "hybrid" and "personal" (both kinds, also-bought weighted
-    HYBRID_ALSO_BOUGHT_WEIGHT, summed over the seeds: item-kNN), "popular" (best sellers). Seeds,
-    `exclude` and products neither visible nor in stock are left out, and with
+    HYBRID_ALSO_BOUGHT_WEIGHT, summed over the seeds: item-kNN), "popular" (best sellers). What
+    staff pinned beside a seed comes first, what they blocked beside it never. Seeds, `exclude`
+    and products neither visible nor in stock are left out, and with
     `include_categories` (ids) only products in those categories or below them are kept. When the
     chosen algorithm finds fewer than `limit`, best sellers fill the rest and the algorithm
     reported says so ("hybrid+popular")."""
@@ -85,6 +108,12 @@ def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, e
     skip = set(seeds) | set(exclude)
     scores: dict[int, float] = {}
     best: dict[int, tuple[float, str, float]] = {}
+    pinned, blocked = rules_for(seeds) if algorithm != "popular" else ({}, set())
+    for pks in pinned.values():  # staff picks first, in pin order
+        for order, pk in enumerate(pks):
+            if pk not in skip:
+                scores[pk] = max(scores.get(pk, 0.0), PIN_SCORE - order)
+                best[pk] = (scores[pk], PINNED_REASON, 1.0)
     stored = Recommendation.objects.filter(product_id__in=seeds, kind__in=list(kinds)).values_list(
         "product_id", "kind", "recommended_id", "score", "reason", "confidence")
     top_score: dict[tuple[int, str], float] = {}
@@ -92,11 +121,11 @@ def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, e
     for seed, kind, _, score, _, _ in rows:
         top_score[seed, kind] = max(top_score.get((seed, kind), 0.0), score)
     for seed, kind, pk, score, reason, confidence in rows:
-        if pk in skip:
+        if pk in skip or (seed, pk) in blocked:
             continue
         part = kinds[kind] * score / (top_score[seed, kind] or 1.0)  # each seed's list scaled to its best
         scores[pk] = scores.get(pk, 0.0) + part
-        if pk not in best or part > best[pk][0]:
+        if pk not in best or (part > best[pk][0] and best[pk][1] != PINNED_REASON):
             best[pk] = (part, reason, confidence)
     buyable = _buyable(set(scores), allowed)
     picks = [Pick(pk, round(scores[pk], 4), best[pk][1], round(best[pk][2], 3))

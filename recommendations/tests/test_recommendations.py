@@ -9,6 +9,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
 
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
 from orders.tests.factories import cart_with, checkout_details
@@ -89,3 +92,27 @@ def test_the_product_page_shows_what_was_bought_together_and_similar_products(cl
 def test_a_product_without_recommendations_gets_an_empty_fragment(client, shop):
     response = client.get(reverse("recommendations:product_rails", args=[shop["Wool Socks"].pk]))
     assert response.status_code == 200 and response.content.decode().strip() == ""
+
+
+def test_staff_pin_and_block_recommendations_per_product(client, shop, admin_client):
+    for index in range(3):
+        buy("Storm Jacket", "Wool Socks", products=shop, key=f"pair-{index}")
+        buy("Rain Shell", products=shop, key=f"shell-{index}")
+    call_command("build_recommendations", "--no-progress")
+    socks = VariantFactory(product=ProductFactory(name="Gaiters", categories=shop["Storm Jacket"].categories.all()),
+                           stock=5).product
+    assert admin_client.get(reverse("admin:recommendations_rule_changelist")).status_code == 200
+    response = admin_client.post(reverse("admin:recommendations_rule_add"), {
+        "product": shop["Storm Jacket"].pk, "recommended": socks.pk, "action": "pin"})
+    assert response.status_code == 302
+    admin_client.post(reverse("admin:recommendations_rule_add"), {
+        "product": shop["Storm Jacket"].pk, "recommended": shop["Wool Socks"].pk, "action": "block"})
+
+    rails = client.get(reverse("recommendations:product_rails", args=[shop["Storm Jacket"].pk])).context["rails"]
+    assert [(rail.title, [card.name for card in rail.cards]) for rail in rails] == [
+        ("Goes well with", ["Gaiters"]), ("Similar products", ["Rain Shell"])]  # the socks are blocked
+    api = APIClient()
+    api.force_authenticate(UserFactory(email="ann@example.com"))
+    body = api.post("/api/v1/recommendations", {"product_id": shop["Storm Jacket"].pk}, format="json").json()
+    assert [item["product"]["name"] for item in body["recommendations"]][:2] == ["Gaiters", "Rain Shell"]
+    assert body["recommendations"][0]["reason"] == "Picked by our staff"
