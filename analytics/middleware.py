@@ -3,7 +3,7 @@ the storefront pages, keyed on the resolved URL name, after the view has answere
 
 | URL name               | method | when                          | event               |
 |------------------------|--------|-------------------------------|---------------------|
-| catalog:product        | GET    | 200                           | product_viewed      |
+| catalog:product        | GET    | 200                           | product_viewed (with recommended_by after ?ref=rec-<rail>) |
 | catalog:category       | GET    | 200                           | product_list_viewed |
 | catalog:search         | GET    | 200                           | search              |
 | orders:cart_add        | POST   | redirected to the cart (added)| cart_updated (add)  |
@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 COOKIE = settings.ANALYTICS_VISITOR_COOKIE
 COOKIE_MAX_AGE = 365 * 24 * 3600  # seconds
 _VALID = re.compile(r"^[0-9a-f]{32}$")
+# The recommendation rails (recommendations.selectors) whose card links carry ?ref=rec-<rail>.
+RECOMMENDATION_RAILS = frozenset({"pinned", "also_bought", "similar", "cart", "personal"})
 
 
 def _int(value) -> int | None:
@@ -49,8 +51,11 @@ def event_for(request: HttpRequest, response: HttpResponse) -> tuple[str, dict] 
     if request.method == "GET" and status == 200:
         if name == "catalog:product":
             product = _context(response, "product")
-            return events.Event.Type.PRODUCT_VIEWED, {"product_id": getattr(product, "pk", None),
-                                                     "slug": match.kwargs.get("slug", "")}
+            data = {"product_id": getattr(product, "pk", None), "slug": match.kwargs.get("slug", "")}
+            rail = request.GET.get("ref", "").removeprefix("rec-")
+            if rail in RECOMMENDATION_RAILS:  # a click on a recommendation (issue 27)
+                data["recommended_by"] = rail
+            return events.Event.Type.PRODUCT_VIEWED, data
         if name == "catalog:category":
             return events.Event.Type.PRODUCT_LIST_VIEWED, {"path": match.kwargs.get("path", "")[:200],
                                                           "page": _int(request.GET.get("page")) or 1}

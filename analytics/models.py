@@ -26,6 +26,7 @@ class Event(models.Model):
         ORDER_CANCELLED = "order_cancelled"
         USER_REGISTERED = "user_registered"
         USER_LOGIN = "user_login"
+        RECOMMENDATIONS_SHOWN = "recommendations_shown"  # a rail of recommendations (issue 27)
 
     event_type = models.CharField(max_length=32, choices=Type.choices)
     timestamp = models.DateTimeField(db_index=True)
@@ -177,6 +178,20 @@ class DailyFunnel(models.Model):
 
     class Meta:
         ordering = ["day"]
+
+
+class DailyRecommendation(models.Model):
+    """Per day and recommendation rail (issue 27: "similar", "also_bought", "cart", ...): how often
+    it was shown, and how many product views came from a click on it."""
+
+    day = models.DateField()
+    rail = models.CharField(max_length=32)
+    shown = models.PositiveIntegerField(default=0)
+    clicked = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "rail"]
+        constraints = [models.UniqueConstraint(fields=["day", "rail"], name="daily_recommendation_unique")]
 
 
 class RollupWatermark(models.Model):

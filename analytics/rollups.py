@@ -39,11 +39,12 @@ from django.utils import timezone
 
 from orders.models import Order, OrderLine, OrderStatusChange
 
-from .models import DailyCountry, DailyCustomer, DailyFunnel, DailyProduct, DailySales, Event, RollupWatermark
+from .models import (DailyCountry, DailyCustomer, DailyFunnel, DailyProduct, DailyRecommendation, DailySales, Event,
+                     RollupWatermark)
 
 ZERO = Decimal("0.00")
 RETURN_STATUSES = (Order.Status.CANCELLED, Order.Status.REFUNDED)
-ROLLUP_MODELS = (DailySales, DailyCustomer, DailyProduct, DailyCountry, DailyFunnel)
+ROLLUP_MODELS = (DailySales, DailyCustomer, DailyProduct, DailyCountry, DailyFunnel, DailyRecommendation)
 _LOCK_KEY = 0x15_40_A1  # pg_advisory_xact_lock key for rebuilds
 # A day is final once this long after its end: events reach the table within seconds (the 10 s
 # flush, ANALYTICS_BATCH_SECONDS) and an order placed at 23:59:59 commits within a request.
@@ -131,6 +132,7 @@ def rebuild(*, start: date | None = None, end: date | None = None) -> RebuildRes
     _products(lo, hi)
     _countries(lo, hi)
     _funnel(lo, hi)
+    _recommendations(lo, hi)
     rows = {model.__name__: model.objects.filter(day__gte=start, day__lte=end).count() for model in ROLLUP_MODELS}
     _advance_watermark(start, end, read_from)
     return RebuildResult(start, end, rows)
@@ -297,6 +299,21 @@ def _funnel(lo: datetime, hi: datetime) -> None:
                   ordered=sessions(Event.Type.ORDER_CREATED)))
 
 
+def _recommendations(lo: datetime, hi: datetime) -> None:
+    """Rails shown (recommendations_shown events) and clicks (product views with recommended_by) per day and rail."""
+    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    events = Event.objects.filter(timestamp__gte=lo, timestamp__lt=hi).order_by().annotate(d=TruncDate("timestamp"))
+    for day, rail, count in (events.filter(event_type=Event.Type.RECOMMENDATIONS_SHOWN)
+                             .values_list("d", KT("data__rail")).annotate(n=Count("pk"))):
+        counts[day, rail][0] = count
+    for day, rail, count in (events.filter(event_type=Event.Type.PRODUCT_VIEWED, data__has_key="recommended_by")
+                             .values_list("d", KT("data__recommended_by")).annotate(n=Count("pk"))):
+        counts[day, rail][1] = count
+    DailyRecommendation.objects.bulk_create(
+        DailyRecommendation(day=day, rail=str(rail)[:32], shown=shown, clicked=clicked)
+        for (day, rail), (shown, clicked) in counts.items() if rail)
+
+
 def snapshot() -> dict[str, list[tuple]]:
     """Every rollup row as a tuple of its values without the id, table by table, in key order:
     what "running twice gives identical tables" compares."""
@@ -304,5 +321,5 @@ def snapshot() -> dict[str, list[tuple]]:
     for model in ROLLUP_MODELS:
         names = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
         result[model.__name__] = list(model.objects.order_by(*[n for n in names if n in (
-            "day", "currency", "customer_id", "product_id", "country")]).values_list(*names))
+            "day", "currency", "customer_id", "product_id", "country", "rail")]).values_list(*names))
     return result

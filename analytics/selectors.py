@@ -20,7 +20,7 @@ from orders.models import Order
 from shop.sources import Source
 
 from .countries import country_name
-from .models import DailyCountry, DailyCustomer, DailyFunnel, DailyProduct, DailySales
+from .models import DailyCountry, DailyCustomer, DailyFunnel, DailyProduct, DailyRecommendation, DailySales
 
 ZERO = Decimal("0.00")
 PENNY = Decimal("0.01")
@@ -241,6 +241,22 @@ def funnel_days(period: Period) -> list[dict]:
     return [{"date": r.day, "sessions": r.sessions, "viewed": r.viewed, "carted": r.carted,
              "checkout": r.checkout, "ordered": r.ordered, "conversion_rate": ratio(r.ordered * 100, r.sessions)}
             for r in DailyFunnel.objects.filter(_in(period))]
+
+
+RECOMMENDATION_RAIL_NAMES = {"pinned": "Goes well with (staff picks)", "also_bought": "Customers also bought",
+                             "similar": "Similar products", "cart": "You may also like (cart)",
+                             "personal": "Picked for you (home)"}
+
+
+def recommendation_clicks(period: Period) -> list[dict]:
+    """Per recommendation rail (issue 27): how often it was `shown`, how many product views came
+    from a click on it (`clicked`) and the click-through rate in % of times shown (`ctr`), summed
+    from the daily rollups of the period, most shown first. One query."""
+    rows = (DailyRecommendation.objects.filter(_in(period)).values("rail")
+            .annotate(shown=Sum("shown"), clicked=Sum("clicked")).order_by("-shown", "rail"))
+    return [{"rail": row["rail"], "name": RECOMMENDATION_RAIL_NAMES.get(row["rail"], row["rail"]),
+             "shown": row["shown"], "clicked": row["clicked"], "ctr": ratio(row["clicked"] * 100, row["shown"])}
+            for row in rows]
 
 
 # --- Ad-hoc queries (POST /api/v1/analytics/query) -------------------------------------------------

@@ -120,7 +120,7 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
         "currency": currency, "currencies": sorted(set(extent) | {settings.SHOP_CURRENCY}), "years": years,
         "comparable": comparable,
         "cards": _cards(selectors.kpis(period, currency)), "trend": trend, "funnel": funnel,
-        "products": products, "countries": countries,
+        "products": products, "countries": countries, "recommendations": selectors.recommendation_clicks(period),
         "chart_data": _chart_data(period, currency, trend, funnel, products, countries),
         "export_query": request.GET.urlencode(), "chart_js": _static_url(CHART_JS),
     })

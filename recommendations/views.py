@@ -4,12 +4,23 @@ stay as fast, and as cacheable, as without them: the product page's ("Customers 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from analytics import events
+
 from . import selectors
+
+
+def _render(request: HttpRequest, rails: list[selectors.Rail]) -> HttpResponse:
+    """The rails, each recorded as shown (an analytics event: the click-through rate's denominator)."""
+    for rail in rails:
+        events.record(events.Event.Type.RECOMMENDATIONS_SHOWN,
+                      user_id=request.user.pk if request.user.is_authenticated else None,
+                      data={"rail": rail.kind, "products": [card.pk for card in rail.cards]})
+    return render(request, "recommendations/_rails.html", {"rails": rails})
 
 
 def product_rails(request: HttpRequest, product_id: int) -> HttpResponse:
     """/recommendations/product/<id>/: the rails of `product_id` (nothing when it has none)."""
-    return render(request, "recommendations/_rails.html", {"rails": selectors.rails_for(product_id)})
+    return _render(request, selectors.rails_for(product_id))
 
 
 def cart_rail(request: HttpRequest) -> HttpResponse:
@@ -19,8 +30,7 @@ def cart_rail(request: HttpRequest) -> HttpResponse:
     cart = find_cart(session=request.session, customer=request.user)
     seeds = list(cart.lines.values_list("variant__product_id", flat=True).distinct()) if cart else []
     picks = selectors.recommend(seeds=seeds, algorithm="hybrid", limit=selectors.SHOWN)[0] if seeds else []
-    return render(request, "recommendations/_rails.html",
-                  {"rails": selectors.rail("cart", "You may also like", picks)})
+    return _render(request, selectors.rail("cart", "You may also like", picks))
 
 
 def for_you(request: HttpRequest) -> HttpResponse:
@@ -28,5 +38,4 @@ def for_you(request: HttpRequest) -> HttpResponse:
     bought (nothing for a guest or a customer who has bought nothing yet)."""
     seeds = selectors.purchased_products(request.user.pk) if request.user.is_authenticated else []
     picks = selectors.recommend(seeds=seeds, algorithm="personal", limit=selectors.SHOWN)[0] if seeds else []
-    return render(request, "recommendations/_rails.html",
-                  {"rails": selectors.rail("personal", "Picked for you", picks)})
+    return _render(request, selectors.rail("personal", "Picked for you", picks))

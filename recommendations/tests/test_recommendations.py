@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
@@ -116,3 +117,25 @@ def test_staff_pin_and_block_recommendations_per_product(client, shop, admin_cli
     body = api.post("/api/v1/recommendations", {"product_id": shop["Storm Jacket"].pk}, format="json").json()
     assert [item["product"]["name"] for item in body["recommendations"]][:2] == ["Gaiters", "Rain Shell"]
     assert body["recommendations"][0]["reason"] == "Picked by our staff"
+
+
+def test_clicks_on_recommendations_are_events_and_the_dashboard_shows_their_click_through_rate(client, shop,
+                                                                                             admin_client):
+    from analytics import events, rollups
+
+    for index in range(3):
+        buy("Storm Jacket", "Wool Socks", products=shop, key=f"pair-{index}")
+        buy("Rain Shell", products=shop, key=f"shell-{index}")
+    call_command("build_recommendations", "--no-progress")
+    events.clear_buffer()
+    rails = client.get(reverse("recommendations:product_rails", args=[shop["Storm Jacket"].pk])).content.decode()
+    link = f'{shop["Wool Socks"].get_absolute_url()}?ref=rec-also_bought'
+    assert f'href="{link}"' in rails  # the card says where the click comes from
+    assert client.get(link).status_code == 200
+    client.get(shop["Rain Shell"].get_absolute_url())  # a plain view: not a click on a recommendation
+    events.flush()
+    rollups.rebuild(start=timezone.localdate())  # what beat (or a worker starting) does
+    dashboard = admin_client.get(reverse("analytics:dashboard"), {"range": "7"})
+    rows = {row["rail"]: (row["shown"], row["clicked"], row["ctr"]) for row in dashboard.context["recommendations"]}
+    assert rows == {"also_bought": (1, 1, Decimal("100.00")), "similar": (1, 0, Decimal("0.00"))}
+    assert "Customers also bought" in dashboard.content.decode()
