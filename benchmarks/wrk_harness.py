@@ -123,8 +123,11 @@ def check_url(url: str) -> None:
             sys.exit(f"{url} answered {error.code}; not measuring an error page")
 
 
-def measure(wrk: str, lua: str, label: str, url: str, *, pids: list[int], args) -> Result:
-    check_url(url)
+def measure(wrk: str, lua: str, label: str, url: str, *, pids: list[int], args, check: bool = True) -> Result:
+    """One wrk run of `url` with the script `lua`; with `check`, the URL must answer a GET with 200
+    first (a script that POSTs is checked by its own non-2xx count instead)."""
+    if check:
+        check_url(url)
     before = cpu_ticks(pids) if pids else 0
     out = subprocess.run([wrk, "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
                           "--timeout", f"{args.timeout}s", "-s", lua, url],
@@ -148,15 +151,17 @@ def median_result(results: list[Result]) -> Result:
     return sorted(results, key=lambda r: r.rps)[len(results) // 2]
 
 
-def measure_rounds(wrk: str, lua: str, targets: list[tuple[str, str, list[int]]], args) -> list[Result]:
+def measure_rounds(wrk: str, lua: str, targets: list[tuple], args) -> list[Result]:
     """Measure every (label, url, pids) once per round, interleaved (A B C, A B C, ...), so that a
-    burst of load from elsewhere hits all of them alike; keep each one's median run."""
-    runs: dict[str, list[Result]] = {label: [] for label, _, _ in targets}
+    burst of load from elsewhere hits all of them alike; keep each one's median run. A target may
+    carry its own wrk script as a fourth item (e.g. a POST), measured without the GET check."""
+    runs: dict[str, list[Result]] = {target[0]: [] for target in targets}
     for round_number in range(args.rounds):
         print(f"  round {round_number + 1}/{args.rounds}", flush=True)
-        for label, url, pids in targets:
-            runs[label].append(measure(wrk, lua, label, url, pids=pids, args=args))
-    return [median_result(runs[label]) for label, _, _ in targets]
+        for label, url, pids, *script in targets:
+            runs[label].append(measure(wrk, script[0] if script else lua, label, url, pids=pids, args=args,
+                                       check=not script))
+    return [median_result(runs[target[0]]) for target in targets]
 
 
 def table(title: str, results: list[Result], reference: Result, *, target: float | None = None) -> str:

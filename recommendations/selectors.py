@@ -83,11 +83,14 @@ class Pick:
     confidence: float
 
 
-def purchased_products(user_id: int) -> list[int]:
-    """The products a customer bought (sales only), most recent order first."""
+PERSONAL_SEEDS = 50  # a customer's most recently bought products that seed "personal" (recency, and cost)
+
+
+def purchased_products(user_id: int, *, limit: int = PERSONAL_SEEDS) -> list[int]:
+    """The `limit` products a customer bought most recently (sales only), most recent first."""
     rows = (OrderLine.objects.filter(order__in=sales_orders().filter(customer_id=user_id), variant__isnull=False)
-            .order_by("-order__created_at").values_list("variant__product_id", flat=True))
-    return list(dict.fromkeys(rows))
+            .order_by("-order__created_at").values_list("variant__product_id", flat=True)[:limit * 20])
+    return list(dict.fromkeys(rows))[:limit]
 
 
 def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, exclude=(),
@@ -114,7 +117,8 @@ def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, e
             if pk not in skip:
                 scores[pk] = max(scores.get(pk, 0.0), PIN_SCORE - order)
                 best[pk] = (scores[pk], PINNED_REASON, 1.0)
-    stored = Recommendation.objects.filter(product_id__in=seeds, kind__in=list(kinds)).values_list(
+    stored = Recommendation.objects.filter(product_id__in=seeds, kind__in=list(kinds),
+                                           recommended__is_visible=True).values_list(
         "product_id", "kind", "recommended_id", "score", "reason", "confidence")
     top_score: dict[tuple[int, str], float] = {}
     rows = list(stored)
