@@ -9,7 +9,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -63,8 +62,7 @@ class RecommendationResponseSerializer(serializers.Serializer):
 class RecommendationsView(APIView):
     """Recommendations for a customer or beside a product (logged-in customers and staff)."""
 
-    permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [JSONParser]
+    permission_classes = [permissions.IsAuthenticated]  # JSON bodies: the project's depth-limited parser
 
     @extend_schema(request=RecommendationRequestSerializer,
                    responses={200: RecommendationResponseSerializer, **error_responses(400, 401, 403, 404, 429)})
