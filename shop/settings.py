@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
@@ -170,17 +169,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = tasks.broker_transport_options(
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
-# Sent once (whichever worker of a queue is first within 10 s) each time a worker's consumer
-# connects to the broker (at start and after every reconnection), so that a restarted worker, or
-# one whose broker lost its queues, picks up work left pending: (task name, kwargs).
-CELERY_WORKER_READY_TASKS = [
-    ("outbox.tasks.relay", {"stale_after_seconds": 0}),  # every pending outbox message, sent again (first:
-    # customers wait for these emails)
-    ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
-    ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
-    ("payments.tasks.expire_unpaid_orders", {}),  # unpaid orders past SHOP_PAYMENT_TIMEOUT release their stock
-    ("promotions.tasks.apply_promotions", {}),  # catalogue promotions that started meanwhile
-]
+# Sent by a worker when it starts, and by the first worker of a queue after a reconnection, so that
+# pending work is picked up (shop.recovery; the list is shop.conf.tasks.WORKER_READY_TASKS).
+CELERY_WORKER_READY_TASKS = tasks.worker_ready_tasks()
 
 # --- Analytics (issue 6): the event buffer (analytics.middleware.EventMiddleware records events) ---
 # Without Redis (no beat): buffered events are written at the end of a request at most this often.
@@ -226,27 +217,11 @@ PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=24 * 3
 # "promotions"): similar products are sought within a product's other top-level categories.
 RECOMMENDATIONS_NOT_DEPARTMENTS = env.list("RECOMMENDATIONS_NOT_DEPARTMENTS", default=["collections", "promotions"])
 
-# --- Periodic tasks (celery beat) ---------------------------------------------------------
+# --- Periodic tasks (celery beat): shop.conf.tasks.beat_schedule lists them -------------------
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {
-    "catalog-requeue-stale-images": {
-        "task": "catalog.tasks.requeue_stale_images",
-        "schedule": 300.0,  # seconds; re-sends jobs for images pending more than 10 minutes
-    },
-    # Analytics (issue 6): event buffer flush, today's rollups, closing yesterday.
-    "analytics-flush-events": {"task": "analytics.tasks.flush_events", "schedule": 10.0},  # seconds
-    "analytics-refresh-today": {"task": "analytics.tasks.refresh_today", "schedule": 300.0},  # seconds
-    "analytics-close-yesterday": {"task": "analytics.tasks.close_day", "schedule": crontab(minute=15)},  # hourly
-    "outbox-relay": {"task": "outbox.tasks.relay", "schedule": OUTBOX_RELAY_INTERVAL},
-    "outbox-purge-sent": {"task": "outbox.tasks.purge_sent", "schedule": crontab(hour=3, minute=40)},  # daily
-    "payments-expire-unpaid": {"task": "payments.tasks.expire_unpaid_orders", "schedule": 60.0},  # seconds
-    "payments-reconcile": {"task": "payments.tasks.reconcile_payments", "schedule": crontab(minute=40, hour=3)},
-    "recommendations-build": {"task": "recommendations.tasks.build_recommendations",
-                              "schedule": crontab(hour=3, minute=10)},  # nightly
-    # Catalogue promotions that start (issue 26); those that end stop in the price rule itself.
-    "promotions-apply": {"task": "promotions.tasks.apply_promotions",
-                         "schedule": env.float("PROMOTIONS_REFRESH_SECONDS", default=60.0)},  # seconds
-}
+CELERY_BEAT_SCHEDULE = tasks.beat_schedule(
+    outbox_relay_interval=OUTBOX_RELAY_INTERVAL,
+    promotions_refresh=env.float("PROMOTIONS_REFRESH_SECONDS", default=60.0))  # seconds
 
 # --- I18N --------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

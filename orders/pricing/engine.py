@@ -145,14 +145,8 @@ class PricedLine:
     tax: Decimal
     net: Decimal
     gross: Decimal
-    display_gross: bool = True
     price_reason: str = ""
     shown: ShownLine | None = None  # the line as shoppers are shown prices (with or without tax)
-
-    @property
-    def display_total(self) -> Decimal:
-        """The line after discount as shoppers are shown prices (gross or net)."""
-        return self.gross if self.display_gross else self.net
 
 
 @dataclass(frozen=True)
@@ -318,7 +312,7 @@ def price(lines: list[LineInput], *, policy: Policy, rates: TaxRates | None = No
         priced_lines.append(PricedLine(
             key=line.key, quantity=line.quantity, unit_price=unit,
             list_price=list_price, line_total=total, discount=part, discount_reason=reason if part else "",
-            amount=amount, tax_rate=rate, tax=tax, net=net, gross=gross, display_gross=policy.display_gross,
+            amount=amount, tax_rate=rate, tax=tax, net=net, gross=gross,
             price_reason=line.price_reason,
             shown=shown_line(unit_price=unit, list_price=list_price, line_total=total, discount=part, tax=tax,
                              rate=rate, policy=policy)))

@@ -1,4 +1,6 @@
-"""Celery's broker options (Redis)."""
+"""Celery's broker options (Redis), the tasks a worker sends when it connects, and beat's schedule."""
+from celery.schedules import crontab
+
 
 
 def broker_transport_options(*, visibility_timeout: int, unacked_restore_interval: int) -> dict:
@@ -15,4 +17,39 @@ def broker_transport_options(*, visibility_timeout: int, unacked_restore_interva
         "visibility_timeout": visibility_timeout,
         "unacked_restore_interval": unacked_restore_interval,
         "unacked_restore_throttle": 1,
+    }
+
+
+def worker_ready_tasks() -> list[tuple[str, dict]]:
+    """CELERY_WORKER_READY_TASKS: (task name, kwargs) that pick up pending work (shop.recovery)."""
+    return [
+        ("outbox.tasks.relay", {"stale_after_seconds": 0}),  # every pending outbox message (first: customers
+        # wait for these emails)
+        ("catalog.tasks.requeue_stale_images", {"older_than_seconds": 0}),
+        ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
+        ("payments.tasks.expire_unpaid_orders", {}),  # unpaid orders past SHOP_PAYMENT_TIMEOUT release their stock
+        ("promotions.tasks.apply_promotions", {}),  # catalogue promotions that started meanwhile
+    ]
+
+
+def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float) -> dict:
+    """CELERY_BEAT_SCHEDULE; both arguments in seconds."""
+    return {
+        "catalog-requeue-stale-images": {
+            "task": "catalog.tasks.requeue_stale_images",
+            "schedule": 300.0,  # seconds; re-sends jobs for images pending more than 10 minutes
+        },
+        # Analytics (issue 6): event buffer flush, today's rollups, closing yesterday.
+        "analytics-flush-events": {"task": "analytics.tasks.flush_events", "schedule": 10.0},  # seconds
+        "analytics-refresh-today": {"task": "analytics.tasks.refresh_today", "schedule": 300.0},  # seconds
+        "analytics-close-yesterday": {"task": "analytics.tasks.close_day", "schedule": crontab(minute=15)},  # hourly
+        "outbox-relay": {"task": "outbox.tasks.relay", "schedule": outbox_relay_interval},
+        "outbox-purge-sent": {"task": "outbox.tasks.purge_sent", "schedule": crontab(hour=3, minute=40)},  # daily
+        "payments-expire-unpaid": {"task": "payments.tasks.expire_unpaid_orders", "schedule": 60.0},  # seconds
+        "payments-reconcile": {"task": "payments.tasks.reconcile_payments",
+                               "schedule": crontab(minute=40, hour=3)},
+        "recommendations-build": {"task": "recommendations.tasks.build_recommendations",
+                                  "schedule": crontab(hour=3, minute=10)},  # nightly
+        # Catalogue promotions that start (issue 26); those that end stop in the price rule itself.
+        "promotions-apply": {"task": "promotions.tasks.apply_promotions", "schedule": promotions_refresh},
     }
