@@ -32,8 +32,8 @@ def worker_ready_tasks() -> list[tuple[str, dict]]:
     ]
 
 
-def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float) -> dict:
-    """CELERY_BEAT_SCHEDULE; both arguments in seconds."""
+def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float, recommendations_update: float) -> dict:
+    """CELERY_BEAT_SCHEDULE; every argument in seconds."""
     return {
         "catalog-requeue-stale-images": {
             "task": "catalog.tasks.requeue_stale_images",
@@ -50,6 +50,9 @@ def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float) ->
                                "schedule": crontab(minute=40, hour=3)},
         "recommendations-build": {"task": "recommendations.tasks.build_recommendations",
                                   "schedule": crontab(hour=3, minute=10)},  # nightly
+        # and "also bought" for what sold since the last run (the window overlaps, so none is missed)
+        "recommendations-update": {"task": "recommendations.tasks.update_recommendations",
+                                   "schedule": recommendations_update, "kwargs": {"seconds": 2 * recommendations_update}},
         # Catalogue promotions that start (issue 26); those that end stop in the price rule itself.
         "promotions-apply": {"task": "promotions.tasks.apply_promotions", "schedule": promotions_refresh},
     }
