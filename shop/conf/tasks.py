@@ -29,11 +29,22 @@ def worker_ready_tasks() -> list[tuple[str, dict]]:
         ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
         ("payments.tasks.expire_unpaid_orders", {}),  # unpaid orders past SHOP_PAYMENT_TIMEOUT release their stock
         ("promotions.tasks.apply_promotions", {}),  # catalogue promotions that started meanwhile
+        ("webhooks.tasks.relay", {"stale_after_seconds": 0}),  # webhook deliveries due (issue 28)
     ]
 
 
-def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float) -> dict:
-    """CELERY_BEAT_SCHEDULE; both arguments in seconds."""
+WEBHOOK_QUEUE = "webhooks"  # the worker's --queues must name it (Procfile, docker-compose.yml, deploy/k8s)
+
+
+def task_routes() -> dict:
+    """CELERY_TASK_ROUTES: webhook deliveries go to WEBHOOK_QUEUE, so that a backlog of them (an
+    integrator's endpoint down) never queues ahead of the shop's own jobs (emails, images)."""
+    return {"webhooks.tasks.deliver": {"queue": WEBHOOK_QUEUE}}
+
+
+def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float,
+                  webhook_relay_interval: float = 10.0) -> dict:
+    """CELERY_BEAT_SCHEDULE; every argument in seconds."""
     return {
         "catalog-requeue-stale-images": {
             "task": "catalog.tasks.requeue_stale_images",
@@ -52,4 +63,7 @@ def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float) ->
                                   "schedule": crontab(hour=3, minute=10)},  # nightly
         # Catalogue promotions that start (issue 26); those that end stop in the price rule itself.
         "promotions-apply": {"task": "promotions.tasks.apply_promotions", "schedule": promotions_refresh},
+        # Outgoing webhooks (issue 28): deliveries due (first tries and retries), and old events purged.
+        "webhooks-relay": {"task": "webhooks.tasks.relay", "schedule": webhook_relay_interval},
+        "webhooks-purge": {"task": "webhooks.tasks.purge", "schedule": crontab(hour=3, minute=50)},  # daily
     }
