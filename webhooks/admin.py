@@ -15,6 +15,7 @@ from .models import EVENT_TYPES, Attempt, Delivery, Endpoint
 class EndpointForm(forms.ModelForm):
     """The endpoint's URL, event types (none ticked: every type), switch and description."""
 
+    url = forms.URLField(max_length=2000, assume_scheme="https", help_text="Where events are POSTed.")
     events = forms.MultipleChoiceField(choices=[(kind, kind) for kind in EVENT_TYPES], required=False,
                                        widget=forms.CheckboxSelectMultiple, help_text="None ticked: every event type.")
 
