@@ -173,8 +173,6 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Sent by a worker when it starts, and by the first worker of a queue after a reconnection, so that
 # pending work is picked up (shop.recovery; the list is shop.conf.tasks.WORKER_READY_TASKS).
 CELERY_WORKER_READY_TASKS = tasks.worker_ready_tasks()
-# Webhook deliveries have a queue of their own (the worker consumes both: Procfile --queues).
-CELERY_TASK_ROUTES = tasks.task_routes()
 
 # --- Analytics (issue 6): the event buffer (analytics.middleware.EventMiddleware records events) ---
 # Without Redis (no beat): buffered events are written at the end of a request at most this often.
@@ -218,6 +216,8 @@ PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=24 * 3
 # --- Outgoing webhooks (issue 28): WEBHOOK_* and SHOP_OWNER_EMAILS, listed in shop.conf.webhooks ---
 WEBHOOK_SETTINGS = webhooks.from_env(env)
 vars().update(WEBHOOK_SETTINGS)
+# Deliveries have a queue of their own, which the worker consumes too (Procfile: --queues).
+CELERY_TASK_ROUTES = tasks.task_routes(webhook_queue=WEBHOOK_SETTINGS["WEBHOOK_QUEUE"])
 
 # --- Recommendations (issue 27) ------------------------------------------------------------
 # Top-level categories that group products across departments (Luma's "collections" and

@@ -33,13 +33,11 @@ def worker_ready_tasks() -> list[tuple[str, dict]]:
     ]
 
 
-WEBHOOK_QUEUE = "webhooks"  # the worker's --queues must name it (Procfile, docker-compose.yml, deploy/k8s)
-
-
-def task_routes() -> dict:
-    """CELERY_TASK_ROUTES: webhook deliveries go to WEBHOOK_QUEUE, so that a backlog of them (an
-    integrator's endpoint down) never queues ahead of the shop's own jobs (emails, images)."""
-    return {"webhooks.tasks.deliver": {"queue": WEBHOOK_QUEUE}}
+def task_routes(*, webhook_queue: str) -> dict:
+    """CELERY_TASK_ROUTES: webhook deliveries go to `webhook_queue` (WEBHOOK_QUEUE), so that a
+    backlog of them (an integrator's endpoint down) never queues ahead of the shop's own jobs
+    (emails, images). The worker's --queues names it (Procfile, docker-compose.yml, deploy/k8s)."""
+    return {"webhooks.tasks.deliver": {"queue": webhook_queue}}
 
 
 def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float,

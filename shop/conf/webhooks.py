@@ -4,6 +4,7 @@
 def from_env(env) -> dict:
     """The WEBHOOK_* settings and SHOP_OWNER_EMAILS from the environment (an environ.Env):
 
+    WEBHOOK_QUEUE                   the Celery queue of deliveries (default "webhooks"; the worker's --queues)
     WEBHOOK_ALLOW_PRIVATE_NETWORKS  deliver to loopback and private addresses (default false; tests)
     WEBHOOK_TIMEOUT                 seconds one delivery attempt may take in all (DNS to body)
     WEBHOOK_RETRY_BACKOFF           seconds before the first retry, doubling after each failure...
@@ -17,6 +18,7 @@ def from_env(env) -> dict:
     SHOP_OWNER_EMAILS               who is emailed when an endpoint is disabled (default: active superusers)
     """
     return {
+        "WEBHOOK_QUEUE": env("WEBHOOK_QUEUE", default="webhooks"),
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False),
         "WEBHOOK_TIMEOUT": env.float("WEBHOOK_TIMEOUT", default=10.0),  # seconds
         "WEBHOOK_RETRY_BACKOFF": env.float("WEBHOOK_RETRY_BACKOFF", default=30.0),  # seconds
