@@ -19,6 +19,7 @@ class Received:
 class Receiver:
     statuses: list[int] = field(default_factory=lambda: [200])
     delay: float = 0.0  # seconds before answering
+    delays: list[float] = field(default_factory=list)  # per request (the last one repeats); else `delay`
     location: str = ""  # sent with a 3xx
     requests: list[Received] = field(default_factory=list)
 
@@ -30,8 +31,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                                                   body, time.monotonic()))
-                if receiver.delay:
-                    time.sleep(receiver.delay)
+                delays = receiver.delays or [receiver.delay]
+                time.sleep(delays[min(len(receiver.requests), len(delays)) - 1])
                 index = min(len(receiver.requests), len(receiver.statuses)) - 1
                 self.send_response(receiver.statuses[index])
                 if receiver.location:
