@@ -50,3 +50,19 @@ def test_create_change_and_actions(admin_client, receiver):
     admin_client.post(reverse("admin:webhooks_delivery_changelist"), {"action": "redeliver", "_selected_action": [row.pk]})
     assert Delivery.objects.get(pk=row.pk).status == "pending"
     services.delete_endpoint(endpoint=endpoint)
+
+
+def test_the_command_shows_counts_and_relays_due_deliveries(receiver, eager):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    hook = receiver()
+    endpoint = services.create_endpoint(url=hook.url)
+    services.send_test(endpoint=endpoint)  # no commit in this test: still pending
+    out = StringIO()
+    call_command("webhooks", "status", stdout=out)
+    assert f"{hook.url} (on): pending 1, succeeded 0, failed 0" in out.getvalue()
+    call_command("webhooks", "relay", stdout=out)
+    assert "1 delivery(ies) handed over" in out.getvalue() and len(hook.requests) == 1
+    assert Delivery.objects.get().status == "succeeded"
