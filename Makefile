@@ -55,9 +55,11 @@ demo: install
 	  echo "No demo data at $(ISHOP_DEMO_DATA)/luma: starting an empty shop."; \
 	  echo "Import a catalogue with: $(PY) manage.py import_catalog PRODUCTS.csv --images IMAGES_DIR"; \
 	fi
-	@# The real order history for /staff/analytics/ (analytics issue): once, then never again.
+	@# The real order history for /staff/analytics/ (analytics issue): once, then never again; its
+	@# products go on sale (100 units each: the history has no stock) so that recommendations show.
 	@if [ -f "$(ISHOP_DEMO_DATA)/online-retail/online_retail.csv.gz" ]; then \
-	  $(PY) manage.py import_orders "$(ISHOP_DEMO_DATA)/online-retail/online_retail.csv.gz" --once --rebuild; \
+	  $(PY) manage.py import_orders "$(ISHOP_DEMO_DATA)/online-retail/online_retail.csv.gz" --once --rebuild \
+	    --publish-stock 100; \
 	fi
 	@# Recommendations (issue 27): similar products for the catalogue, also-bought from the history.
 	$(PY) manage.py build_recommendations --if-empty

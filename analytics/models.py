@@ -36,7 +36,10 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["timestamp", "pk"]
-        indexes = [models.Index(fields=["event_type", "timestamp"], name="analytics_event_type_ts")]
+        indexes = [models.Index(fields=["event_type", "timestamp"], name="analytics_event_type_ts"),
+                   # a customer's recently viewed products (analytics.selectors.recently_viewed)
+                   models.Index(fields=["user_id", "event_type", "-timestamp"], name="analytics_event_user_ts",
+                                condition=models.Q(user_id__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.event_type} at {self.timestamp:%Y-%m-%d %H:%M:%S}"

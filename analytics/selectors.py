@@ -20,11 +20,19 @@ from orders.models import Order
 from shop.sources import Source
 
 from .countries import country_name
-from .models import DailyCountry, DailyCustomer, DailyFunnel, DailyProduct, DailyRecommendation, DailySales
+from .models import DailyCountry, Event, DailyCustomer, DailyFunnel, DailyProduct, DailyRecommendation, DailySales
 
 ZERO = Decimal("0.00")
 PENNY = Decimal("0.01")
 MAX_DAYS = 3660  # ten years: the longest period a request may ask for
+
+
+def recently_viewed(user_id: int, *, limit: int = 20) -> list[int]:
+    """The ids of the `limit` products customer `user_id` viewed most recently (their
+    product_viewed events; buffered events count once flushed), most recent first, each once."""
+    rows = (Event.objects.filter(user_id=user_id, event_type=Event.Type.PRODUCT_VIEWED)
+            .order_by("-timestamp").values_list("data__product_id", flat=True)[:limit * 5])
+    return list(dict.fromkeys(pk for pk in rows if isinstance(pk, int)))[:limit]
 
 
 def recent_orders(limit: int = 20) -> QuerySet[Order]:

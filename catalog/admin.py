@@ -105,6 +105,7 @@ class ProductAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "sku", "slug", "is_visible", "source", "categories"]}),
         ("Tax and shipping", {"fields": ["tax_class", "weight", "is_gift_card"]}),
+        ("Recommendations", {"fields": ["is_consumable"]}),
         ("Description", {"fields": ["description", "short_description", "attributes"], "classes": ["collapse"]}),
         ("Search engines", {"fields": ["seo_title", "seo_description"], "classes": ["collapse"]}),
         ("Ratings and dates", {"fields": ["rating_average", "rating_count", "created_at", "updated_at"],

@@ -79,13 +79,19 @@ def _membership(ids: list[int], groups: Mapping[int, Iterable[str]]) -> sparse.c
                              shape=(len(ids), max(len(names), 1)))
 
 
-def also_bought(histories: Iterable[Iterable[int]], *, top: int = 10,
-                             min_support: int = 3) -> dict[int, list[tuple[int, float, int]]]:
+def also_bought(histories: Iterable[Iterable[int]], *, top: int = 10, min_support: int = 3,
+                only: Iterable[int] | None = None,
+                buyers: Mapping[int, int] | None = None) -> dict[int, list[tuple[int, float, int]]]:
     """{product id: [(other product id, cosine, customers with both), ...]} from each customer's
     set of products bought: item-to-item cosine similarity over customers (Deshpande & Karypis,
     "Item-based top-N recommendation algorithms", ACM TOIS 2004; Linden, Smith & York, "Amazon.com
     recommendations: item-to-item collaborative filtering", IEEE Internet Computing 2003), only
-    pairs bought by at least `min_support` customers, best first, at most `top`."""
+    pairs bought by at least `min_support` customers, best first, at most `top`.
+
+    Incremental use: with `only` (product ids), just those products' lists, from `histories` that
+    hold at least every customer who bought one of them, and `buyers` ({product id: customers who
+    bought it}, over every history) for the other products' popularity: the same lists as a run
+    over every history."""
     index: dict[int, int] = {}
     rows, columns = [], []
     for row, products in enumerate(histories):
@@ -99,12 +105,14 @@ def also_bought(histories: Iterable[Iterable[int]], *, top: int = 10,
         ids[column] = pk
     matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, columns)),
                                shape=(max(rows) + 1, len(index)))
-    norms = np.sqrt(np.asarray(matrix.sum(axis=0)).ravel())
+    norms = np.sqrt(np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel() if buyers is None else
+                    np.array([buyers.get(int(pk), 0) for pk in ids], dtype=np.float64))
     together = (matrix.T @ matrix).tocsr()
     together.setdiag(0)
     together.eliminate_zeros()
     result: dict[int, list[tuple[int, float, int]]] = {}
-    for column in range(together.shape[0]):
+    columns = range(together.shape[0]) if only is None else [index[pk] for pk in set(only) if pk in index]
+    for column in columns:
         start, end = together.indptr[column], together.indptr[column + 1]
         others, both = together.indices[start:end], together.data[start:end]
         keep = both >= min_support
@@ -112,6 +120,6 @@ def also_bought(histories: Iterable[Iterable[int]], *, top: int = 10,
             continue
         others, both = others[keep], both[keep]
         cosine = both / (norms[column] * norms[others])
-        order = np.lexsort((-both, -cosine))[:top]
+        order = np.lexsort((ids[others], -both, -cosine))[:top]  # ties: the lower product id first
         result[int(ids[column])] = [(int(ids[others[i]]), float(cosine[i]), int(both[i])) for i in order]
     return result

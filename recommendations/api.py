@@ -1,21 +1,18 @@
 """POST /api/v1/recommendations: the seeds' request shape (`user_id`, `limit`, `algorithm`,
 `include_categories`, `exclude_products`) plus `product_id` for item-to-item, answered from the
-stored tables (recommendations.selectors.recommend). A customer may ask only for themselves;
+stored tables (recommendations.answers, cached). A customer may ask only for themselves;
 staff for anyone. Unknown user or product: 404; a bad algorithm or neither seed: 400."""
 from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import Product
 from shop.api_base import StrictJSONSerializer, error_responses
 
-from . import selectors
+from . import answers, selectors
 
 MAX_IDS = 100
 
@@ -63,6 +60,7 @@ class RecommendationsView(APIView):
     """Recommendations for a customer or beside a product (logged-in customers and staff)."""
 
     permission_classes = [permissions.IsAuthenticated]  # JSON bodies: the project's depth-limited parser
+    generated_at = serializers.DateTimeField()
 
     @extend_schema(request=RecommendationRequestSerializer,
                    responses={200: RecommendationResponseSerializer, **error_responses(400, 401, 403, 404, 429)})
@@ -70,26 +68,19 @@ class RecommendationsView(APIView):
         query = RecommendationRequestSerializer(data=request.data)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        seeds: list[int] = []
-        if "user_id" in data:
-            if data["user_id"] != request.user.pk and not request.user.is_staff:
+        user_id = data.get("user_id")
+        if user_id is not None and user_id != request.user.pk:
+            if not request.user.is_staff:
                 raise PermissionDenied("You may ask for your own recommendations only.")
-            user = get_object_or_404(get_user_model(), pk=data["user_id"])
-            seeds += selectors.purchased_products(user.pk)
-        if "product_id" in data:
-            seeds.insert(0, get_object_or_404(Product.objects.visible(), pk=data["product_id"]).pk)
-        picks, used = selectors.recommend(seeds=seeds, algorithm=data["algorithm"], limit=data["limit"],
-                                          exclude=data["exclude_products"],
-                                          include_categories=data["include_categories"])
-        products = Product.objects.in_bulk([pick.product_id for pick in picks])
-        items = [{"product": {"id": pick.product_id, "name": products[pick.product_id].name,
-                              "slug": products[pick.product_id].slug,
-                              "url": products[pick.product_id].get_absolute_url()},
-                  "score": pick.score, "reason": pick.reason, "confidence": pick.confidence} for pick in picks]
-        confidence = round(sum(pick.confidence for pick in picks) / len(picks), 3) if picks else 0.0
-        return Response(RecommendationResponseSerializer({
-            "recommendations": items, "algorithm_used": used, "confidence_score": confidence,
-            "generated_at": timezone.now()}).data)
+            if not get_user_model().objects.filter(pk=user_id).exists():
+                raise NotFound(f"No user with id {user_id}.")
+        try:
+            found = answers.answer(user_id=user_id, product_id=data.get("product_id"), algorithm=data["algorithm"],
+                                   limit=data["limit"], exclude=data["exclude_products"],
+                                   include_categories=data["include_categories"])
+        except answers.UnknownProduct:
+            raise NotFound(f"No product with id {data['product_id']}.") from None
+        return Response({**found, "generated_at": self.generated_at.to_representation(found["generated_at"])})
 
 
 urlpatterns = [path("recommendations", RecommendationsView.as_view(), name="api-recommendations")]

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 
 from analytics.rollups import sales_orders
+from analytics.selectors import recently_viewed
 from catalog.models import Category, Product
 from catalog.selectors import ProductCard, load_cards
 from orders.models import OrderLine
@@ -84,6 +85,7 @@ class Pick:
 
 
 PERSONAL_SEEDS = 50  # a customer's most recently bought products that seed "personal" (recency, and cost)
+VIEWED_SEEDS = 20  # and the products they viewed most recently (analytics events)
 
 
 def purchased_products(user_id: int, *, limit: int = PERSONAL_SEEDS) -> list[int]:
@@ -93,8 +95,23 @@ def purchased_products(user_id: int, *, limit: int = PERSONAL_SEEDS) -> list[int
     return list(dict.fromkeys(rows))[:limit]
 
 
+def personal(user_id: int, *, first: int | None = None, algorithm: str = "personal", limit: int = 10,
+             exclude=(), include_categories=()) -> tuple[list[Pick], str]:
+    """recommend() for customer `user_id`, seeded by what they bought (purchased_products) and what
+    they viewed most recently (analytics.selectors.recently_viewed), bought products first. A
+    product they bought is left out unless it is a consumable (Product.is_consumable); one they
+    only viewed is left out too (they have seen it). `first`: a product to seed before them (the
+    one the customer is looking at), never recommended itself."""
+    bought = purchased_products(user_id)
+    seeds = list(dict.fromkeys(([first] if first else []) + bought + recently_viewed(user_id, limit=VIEWED_SEEDS)))
+    consumables = set(Product.objects.filter(pk__in=bought, is_consumable=True).exclude(pk=first)
+                      .values_list("pk", flat=True)) if bought else set()
+    return recommend(seeds=seeds, algorithm=algorithm, limit=limit, exclude=exclude,
+                     include_categories=include_categories, may_repeat=consumables)
+
+
 def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, exclude=(),
-              include_categories=()) -> tuple[list[Pick], str]:
+              include_categories=(), may_repeat=()) -> tuple[list[Pick], str]:
     """Up to `limit` products to show beside `seeds` (a product, or what a customer bought), with
     the algorithm that produced them. `algorithm`: "also_bought" or "similar" (stored
     recommendations of that kind), "hybrid" and "personal" (both kinds, also-bought weighted
@@ -108,7 +125,7 @@ def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, e
              "popular": {}}.get(algorithm, {Recommendation.Kind.ALSO_BOUGHT: HYBRID_ALSO_BOUGHT_WEIGHT,
                                             Recommendation.Kind.SIMILAR: 1 - HYBRID_ALSO_BOUGHT_WEIGHT})
     allowed = _allowed(include_categories)
-    skip = set(seeds) | set(exclude)
+    skip = (set(seeds) - set(may_repeat)) | set(exclude)
     scores: dict[int, float] = {}
     best: dict[int, tuple[float, str, float]] = {}
     pinned, blocked = rules_for(seeds) if algorithm != "popular" else ({}, set())
@@ -136,7 +153,7 @@ def recommend(*, seeds: list[int], algorithm: str = "hybrid", limit: int = 10, e
              for pk in sorted(scores, key=lambda pk: (-scores[pk], pk)) if pk in buyable][:limit]
     used = algorithm
     if len(picks) < limit:
-        chosen = skip | {pick.product_id for pick in picks}
+        chosen = skip | {pick.product_id for pick in picks} | {pk for _, pk in blocked}
         filler = [Pick(pk, 0.0, f"Best seller: bought in {orders} orders", 0.1)
                   for pk, orders in popular(limit=limit * 3, allowed=allowed) if pk not in chosen]
         if filler:

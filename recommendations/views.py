@@ -35,7 +35,9 @@ def cart_rail(request: HttpRequest) -> HttpResponse:
 
 def for_you(request: HttpRequest) -> HttpResponse:
     """/recommendations/for-you/: "Picked for you" on a customer's home page, from what they
-    bought (nothing for a guest or a customer who has bought nothing yet)."""
-    seeds = selectors.purchased_products(request.user.pk) if request.user.is_authenticated else []
-    picks = selectors.recommend(seeds=seeds, algorithm="personal", limit=selectors.SHOWN)[0] if seeds else []
+    bought and viewed (selectors.personal; nothing for a guest or a customer with neither)."""
+    picks, used = selectors.personal(request.user.pk, limit=selectors.SHOWN) if request.user.is_authenticated \
+        else ([], "")
+    if used == "popular":  # no history: the home page's best sellers already show these
+        picks = []
     return _render(request, selectors.rail("personal", "Picked for you", picks))

@@ -223,13 +223,18 @@ CELERY_TASK_ROUTES = tasks.task_routes(webhook_queue=WEBHOOK_SETTINGS["WEBHOOK_Q
 # Top-level categories that group products across departments (Luma's "collections" and
 # "promotions"): similar products are sought within a product's other top-level categories.
 RECOMMENDATIONS_NOT_DEPARTMENTS = env.list("RECOMMENDATIONS_NOT_DEPARTMENTS", default=["collections", "promotions"])
+# The API's answers stay cached at most this long (seconds; versions make them stale sooner; 0: off).
+RECOMMENDATIONS_ANSWER_CACHE_SECONDS = env.int("RECOMMENDATIONS_ANSWER_CACHE_SECONDS", default=600)
+# A customer's answers are also seeded by what they viewed, which no version reports (seconds).
+RECOMMENDATIONS_PERSONAL_CACHE_SECONDS = env.int("RECOMMENDATIONS_PERSONAL_CACHE_SECONDS", default=60)
 
 # --- Periodic tasks (celery beat): shop.conf.tasks.beat_schedule lists them -------------------
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = tasks.beat_schedule(
     outbox_relay_interval=OUTBOX_RELAY_INTERVAL,
     webhook_relay_interval=WEBHOOK_SETTINGS["WEBHOOK_RELAY_INTERVAL"],
-    promotions_refresh=env.float("PROMOTIONS_REFRESH_SECONDS", default=60.0))  # seconds
+    promotions_refresh=env.float("PROMOTIONS_REFRESH_SECONDS", default=60.0),  # seconds
+    recommendations_update=env.float("RECOMMENDATIONS_UPDATE_SECONDS", default=300.0))  # seconds
 
 # --- I18N --------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

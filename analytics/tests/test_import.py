@@ -146,3 +146,27 @@ def test_make_demo_imports_the_history_once_and_rolls_it_up(retail_slice):
     out = io.StringIO()
     call_command("import_orders", str(path), "--no-progress", "--once", stdout=out)
     assert "already imported: nothing to do" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_make_demo_puts_the_history_on_sale_so_its_recommendations_show(retail_slice, client):
+    from rest_framework.test import APIClient
+
+    from accounts.tests.factories import UserFactory
+
+    path = retail_slice(lambda row: row["InvoiceNo"] in FIRST_INVOICES)
+    out = io.StringIO()
+    call_command("import_orders", str(path), "--no-progress", "--once", "--publish-stock", "5", stdout=out)
+    assert "products put on sale, 5 units each" in out.getvalue()
+    imported = Product.objects.filter(variants__sku="85123A").get()  # WHITE HANGING HEART T-LIGHT HOLDER
+    assert imported.is_visible and imported.variants.get().stock == 5
+    assert Category.objects.get(path="online-retail/products").is_visible
+    assert client.get(imported.get_absolute_url()).status_code == 200
+    assert "T-LIGHT HOLDER" in client.get("/search/", {"q": "t-light holder"}).content.decode()
+    call_command("build_recommendations", "--no-progress", stdout=io.StringIO())
+    api = APIClient()
+    api.force_authenticate(UserFactory(email="ann@example.com"))
+    body = api.post("/api/v1/recommendations", {"product_id": imported.pk}, format="json").json()
+    assert body["recommendations"] and body["recommendations"][0]["reason"].startswith("Similar to WHITE HANGING")
+    with pytest.raises(CommandError, match="--publish-stock: stock must be at least 1"):
+        call_command("import_orders", str(path), "--no-progress", "--publish-stock", "0", stdout=io.StringIO())

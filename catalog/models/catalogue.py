@@ -96,6 +96,10 @@ class Product(models.Model):
     weight = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True,
                                  validators=[MinValueValidator(Decimal("0"))],
                                  help_text="kg per unit, for weight-based shipping (a variant's own weight wins).")
+    is_consumable = models.BooleanField(
+        default=False, db_default=False,
+        help_text="Bought again and again (coffee, filters, refills): personal recommendations may offer it again "
+                  "to a customer who already bought it.")
     is_gift_card = models.BooleanField(
         default=False, db_default=False,
         help_text="Sold as a gift card: once the order is paid, a card worth the unit price is issued per unit "

@@ -40,7 +40,7 @@ def task_routes(*, webhook_queue: str) -> dict:
     return {"webhooks.tasks.deliver": {"queue": webhook_queue}}
 
 
-def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float,
+def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float, recommendations_update: float,
                   webhook_relay_interval: float = 10.0) -> dict:
     """CELERY_BEAT_SCHEDULE; every argument in seconds."""
     return {
@@ -59,6 +59,9 @@ def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float,
                                "schedule": crontab(minute=40, hour=3)},
         "recommendations-build": {"task": "recommendations.tasks.build_recommendations",
                                   "schedule": crontab(hour=3, minute=10)},  # nightly
+        # and "also bought" for what sold since the last run (the window overlaps, so none is missed)
+        "recommendations-update": {"task": "recommendations.tasks.update_recommendations",
+                                   "schedule": recommendations_update, "kwargs": {"seconds": 2 * recommendations_update}},
         # Catalogue promotions that start (issue 26); those that end stop in the price rule itself.
         "promotions-apply": {"task": "promotions.tasks.apply_promotions", "schedule": promotions_refresh},
         # Outgoing webhooks (issue 28): deliveries due (first tries and retries), and old events purged.
