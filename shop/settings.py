@@ -13,7 +13,7 @@ import environ
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from shop.conf import api, auth, caches, database, logs, pricing, security, storage, tasks
+from shop.conf import api, auth, caches, database, logs, pricing, security, storage, tasks, webhooks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "promotions",  # issue 26: tax rates, shipping zones, vouchers (priced by orders.pricing)
     "recommendations",  # issue 27: similar products, customers also bought
     "giftcards",  # issue 26: spent at checkout as part payment, through their ledger
+    "webhooks",  # issue 28: signed, retried events to integrators' endpoints, written with the change
     "csp",
     "drf_spectacular_sidecar",
     # Production stack (issue 8): django-prometheus wraps requests (latency histograms) and the database
@@ -212,6 +213,12 @@ OUTBOX_RELAY_STALE_SECONDS = env.float("OUTBOX_RELAY_STALE_SECONDS", default=300
 OUTBOX_KEEP_SENT_DAYS = env.int("OUTBOX_KEEP_SENT_DAYS", default=30)  # sent messages are then deleted
 PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=24 * 3600)  # seconds
 
+# --- Outgoing webhooks (issue 28): WEBHOOK_* and SHOP_OWNER_EMAILS, listed in shop.conf.webhooks ---
+WEBHOOK_SETTINGS = webhooks.from_env(env)
+vars().update(WEBHOOK_SETTINGS)
+# Deliveries have a queue of their own, which the worker consumes too (Procfile: --queues).
+CELERY_TASK_ROUTES = tasks.task_routes(webhook_queue=WEBHOOK_SETTINGS["WEBHOOK_QUEUE"])
+
 # --- Recommendations (issue 27) ------------------------------------------------------------
 # Top-level categories that group products across departments (Luma's "collections" and
 # "promotions"): similar products are sought within a product's other top-level categories.
@@ -225,6 +232,7 @@ RECOMMENDATIONS_PERSONAL_CACHE_SECONDS = env.int("RECOMMENDATIONS_PERSONAL_CACHE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = tasks.beat_schedule(
     outbox_relay_interval=OUTBOX_RELAY_INTERVAL,
+    webhook_relay_interval=WEBHOOK_SETTINGS["WEBHOOK_RELAY_INTERVAL"],
     promotions_refresh=env.float("PROMOTIONS_REFRESH_SECONDS", default=60.0),  # seconds
     recommendations_update=env.float("RECOMMENDATIONS_UPDATE_SECONDS", default=300.0))  # seconds
 
