@@ -83,7 +83,11 @@ def wait_for_mail(sink: SmtpSink, to: str, count: int, timeout: float = 60.0) ->
         if len(found) >= count:
             return found
         time.sleep(0.3)
-    raise AssertionError(f"{count} email(s) to {to} expected; got {[m['subject'] for _, m in sink.messages]}")
+    from outbox.models import Message
+
+    outbox = list(Message.objects.order_by("pk").values_list("kind", "status", "attempts", "relayed_at", "last_error"))
+    raise AssertionError(f"{count} email(s) to {to} expected; got {[m['subject'] for _, m in sink.messages]}; "
+                         f"outbox: {outbox}")
 
 
 def test_each_client_is_its_own_client_behind_nginx(stack, smtp_sink):
