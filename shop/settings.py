@@ -13,7 +13,7 @@ import environ
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from shop.conf import api, auth, caches, database, logs, pricing, security, storage, tasks
+from shop.conf import api, auth, caches, chat, database, logs, pricing, security, storage, tasks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "promotions",  # issue 26: tax rates, shipping zones, vouchers (priced by orders.pricing)
     "recommendations",  # issue 27: similar products, customers also bought
     "giftcards",  # issue 26: spent at checkout as part payment, through their ledger
+    "chat",  # issue 29: support chat over /ws/chat/ and /ws/staff/chat/
     "csp",
     "drf_spectacular_sidecar",
     # Production stack (issue 8): django-prometheus wraps requests (latency histograms) and the database
@@ -390,3 +391,5 @@ STRIPE_TIMEOUT = env.int("STRIPE_TIMEOUT", default=20)  # seconds per Stripe API
 # DJANGO_DEBUG (make run); a production shop without STRIPE_SECRET_KEY takes no orders' payments.
 SHOP_TEST_PAYMENTS = env.bool("SHOP_TEST_PAYMENTS", default=DEBUG)
 SHOP_PAYMENT_TIMEOUT = env.int("SHOP_PAYMENT_TIMEOUT", default=1800)  # seconds an unpaid order holds its stock
+# Support chat (issue 29): message length, rate limits, staff presence (shop.conf.chat).
+CHAT_MAX_MESSAGE_LENGTH, CHAT_RATE_LIMIT, CHAT_GUEST_RATE_LIMIT, CHAT_PRESENCE_SECONDS = chat.from_env(env)
