@@ -12,7 +12,7 @@ disconnect; a process that dies leaves keys that expire on their own. With the R
 spans every daphne process.
 """
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -33,8 +33,9 @@ def _presence_key(user_id: int) -> str:
 
 def chat_staff():
     """Active staff users with accounts.handle_chat (superusers included), by name."""
-    return (get_user_model().objects.with_perm("accounts.handle_chat").filter(is_staff=True, is_active=True)
-            .order_by("first_name", "email"))
+    # The shop's UserManager is a BaseUserManager (no with_perm); the backend's is the same query.
+    return (ModelBackend().with_perm("accounts.handle_chat", is_active=True, include_superusers=True)
+            .filter(is_staff=True).order_by("first_name", "email"))
 
 
 def mark_online(user_id: int) -> None:
