@@ -88,11 +88,12 @@ def customer_conversations(customer) -> QuerySet[Conversation]:
             .order_by("-created_at"))
 
 
-def customer_orders_for_chat(customer, limit: int = 20) -> QuerySet[Order]:
-    """The customer's latest orders (the shopper's "attach an order" choices)."""
+def customer_orders_for_chat(customer) -> QuerySet[Order]:
+    """The customer's orders, newest first (the shopper's "attach an order" choices; not sliced,
+    since a form's choice field filters it)."""
     if customer is None or not customer.is_authenticated:
         return Order.objects.none()
-    return Order.objects.filter(customer=customer).order_by("-created_at")[:limit]
+    return Order.objects.filter(customer=customer).order_by("-created_at")
 
 
 def _guest_session(session_key: str) -> SessionBase | None:
