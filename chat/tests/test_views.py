@@ -206,3 +206,11 @@ def test_daily_stats_count_starts_first_response_and_resolution_times():
     assert sum(row["started"] for row in rows) == 2
     assert any(row["first_response"] == 90 for row in rows)
     assert any(row["resolution"] == 3600 for row in rows)
+
+
+def test_analytics_dashboard_shows_support_chat_per_day(client):
+    conversation = ConversationFactory()
+    Conversation.objects.filter(pk=conversation.pk).update(first_response_at=conversation.created_at + timedelta(seconds=75))
+    client.force_login(AnalystFactory())
+    page = client.get("/staff/analytics/?range=7").content.decode()
+    assert "Support chat" in page and "1 min" in page
