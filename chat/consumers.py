@@ -22,6 +22,7 @@ import time
 from collections import deque
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
@@ -67,6 +68,12 @@ class ShopperChatConsumer(ChatConsumer):
 
     async def connect(self) -> None:
         await self.channel_layer.group_add(live.SHOPPERS_GROUP, self.channel_name)
+        if self._stranger():  # no login, no session: nothing to look up (and no database connection)
+            await super().connect()
+            staff_online = await sync_to_async(live.online_count, thread_sensitive=False)()
+            await self.send_json({"type": "snapshot", "conversation": None, "status": None,
+                                  "staff_online": staff_online, "messages": []})
+            return
         self.conversation = await database_sync_to_async(self._find_conversation)()
         if self.conversation is not None:
             await self.channel_layer.group_add(live.conversation_group(self.conversation.pk), self.channel_name)
@@ -83,6 +90,11 @@ class ShopperChatConsumer(ChatConsumer):
         user = self.scope.get("user")
         return user if user is not None and user.is_authenticated else None
 
+    def _stranger(self) -> bool:
+        """No user and no session cookie: this socket has no conversation and cannot start one."""
+        session = self.scope.get("session")
+        return self._user() is None and (session is None or session.session_key is None)
+
     def _find_conversation(self) -> Conversation | None:
         return selectors.shopper_conversation(customer=self._user(), session=self.scope.get("session"))
 
@@ -93,12 +105,10 @@ class ShopperChatConsumer(ChatConsumer):
             services.mark_read(conversation=conversation, author=Message.Author.SHOPPER, up_to=messages[-1].pk)
         return {"type": "snapshot", "conversation": conversation.pk if conversation else None,
                 "status": conversation.status if conversation else None,
-                "staff_online": len(live.online_staff()), "messages": [m.as_event() for m in messages]}
+                "staff_online": live.online_count(), "messages": [m.as_event() for m in messages]}
 
     def _post(self, body) -> Message:
         session, user = self.scope.get("session"), self._user()
-        if user is None and self.conversation is None and (session is None or session.session_key is None):
-            raise services.ChatError("Start the conversation with the form first.")
         message = services.shopper_message(conversation=self.conversation, customer=user, session=session, body=body)
         if session is not None and session.modified:
             session.save()  # a new guest conversation's id, for this browser's next pages and sockets
@@ -115,6 +125,9 @@ class ShopperChatConsumer(ChatConsumer):
             return
         if self.rate_limited():
             await self.send_rate_error()
+            return
+        if self._stranger():
+            await self.send_error("Start the conversation with the form first (we need your email address).")
             return
         try:
             stored = await database_sync_to_async(self._post)(message.get("body"))
@@ -169,7 +182,7 @@ class StaffChatConsumer(ChatConsumer):
 
     def _snapshot(self, since: int | None) -> dict:
         messages = selectors.staff_messages_since(since) if since is not None else []
-        return {"type": "snapshot", "staff_online": len(live.online_staff()),
+        return {"type": "snapshot", "staff_online": live.online_count(),
                 "messages": [m.as_event() for m in messages]}
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

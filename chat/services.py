@@ -113,7 +113,7 @@ def post_message(*, conversation: Conversation, author: str, body: str, user=Non
     if author == Message.Author.SHOPPER:
         if conversation.customer_id is None:
             _check_guest_rate(conversation)
-        updates["email_replies"] = not live.online_staff()
+        updates["email_replies"] = not live.online_count()
     elif not conversation.is_open:
         raise ConversationClosed("This conversation is closed.")
     message = Message.objects.create(conversation=conversation, author=author, author_user=user, body=body)

@@ -17,7 +17,7 @@ def _panel_context(request: HttpRequest, conversation, form=None) -> dict:
     return {
         "conversation": conversation, "form": form or ContactForm(needs_email=needs_email),
         "chat_messages": selectors.messages_since(conversation) if conversation is not None else [],
-        "staff_online": len(live.online_staff()),
+        "staff_online": live.online_count(),
         "attach_form": AttachOrderForm(orders=orders, initial={"order": conversation.order_id if conversation else None})
         if customer is not None and conversation is not None and conversation.is_open else None,
     }

@@ -5,6 +5,8 @@ from django.core.cache import cache
 
 from catalog.tests.test_consumers import RUN_ID, layer  # noqa: F401  (the layer fixture: memory, redis, redis-pubsub)
 
+from chat import live
+
 from .factories import ChatStaffFactory
 
 
@@ -15,7 +17,9 @@ def chat_cache(settings):
                        for alias, config in settings.CACHES.items()}
     if "locmem" in settings.CACHES["default"]["BACKEND"]:
         cache.clear()
+    cache.delete(live.PRESENCE_KEY)  # no one online from an earlier test
     yield
+    cache.delete(live.PRESENCE_KEY)
 
 
 @pytest.fixture(autouse=True)
