@@ -45,10 +45,17 @@ class AttachOrderForm(forms.Form):
         self.fields["order"].queryset = orders
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    """Staff shown by name."""
+
+    def label_from_instance(self, obj) -> str:
+        return obj.display_name
+
+
 class TransferForm(forms.Form):
     """Another member of the chat staff to hand the conversation to."""
 
-    staff = forms.ModelChoiceField(queryset=None, label="Transfer to", empty_label=None)
+    staff = StaffChoiceField(queryset=None, label="Transfer to", empty_label=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,6 +19,14 @@
     });
   }
 
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  // As the server-rendered messages: "7 Dec 14:03" (date:"j M H:i").
+  function shortTime(iso) {
+    var d = new Date(iso), pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getDate() + " " + MONTHS[d.getMonth()] + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
   function addMessage(event) {
     var list = box.querySelector("[data-chat-messages]");
     if (list.querySelector('[data-message-id="' + event.id + '"]')) return;
@@ -30,7 +38,7 @@
     var who = document.createElement("span");
     who.className = "chat-who"; who.textContent = event.author === "staff" ? "Staff" : "Shopper";
     var when = document.createElement("time");
-    when.dateTime = event.ts; when.textContent = new Date(event.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    when.dateTime = event.ts; when.textContent = shortTime(event.ts);
     var text = document.createElement("p");
     text.className = "chat-body"; fillText(text, event.body);
     item.append(who, " ", when, text);
