@@ -13,6 +13,8 @@ class CannedReplyAdmin(admin.ModelAdmin):
 
 
 class MessageInline(admin.TabularInline):
+    """A conversation's messages, read-only."""
+
     model = Message
     fields = ["created_at", "author", "author_user", "body"]
     readonly_fields = fields

@@ -8,4 +8,5 @@ class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        """Register the outbox handlers and the login signal."""
         from . import emails, signals  # noqa: F401  (outbox handlers; the guest conversation follows login)

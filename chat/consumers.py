@@ -56,6 +56,7 @@ class ChatConsumer(StreamConsumer):
         return False
 
     async def send_rate_error(self) -> None:
+        """Tell the client it is over CHAT_RATE_LIMIT (the socket stays open)."""
         count, seconds = settings.CHAT_RATE_LIMIT
         await self.send_error(f"Too many messages: at most {count} every {seconds} seconds.")
 
@@ -67,6 +68,7 @@ class ShopperChatConsumer(ChatConsumer):
     conversation: Conversation | None = None
 
     async def connect(self) -> None:
+        """Join the presence group and the shopper's conversation group, accept, send the snapshot."""
         await self.channel_layer.group_add(live.SHOPPERS_GROUP, self.channel_name)
         if self._stranger():  # no login, no session: nothing to look up (and no database connection)
             await super().connect()
@@ -81,6 +83,7 @@ class ShopperChatConsumer(ChatConsumer):
         await self.send_json(await database_sync_to_async(self._snapshot)(_since(self.scope) or 0))
 
     async def disconnect(self, code: int) -> None:
+        """Leave the groups."""
         await self.channel_layer.group_discard(live.SHOPPERS_GROUP, self.channel_name)
         if self.conversation is not None:
             await self.channel_layer.group_discard(live.conversation_group(self.conversation.pk), self.channel_name)
@@ -115,6 +118,8 @@ class ShopperChatConsumer(ChatConsumer):
         return message
 
     async def handle(self, message: dict) -> None:
+        """{"type": "message", "body"}: store and broadcast it (a new conversation when there is
+        none open); {"type": "read", "id"}: move the shopper's read marker. Errors are replies."""
         if message["type"] == "read":
             if self.conversation is not None and type(message.get("id")) is int:
                 await database_sync_to_async(services.mark_read)(
@@ -152,6 +157,7 @@ class StaffChatConsumer(ChatConsumer):
     presence_at = 0.0
 
     async def connect(self) -> None:
+        """Refuse (4403) anyone without accounts.handle_chat; else join, count as online, snapshot."""
         user = self.scope.get("user")
         if (user is None or not user.is_authenticated or not user.is_staff
                 or not await database_sync_to_async(user.has_perm)("accounts.handle_chat")):
@@ -166,6 +172,7 @@ class StaffChatConsumer(ChatConsumer):
         await self.send_json(await database_sync_to_async(self._snapshot)(_since(self.scope)))
 
     async def disconnect(self, code: int) -> None:
+        """Leave the group and count as offline (tell the shoppers)."""
         if getattr(self, "user", None) is not None:
             await self.channel_layer.group_discard(live.STAFF_GROUP, self.channel_name)
             await database_sync_to_async(self._leave)()
@@ -186,6 +193,7 @@ class StaffChatConsumer(ChatConsumer):
                 "messages": [m.as_event() for m in messages]}
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Renew presence at most every CHAT_PRESENCE_SECONDS / 3, then handle the frame as usual."""
         # Any frame (the page pings every 25 s) keeps this staff member online.
         if not getattr(self, "closing", False) and time.monotonic() - self.presence_at > settings.CHAT_PRESENCE_SECONDS / 3:
             self.presence_at = time.monotonic()
@@ -204,6 +212,8 @@ class StaffChatConsumer(ChatConsumer):
             services.mark_read(conversation=conversation, author=Message.Author.STAFF, up_to=up_to)
 
     async def handle(self, message: dict) -> None:
+        """{"type": "message", "conversation", "body"}: a staff reply; {"type": "read",
+        "conversation", "id"}: staff have seen it. Errors are replies."""
         if message["type"] not in ("message", "read"):
             await super().handle(message)
             return

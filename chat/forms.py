@@ -49,6 +49,7 @@ class StaffChoiceField(forms.ModelChoiceField):
     """Staff shown by name."""
 
     def label_from_instance(self, obj) -> str:
+        """The member's full name, else their email."""
         return obj.display_name
 
 

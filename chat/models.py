@@ -12,9 +12,11 @@ class ConversationQuerySet(models.QuerySet):
     """Named filters of the inbox."""
 
     def open(self) -> "ConversationQuerySet":
+        """Conversations still open."""
         return self.filter(status=Conversation.Status.OPEN)
 
     def closed(self) -> "ConversationQuerySet":
+        """Conversations staff closed."""
         return self.filter(status=Conversation.Status.CLOSED)
 
 
@@ -23,6 +25,8 @@ class Conversation(models.Model):
     customer's through `customer`; it moves to the customer when the guest logs in."""
 
     class Status(models.TextChoices):
+        """Open until staff close it."""
+
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
@@ -63,6 +67,7 @@ class Conversation(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """Whether staff can still write into it (a shopper's message to a closed one starts a new one)."""
         return self.status == self.Status.OPEN
 
 
@@ -71,6 +76,8 @@ class Message(models.Model):
     `urlize` on the escaped text)."""
 
     class Author(models.TextChoices):
+        """Which side wrote it."""
+
         SHOPPER = "shopper", "Shopper"
         STAFF = "staff", "Staff"
 

@@ -85,6 +85,9 @@
       } else if (event.type === "message") {
         box.dataset.conversation = event.conversation;
         addMessage(event);
+      } else if (event.type === "conversation") {
+        var closed = box.querySelector("[data-chat-closed]");
+        if (closed) closed.hidden = event.status !== "closed";
       } else if (event.type === "presence") {
         showPresence(event.staff_online);
       } else if (event.type === "error") {
