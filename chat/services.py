@@ -137,6 +137,7 @@ def shopper_message(*, conversation: Conversation | None, customer, session: Ses
     """The shopper's message into their open conversation, or a new conversation when they have
     none (or it was closed). Returns the stored message. Raises what post_message raises."""
     if conversation is None or not conversation.is_open:
+        email = email or (conversation.email if conversation is not None else "")  # a guest's address carries over
         conversation = start_conversation(customer=customer, session=session, body=body, email=email)
         return conversation.messages.get()
     if session is not None and session.session_key and conversation.customer_id is None:
