@@ -214,3 +214,49 @@ def test_analytics_dashboard_shows_support_chat_per_day(client):
     client.force_login(AnalystFactory())
     page = client.get("/staff/analytics/?range=7").content.decode()
     assert "Support chat" in page and "1 min" in page
+
+
+def test_side_panel_reads_a_guests_cart_from_their_session(client):
+    from catalog.tests.factories import VariantFactory
+    from orders.carts import SESSION_CART_KEY
+    from orders.tests.factories import CartFactory, CartLineFactory
+
+    client.post("/chat/", {"email": "cart@example.com", "body": "Is this in stock?"})
+    cart = CartFactory()
+    CartLineFactory(cart=cart, variant=VariantFactory(), quantity=2)
+    session = client.session
+    session[SESSION_CART_KEY] = cart.pk
+    session.save()
+    panel = selectors.side_panel(Conversation.objects.get())
+    assert [line.quantity for line in panel["cart_lines"]] == [2]
+    assert panel["recently_viewed"] == []
+
+
+def test_a_message_after_closing_starts_a_new_conversation_with_the_same_address(client):
+    client.post("/chat/", {"email": "back@example.com", "body": "First"})
+    first = Conversation.objects.get()
+    services.close(conversation=first)
+    assert b'name="email"' not in client.get("/chat/").content
+    client.post("/chat/", {"body": "Second question"})
+    second = Conversation.objects.exclude(pk=first.pk).get()
+    assert (second.email, second.is_open, client.session[services.SESSION_KEY]) == ("back@example.com", True, second.pk)
+    client.force_login(ChatStaffFactory())
+    client.post(f"/staff/chat/{first.pk}/reopen/")
+    assert Conversation.objects.get(pk=first.pk).is_open
+
+
+def test_inbox_costs_the_same_queries_for_one_or_many_conversations(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff = ChatStaffFactory()
+    client.force_login(staff)
+    MessageFactory()
+    client.get("/staff/chat/")  # warm: the header's category tree, the site settings
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/staff/chat/").status_code == 200
+    for _ in range(5):
+        MessageFactory(conversation=ConversationFactory(assigned_to=staff))
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/staff/chat/").status_code == 200
+    assert len(many) == len(one)
