@@ -41,7 +41,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                 form.add_error("body", str(error))
             else:
                 if not request.htmx:
-                    messages.success(request, "Message sent. We will answer here and by email.")
+                    messages.success(request, "Message sent. We will answer here, and by email while no one is online.")
                     return redirect("chat:contact")
                 conversation, form = sent.conversation, None
         status = 400 if form is not None and form.errors else 200

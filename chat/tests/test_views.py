@@ -260,3 +260,14 @@ def test_inbox_costs_the_same_queries_for_one_or_many_conversations(client):
     with CaptureQueriesContext(connection) as many:
         assert client.get("/staff/chat/").status_code == 200
     assert len(many) == len(one)
+
+
+def test_support_agents_role_answers_chat(client):
+    from django.contrib.auth.models import Group
+
+    agent = UserFactory(is_staff=True)
+    agent.groups.add(Group.objects.get(name="Support agents"))
+    client.force_login(agent)
+    assert client.get("/staff/chat/").status_code == 200
+    assert client.get("/admin/chat/cannedreply/").status_code == 200
+    assert [user.pk for user in live.chat_staff()] == [agent.pk]
