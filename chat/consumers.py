@@ -110,12 +110,12 @@ class ShopperChatConsumer(ChatConsumer):
                 "status": conversation.status if conversation else None,
                 "staff_online": live.online_count(), "messages": [m.as_event() for m in messages]}
 
-    def _post(self, body) -> Message:
+    def _post(self, body) -> tuple[Message, Conversation]:
         session, user = self.scope.get("session"), self._user()
         message = services.shopper_message(conversation=self.conversation, customer=user, session=session, body=body)
         if session is not None and session.modified:
             session.save()  # a new guest conversation's id, for this browser's next pages and sockets
-        return message
+        return message, message.conversation  # read here, in the database thread
 
     async def handle(self, message: dict) -> None:
         """{"type": "message", "body"}: store and broadcast it (a new conversation when there is
@@ -135,16 +135,16 @@ class ShopperChatConsumer(ChatConsumer):
             await self.send_error("Start the conversation with the form first (we need your email address).")
             return
         try:
-            stored = await database_sync_to_async(self._post)(message.get("body"))
+            stored, conversation = await database_sync_to_async(self._post)(message.get("body"))
         except services.ChatError as error:
             await self.send_error(str(error))
             return
-        if self.conversation is None or stored.conversation_id != self.conversation.pk:
+        if self.conversation is None or conversation.pk != self.conversation.pk:
             # A new conversation: its broadcast went out before this socket was in its group.
             if self.conversation is not None:
                 await self.channel_layer.group_discard(live.conversation_group(self.conversation.pk),
                                                        self.channel_name)
-            self.conversation = stored.conversation
+            self.conversation = conversation
             await self.channel_layer.group_add(live.conversation_group(stored.conversation_id), self.channel_name)
             await self.send_json(stored.as_event())
 

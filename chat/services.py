@@ -99,23 +99,23 @@ def start_conversation(*, customer, session: SessionBase | None, body: str, emai
 def post_message(*, conversation: Conversation, author: str, body: str, user=None) -> Message:
     """Store a message (`author`: Message.Author) and broadcast it after commit.
 
-    A shopper's message reopens nothing: write to a closed conversation through
+    Nothing is written into a closed conversation: a shopper's next message goes through
     `shopper_message`, which starts a new one. A shopper writing while no staff member is online
     sets `email_replies`, so that the staff's replies also go out by email (outbox kind
     "chat.reply_email"). Raises InvalidMessage, RateLimited (a guest's conversation over
-    CHAT_GUEST_RATE_LIMIT) and ConversationClosed (staff writing into a closed one)."""
+    CHAT_GUEST_RATE_LIMIT) and ConversationClosed."""
     body = clean_body(body)
     if author not in Message.Author.values:
         raise InvalidMessage(f"Unknown author {author!r}.")
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     now = timezone.now()
     updates = {"last_message_at": now}
+    if not conversation.is_open:
+        raise ConversationClosed("This conversation is closed.")
     if author == Message.Author.SHOPPER:
         if conversation.customer_id is None:
             _check_guest_rate(conversation)
         updates["email_replies"] = not live.online_count()
-    elif not conversation.is_open:
-        raise ConversationClosed("This conversation is closed.")
     message = Message.objects.create(conversation=conversation, author=author, author_user=user, body=body)
     if author == Message.Author.SHOPPER:
         updates["shopper_last_read"] = message.pk
@@ -135,7 +135,10 @@ def post_message(*, conversation: Conversation, author: str, body: str, user=Non
 def shopper_message(*, conversation: Conversation | None, customer, session: SessionBase | None, body: str,
                     email: str = "") -> Message:
     """The shopper's message into their open conversation, or a new conversation when they have
-    none (or it was closed). Returns the stored message. Raises what post_message raises."""
+    none (or it was closed, even since `conversation` was read). Returns the stored message, its
+    `conversation` loaded. Raises what post_message raises."""
+    if conversation is not None:
+        conversation.refresh_from_db(fields=["status", "email"])  # a socket holds it for long
     if conversation is None or not conversation.is_open:
         email = email or (conversation.email if conversation is not None else "")  # a guest's address carries over
         conversation = start_conversation(customer=customer, session=session, body=body, email=email)

@@ -236,3 +236,18 @@ async def test_staff_errors_are_replies_not_crashes(layer):
         assert (await receive(staff_socket, "error"))["detail"]
         await staff_socket.send_json_to({"type": "ping"})
         assert await receive(staff_socket, "pong") == {"type": "pong"}
+
+
+@async_test
+async def test_a_message_after_staff_closed_the_conversation_starts_a_new_one(layer):
+    cookie, conversation = await db(guest_with_conversation)
+    async with ws(SHOPPER, cookie=cookie) as guest:
+        await receive(guest, "snapshot")
+        await db(services.close, conversation=conversation)
+        assert (await receive(guest, "conversation"))["status"] == "closed"
+        await guest.send_json_to({"type": "message", "body": "One more thing"})
+        message = await receive(guest, "message")
+    assert message["conversation"] != conversation.pk
+    assert await db(conversation.messages.count) == 1
+    new = await db(Conversation.objects.get, pk=message["conversation"])
+    assert (new.email, new.is_open) == ("guest@example.com", True)
