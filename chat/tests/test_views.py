@@ -5,8 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import AnalystFactory, UserFactory
