@@ -251,3 +251,15 @@ async def test_a_message_after_staff_closed_the_conversation_starts_a_new_one(la
     assert await db(conversation.messages.count) == 1
     new = await db(Conversation.objects.get, pk=message["conversation"])
     assert (new.email, new.is_open) == ("guest@example.com", True)
+
+
+@async_test
+async def test_open_chat_sockets_are_counted_in_ws_stats(layer):
+    cookie, _ = await db(guest_with_conversation)
+    staff = await db(ChatStaffFactory, is_superuser=True)  # superusers may read /ws/stats/
+    browser = await db(Client)
+    await db(browser.force_login, staff)
+    before = (await db(browser.get, "/ws/stats/")).json()
+    async with ws(SHOPPER, cookie=cookie), ws(STAFF, cookie=await db(session_cookie, staff)):
+        during = (await db(browser.get, "/ws/stats/")).json()
+    assert during["chat"] == before["chat"] + 1 and during["staff_chat"] == before["staff_chat"] + 1
