@@ -69,6 +69,13 @@
       var event = JSON.parse(message.data);
       if (event.type === "snapshot") event.messages.forEach(onMessage);
       else if (event.type === "message") onMessage(event);
+      else if (event.type === "presence") {
+        var presence = document.querySelector("[data-staff-presence-count]");
+        if (presence) presence.textContent = String(event.staff_online);
+      } else if (event.type === "conversation" && box && Number(box.dataset.staffConversation) === event.conversation) {
+        var note = box.querySelector("[data-conversation-changed]");
+        if (note) note.hidden = false; // closed, reopened or assigned elsewhere: the page's buttons are stale
+      }
       else if (event.type === "error" && box) {
         var error = box.querySelector("[data-chat-error]");
         if (error) { error.textContent = event.detail; error.hidden = false; }
