@@ -18,6 +18,7 @@ from django.utils import timezone
 from catalog.models import Product, Variant
 from outbox import services as outbox
 from shop.sources import Source
+from webhooks import events as webhook_events
 
 from .models import Address, User, WishlistItem
 
@@ -58,6 +59,7 @@ def register_customer(*, email: str, password: str, first_name: str = "", last_n
     user = User.objects.create_user(email=email.strip().lower(), password=password,
                                     first_name=first_name, last_name=last_name)
     send_verification(user=user)
+    webhook_events.customer_created(user=user)  # customer.created (issue 28), in this transaction
     transaction.on_commit(lambda: user_registered.send(sender=User, user=user, request=request), robust=True)
     return user
 

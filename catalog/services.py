@@ -13,6 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, F
 from django.dispatch import Signal
 
+from webhooks import events as webhook_events
+
 from . import listing_cache, versions
 from .images.services import (ImageOutcome, mark_image_failed, process_product_image,  # noqa: F401
                               product_images_saved, rendition_name, reprocess_product_images,
@@ -129,6 +131,7 @@ def broadcast_stock(*, variant_ids: Iterable[int]) -> None:
     """
     ids = sorted(set(variant_ids))
     if ids:
+        webhook_events.stock_events(variant_ids=ids)  # stock.changed / stock.low (issue 28), in this transaction
         versions.invalidate_products_on_commit(variant_ids=ids)  # before the push: a reload shows it
         transaction.on_commit(lambda: _send_stock(ids), robust=True)
         transaction.on_commit(lambda: stock_changed.send_robust(sender=Variant, variant_ids=ids), robust=True)
@@ -218,8 +221,11 @@ def moderate_reviews(*, review_ids: Iterable[int], action: str) -> int:
         raise ValueError(f"unknown review action {action!r}")
     reviews = Review.objects.filter(pk__in=list(review_ids))
     product_ids = set(reviews.values_list("product_id", flat=True))
+    approving = REVIEW_ACTIONS[action].get("status") == Review.Status.APPROVED
+    newly_approved = list(reviews.exclude(status=Review.Status.APPROVED).values_list("pk", flat=True)) if approving else []
     changed = reviews.update(**REVIEW_ACTIONS[action])
     refresh_product_rating(product_ids=product_ids)
+    webhook_events.reviews_approved(review_ids=newly_approved)  # review.approved (issue 28)
     return changed
 
 

@@ -17,6 +17,7 @@ from giftcards import services as gift_cards
 from giftcards.services import GiftCardError
 from outbox import services as outbox
 from promotions.services import VoucherNotApplicable, lock_voucher, redeem_voucher, release_voucher
+from webhooks import events as webhook_events
 
 from .carts import (SESSION_CART_KEY, CheckoutError, EmptyCart, InvalidQuantity, VariantUnavailable, add_to_cart,
                     apply_voucher, find_cart, get_or_create_cart, merge_guest_cart_into_customer_cart, set_line_quantity)
@@ -177,7 +178,9 @@ def _reserve_order(*, cart, customer, details, provider, idempotency_key, reques
     )
     broadcast_stock(variant_ids=variants)
     codes = gift_card_reads.cart_codes(cart) if gift_card_codes is None else gift_card_codes
-    if codes and gift_cards.spend_on_order(order=order, codes=codes) and gift_card_reads.amount_to_pay(order) == 0:
+    spent = bool(codes) and gift_cards.spend_on_order(order=order, codes=codes)
+    webhook_events.order_event(order=order, event_type="order.created")  # issue 28, in this transaction
+    if spent and gift_card_reads.amount_to_pay(order) == 0:
         order = _paid(order, from_status=order.status, reference="gift-card", note="Paid in full by gift card.")
     return order
 
@@ -198,6 +201,7 @@ def _paid(order: Order, *, from_status: str, reference: str, note: str) -> Order
     order.save(update_fields=["status", "payment_reference"])
     OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=order.status, note=note)
     gift_cards.issue_for_order(order=order)  # gift-card products bought: their codes go out by email
+    webhook_events.order_event(order=order, event_type="order.paid")
     event = {"type": "order_placed", "id": order.pk, "number": order.number, "total": str(order.total),
              "currency": order.currency, "items": order.item_count, "email": order.email,
              "ts": order.created_at.isoformat()}
@@ -248,6 +252,7 @@ def void_order(*, order: Order, reason: str) -> Order:
     order.save(update_fields=["status", "idempotency_key"])
     OrderStatusChange.objects.create(order=order, from_status=Order.Status.PENDING_PAYMENT, to_status=order.status,
                                      note=f"Payment failed: {reason}"[:255])
+    webhook_events.order_event(order=order, event_type="order.cancelled")
     return order
 
 
@@ -355,6 +360,7 @@ def transition_order(*, order: Order, to_status: str, by=None, tracking_number: 
     order.save(update_fields=update_fields)
     OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
                                      changed_by=by if by is not None and by.is_authenticated else None, note=note)
+    webhook_events.order_status_event(order=order, status=to_status)  # order.paid, .fulfilled ... (issue 28)
     if to_status in (Order.Status.FULFILLED, Order.Status.CANCELLED, Order.Status.REFUNDED) \
             and from_status != Order.Status.PENDING_PAYMENT:  # emails only for orders that were paid
         _send_order_email(order, to_status)  # shipped (with tracking), cancelled, refunded

@@ -22,6 +22,7 @@ from orders import services as orders
 from orders.carts import CheckoutError
 from orders.models import Order
 from outbox import services as outbox
+from webhooks import events as webhook_events
 
 from .models import LedgerEntry, Payment, PaymentEvent
 from .money import from_minor
@@ -169,6 +170,7 @@ def _failed(order: Order, payment: Payment, obj: dict, *, expired: bool) -> str:
     error = (obj.get("last_payment_error") or {}).get("message") or ("expired" if expired else "declined")
     payment.status, payment.error = Payment.Status.FAILED, str(error).rstrip(".")[:255]
     payment.save(update_fields=["status", "error", "updated_at"])
+    webhook_events.payment_failed(payment=payment)  # issue 28, with the order, in this transaction
     if expired and order.status == Order.Status.PENDING_PAYMENT and not order.payments.filter(
             status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]).exists():
         orders.void_order(order=order, reason="the payment page expired")

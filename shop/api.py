@@ -91,6 +91,7 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("promotions.api.urls")),
     path("", include("giftcards.api.urls")),
+    path("", include("webhooks.api.urls")),  # issue 28: staff webhook endpoints and deliveries
     path("", include("recommendations.api")),  # issue 27: POST /api/v1/recommendations
     path("analytics/", include("analytics.api.urls")),
 ]

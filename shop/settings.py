@@ -13,7 +13,7 @@ import environ
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from shop.conf import api, auth, caches, chat, database, logs, pricing, security, storage, tasks
+from shop.conf import api, auth, caches, chat, database, logs, pricing, security, storage, tasks, webhooks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "promotions",  # issue 26: tax rates, shipping zones, vouchers (priced by orders.pricing)
     "recommendations",  # issue 27: similar products, customers also bought
     "giftcards",  # issue 26: spent at checkout as part payment, through their ledger
+    "webhooks",  # issue 28: signed, retried events to integrators' endpoints, written with the change
     "chat",  # issue 29: support chat over /ws/chat/ and /ws/staff/chat/
     "csp",
     "drf_spectacular_sidecar",
@@ -213,6 +214,12 @@ OUTBOX_RELAY_STALE_SECONDS = env.float("OUTBOX_RELAY_STALE_SECONDS", default=300
 OUTBOX_KEEP_SENT_DAYS = env.int("OUTBOX_KEEP_SENT_DAYS", default=30)  # sent messages are then deleted
 PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=24 * 3600)  # seconds
 
+# --- Outgoing webhooks (issue 28): WEBHOOK_* and SHOP_OWNER_EMAILS, listed in shop.conf.webhooks ---
+WEBHOOK_SETTINGS = webhooks.from_env(env)
+vars().update(WEBHOOK_SETTINGS)
+# Deliveries have a queue of their own, which the worker consumes too (Procfile: --queues).
+CELERY_TASK_ROUTES = tasks.task_routes(webhook_queue=WEBHOOK_SETTINGS["WEBHOOK_QUEUE"])
+
 # --- Recommendations (issue 27) ------------------------------------------------------------
 # Top-level categories that group products across departments (Luma's "collections" and
 # "promotions"): similar products are sought within a product's other top-level categories.
@@ -226,14 +233,12 @@ RECOMMENDATIONS_PERSONAL_CACHE_SECONDS = env.int("RECOMMENDATIONS_PERSONAL_CACHE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = tasks.beat_schedule(
     outbox_relay_interval=OUTBOX_RELAY_INTERVAL,
+    webhook_relay_interval=WEBHOOK_SETTINGS["WEBHOOK_RELAY_INTERVAL"],
     promotions_refresh=env.float("PROMOTIONS_REFRESH_SECONDS", default=60.0),  # seconds
     recommendations_update=env.float("RECOMMENDATIONS_UPDATE_SECONDS", default=300.0))  # seconds
 
 # --- I18N --------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
-USE_I18N = True
-USE_TZ = True
+TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")  # LANGUAGE_CODE "en-us", USE_I18N and USE_TZ: Django's defaults
 
 # --- Static and media ---------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -391,5 +396,4 @@ STRIPE_TIMEOUT = env.int("STRIPE_TIMEOUT", default=20)  # seconds per Stripe API
 # DJANGO_DEBUG (make run); a production shop without STRIPE_SECRET_KEY takes no orders' payments.
 SHOP_TEST_PAYMENTS = env.bool("SHOP_TEST_PAYMENTS", default=DEBUG)
 SHOP_PAYMENT_TIMEOUT = env.int("SHOP_PAYMENT_TIMEOUT", default=1800)  # seconds an unpaid order holds its stock
-# Support chat (issue 29): message length, rate limits, staff presence (shop.conf.chat).
-CHAT_MAX_MESSAGE_LENGTH, CHAT_RATE_LIMIT, CHAT_GUEST_RATE_LIMIT, CHAT_PRESENCE_SECONDS = chat.from_env(env)
+CHAT_MAX_MESSAGE_LENGTH, CHAT_RATE_LIMIT, CHAT_GUEST_RATE_LIMIT, CHAT_PRESENCE_SECONDS = chat.from_env(env)  # issue 29

@@ -20,6 +20,12 @@ Guarded the way camo and imgproxy guard theirs. Every hop (the first URL and eac
 
 `fetch_image` returns a `FetchedImage` or raises `FetchRefused(reason)`. The reason is written so
 that an API error can show it.
+
+`send` is the same guard for one request to any host (outgoing webhooks, issue 28): steps 1-3
+without the allowlist, private addresses allowed only when asked (`allow_private`), never a
+redirect followed (a 3xx is answered like any status), any status returned with at most
+`max_bytes` of the body. It raises `FetchRefused` when the URL or its addresses are refused, and
+`FetchFailed` (a FetchRefused) when the network failed: DNS, connect, TLS, the deadline.
 """
 from __future__ import annotations
 
@@ -55,6 +61,19 @@ class FetchRefused(Exception):
         self.reason = reason
 
 
+class FetchFailed(FetchRefused):
+    """The request was allowed but the network failed (DNS lookup, connection, TLS, the deadline):
+    worth trying again later, unlike a refusal."""
+
+
+class Answer(NamedTuple):
+    """What `send` got: the HTTP `status`, the start of the body (at most max_bytes) and the headers."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
 class FetchedImage(NamedTuple):
     content: bytes      # the body, at most max_bytes
     content_type: str   # read from the magic bytes, one of IMAGE_TYPES
@@ -87,8 +106,40 @@ def fetch_image(url: str, *, max_bytes: int, timeout: float, allowed_hosts: Iter
     raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
 
 
-def check_url(url: str, allowed: set[str]) -> _Target:
-    """Step 1: scheme, credentials and the allowlist; no network. Raises FetchRefused."""
+def send(url: str, *, method: str, body: bytes, headers: dict[str, str], timeout: float, max_bytes: int,
+         allow_private: bool = False, user_agent: str = "iShop-webhooks/1.0") -> Answer:
+    """One `method` request of `body` with `headers` to `url` within `timeout` seconds in total,
+    through steps 1-3 (any host; private and loopback addresses only with `allow_private`). No
+    redirect is followed. Returns the Answer whatever its status, with the first `max_bytes` bytes
+    of the body. Raises FetchRefused (URL or address refused) or FetchFailed (network failure)."""
+    deadline = time.monotonic() + timeout
+    target = check_url(url, None)
+    try:
+        addresses = resolve(target.host, target.port, deadline, allow_private=allow_private)
+    except TimeoutError:
+        raise FetchFailed(f"{target.host} could not be resolved within {timeout:g} seconds") from None
+    except FetchRefused as refusal:
+        if "could not be resolved" in refusal.reason:  # DNS may answer next time; a private address will not
+            raise FetchFailed(refusal.reason) from None
+        raise
+    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(target.host, target.port, addresses=addresses, deadline=deadline)
+    try:
+        connection.request(method, target.path, body=body, headers={
+            "User-Agent": user_agent, "Connection": "close", **headers})
+        response = connection.getresponse()
+        content = response.read(max_bytes) if max_bytes > 0 else b""
+        return Answer(response.status, content, {name.lower(): value for name, value in response.getheaders()})
+    except TimeoutError:
+        raise FetchFailed(f"no answer within {timeout:g} seconds") from None
+    except (OSError, http.client.HTTPException) as error:  # ssl.SSLError is an OSError
+        raise FetchFailed(f"{error.__class__.__name__}: {error}") from None
+    finally:
+        connection.close()
+
+
+def check_url(url: str, allowed: set[str] | None) -> _Target:
+    """Step 1: scheme, credentials and the allowlist (None: any host); no network. Raises FetchRefused."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -102,14 +153,15 @@ def check_url(url: str, allowed: set[str]) -> _Target:
     if not parts.hostname:
         raise FetchRefused("the URL has no host")
     host = _normalise_host(parts.hostname)
-    if host not in allowed:
+    if allowed is not None and host not in allowed:
         raise FetchRefused(f"{host} is not on the image proxy's list of allowed hosts")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return _Target(scheme, host, port or (443 if scheme == "https" else 80), path)
 
 
-def resolve(host: str, port: int, deadline: float) -> list[Address]:
-    """Step 2: the addresses to connect to, every one of them public. Raises FetchRefused, TimeoutError."""
+def resolve(host: str, port: int, deadline: float, *, allow_private: bool = False) -> list[Address]:
+    """Step 2: the addresses to connect to, every one of them public (any, with `allow_private`).
+    Raises FetchRefused, TimeoutError."""
     literal = parse_ip_literal(host)
     if literal is not None:
         family = socket.AF_INET6 if literal.version == 6 else socket.AF_INET
@@ -126,7 +178,7 @@ def resolve(host: str, port: int, deadline: float) -> list[Address]:
     addresses = []
     for family, _type, _proto, _canonname, sockaddr in infos:
         ip = ipaddress.ip_address(sockaddr[0])
-        if not is_public_ip(ip):
+        if not allow_private and not is_public_ip(ip):
             raise FetchRefused(f"{host} resolves to {ip}, which is not a public address")
         addresses.append((family, sockaddr))
     if not addresses:

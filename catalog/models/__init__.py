@@ -6,7 +6,8 @@ database itself keeps at zero or above. The selling price has one rule: selling_
 database, Variant.unit_price in Python.
 """
 from .catalogue import (
-    SALE_PRICE_ERROR, Category, Product, ProductQuerySet, TaxClass, Variant, VariantQuerySet, selling_price,
+    SALE_PRICE_ERROR, SALE_REASON, Category, Product, ProductQuerySet, TaxClass, Variant, VariantQuerySet,
+    promotion_in, selling_price,
 )
 from .images import (
     ProductImage, ProductImageQuerySet, Rendition, RenditionFile, _stable_url, attach_renditions, media_url,
@@ -15,9 +16,9 @@ from .images import (
 from .reviews import Review, ReviewQuerySet
 
 __all__ = [
-    "SALE_PRICE_ERROR", "Category", "Product", "ProductImage", "ProductImageQuerySet", "ProductQuerySet", "Rendition",
+    "SALE_PRICE_ERROR", "SALE_REASON", "Category", "Product", "ProductImage", "ProductImageQuerySet", "ProductQuerySet", "Rendition",
     "RenditionFile", "Review", "ReviewQuerySet", "TaxClass", "Variant", "VariantQuerySet", "attach_renditions",
-    "media_url", "product_image_path", "selling_price",
+    "media_url", "product_image_path", "promotion_in", "selling_price",
 ]
 
 from ..former_slugs import FormerSlug  # noqa: E402,F401  (registered with the app)

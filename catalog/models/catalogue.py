@@ -13,6 +13,13 @@ from shop.sources import SOURCE_MAX_LENGTH, Source
 from shop.urlcache import cached_reverse
 
 SALE_PRICE_ERROR = "The sale price must be below the price (leave it empty for no sale)."
+SALE_REASON = "Sale"  # Variant.price_reason when the variant's own sale price sets its unit price
+
+
+def promotion_in(reason: str) -> str:
+    """The catalogue promotion a price reason (Variant.price_reason) names: its label, or "" when
+    there is none or the variant's own sale price won."""
+    return "" if reason == SALE_REASON else reason
 
 
 class Category(models.Model):
@@ -248,7 +255,8 @@ class Variant(models.Model):
         """Why the unit price is below the price: the promotion's label, "Sale", or "" (none)."""
         if self.unit_price >= self.price:
             return ""
-        return self.promotion_label if self.promotion_is_live and self.promoted_price == self.unit_price else "Sale"
+        return self.promotion_label if self.promotion_is_live and self.promoted_price == self.unit_price \
+            else SALE_REASON
 
     @property
     def shipping_weight(self) -> Decimal:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from ..models import Category, Product, ProductImage, Review, Variant, attach_renditions
+from ..models import Category, Product, ProductImage, Review, Variant, attach_renditions, promotion_in
 from .listing import size_sort_key
 
 REVIEWS_SHOWN = 50  # the latest approved reviews a product page and the API show
@@ -109,7 +109,7 @@ def variant_picker(variants: list[Variant], shown: Callable[[Decimal], Decimal] 
         price_from=shown(min((v.unit_price for v in variants), default=None)),
         regular_price_from=shown(min((v.price for v in variants), default=None)),
         in_stock=any(v.in_stock for v in variants),
-        deals=sorted({v.price_reason for v in variants} - {"", "Sale"}), shown=shown)
+        deals=sorted({promotion_in(v.price_reason) for v in variants} - {""}), shown=shown)
 
 
 def _stock_badge(variant: Variant) -> dict:

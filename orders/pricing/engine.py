@@ -21,6 +21,7 @@ fractions (Decimal("0.20") for 20 %).
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from catalog.models import promotion_in
 from shop.templatetags.shop import money
 
 from .display import ShownLine, shown_line
@@ -147,6 +148,11 @@ class PricedLine:
     gross: Decimal
     price_reason: str = ""
     shown: ShownLine | None = None  # the line as shoppers are shown prices (with or without tax)
+
+    @property
+    def deal(self) -> str:
+        """The catalogue promotion that set the unit price ("" for none, or the variant's own sale)."""
+        return promotion_in(self.price_reason)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ def explain(cart) -> str:
     currency = cart.currency
     goods_discount = cart.goods_discount
     text = money(cart.subtotal, currency)
-    if any(line.price_reason not in ("", "Sale") for line in cart.lines):
+    if any(line.deal for line in cart.lines):
         # A catalogue promotion won on some line: the regular prices, what won on each, then the rest.
         list_total = sum((line.list_price * line.quantity for line in cart.lines), ZERO)
         reasons = sorted({line.price_reason for line in cart.lines if line.list_price > line.unit_price})

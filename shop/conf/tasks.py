@@ -29,10 +29,19 @@ def worker_ready_tasks() -> list[tuple[str, dict]]:
         ("analytics.tasks.refresh_today", {}),  # the rollups owed since the last closed day
         ("payments.tasks.expire_unpaid_orders", {}),  # unpaid orders past SHOP_PAYMENT_TIMEOUT release their stock
         ("promotions.tasks.apply_promotions", {}),  # catalogue promotions that started meanwhile
+        ("webhooks.tasks.relay", {"stale_after_seconds": 0}),  # webhook deliveries due (issue 28)
     ]
 
 
-def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float, recommendations_update: float) -> dict:
+def task_routes(*, webhook_queue: str) -> dict:
+    """CELERY_TASK_ROUTES: webhook deliveries go to `webhook_queue` (WEBHOOK_QUEUE), so that a
+    backlog of them (an integrator's endpoint down) never queues ahead of the shop's own jobs
+    (emails, images). The worker's --queues names it (Procfile, docker-compose.yml, deploy/k8s)."""
+    return {"webhooks.tasks.deliver": {"queue": webhook_queue}}
+
+
+def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float, recommendations_update: float,
+                  webhook_relay_interval: float = 10.0) -> dict:
     """CELERY_BEAT_SCHEDULE; every argument in seconds."""
     return {
         "catalog-requeue-stale-images": {
@@ -55,4 +64,7 @@ def beat_schedule(*, outbox_relay_interval: float, promotions_refresh: float, re
                                    "schedule": recommendations_update, "kwargs": {"seconds": 2 * recommendations_update}},
         # Catalogue promotions that start (issue 26); those that end stop in the price rule itself.
         "promotions-apply": {"task": "promotions.tasks.apply_promotions", "schedule": promotions_refresh},
+        # Outgoing webhooks (issue 28): deliveries due (first tries and retries), and old events purged.
+        "webhooks-relay": {"task": "webhooks.tasks.relay", "schedule": webhook_relay_interval},
+        "webhooks-purge": {"task": "webhooks.tasks.purge", "schedule": crontab(hour=3, minute=50)},  # daily
     }
