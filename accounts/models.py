@@ -57,7 +57,8 @@ class User(AbstractUser):
     class Meta:
         ordering = ["email"]
         indexes = [models.Index(fields=["source", "email"], name="user_source_email")]
-        permissions = [("view_dashboard", "Can view the staff dashboard")]
+        permissions = [("view_dashboard", "Can view the staff dashboard"),
+                       ("handle_chat", "Can answer support chat")]  # issue 29
 
     def __str__(self) -> str:
         return self.email

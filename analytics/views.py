@@ -9,6 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 
+from chat import selectors as chat_selectors
+
 from . import selectors
 
 
@@ -121,6 +123,7 @@ def analytics_dashboard(request: HttpRequest) -> HttpResponse:
         "comparable": comparable,
         "cards": _cards(selectors.kpis(period, currency)), "trend": trend, "funnel": funnel,
         "products": products, "countries": countries, "recommendations": selectors.recommendation_clicks(period),
+        "support_chat": chat_selectors.daily_stats(period.start, period.end),  # issue 29
         "chart_data": _chart_data(period, currency, trend, funnel, products, countries),
         "export_query": request.GET.urlencode(), "chart_js": _static_url(CHART_JS),
     })

@@ -16,10 +16,11 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import re_path  # noqa: E402
 
 from catalog.live.routing import websocket_urlpatterns  # noqa: E402
+from chat.routing import websocket_urlpatterns as chat_urlpatterns  # noqa: E402
 from shop.consumers import UnknownStreamConsumer  # noqa: E402
 
 # Every stream's routes, then a catch-all that closes with 4404 (shop.consumers).
-websocket_routes = [*websocket_urlpatterns, re_path(r"", UnknownStreamConsumer.as_asgi())]
+websocket_routes = [*websocket_urlpatterns, *chat_urlpatterns, re_path(r"", UnknownStreamConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {

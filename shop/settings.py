@@ -13,7 +13,7 @@ import environ
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from shop.conf import api, auth, caches, database, logs, pricing, security, storage, tasks, webhooks
+from shop.conf import api, auth, caches, chat, database, logs, pricing, security, storage, tasks, webhooks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "recommendations",  # issue 27: similar products, customers also bought
     "giftcards",  # issue 26: spent at checkout as part payment, through their ledger
     "webhooks",  # issue 28: signed, retried events to integrators' endpoints, written with the change
+    "chat",  # issue 29: support chat over /ws/chat/ and /ws/staff/chat/
     "csp",
     "drf_spectacular_sidecar",
     # Production stack (issue 8): django-prometheus wraps requests (latency histograms) and the database
@@ -237,10 +238,7 @@ CELERY_BEAT_SCHEDULE = tasks.beat_schedule(
     recommendations_update=env.float("RECOMMENDATIONS_UPDATE_SECONDS", default=300.0))  # seconds
 
 # --- I18N --------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
-USE_I18N = True
-USE_TZ = True
+TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")  # LANGUAGE_CODE "en-us", USE_I18N and USE_TZ: Django's defaults
 
 # --- Static and media ---------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -398,3 +396,4 @@ STRIPE_TIMEOUT = env.int("STRIPE_TIMEOUT", default=20)  # seconds per Stripe API
 # DJANGO_DEBUG (make run); a production shop without STRIPE_SECRET_KEY takes no orders' payments.
 SHOP_TEST_PAYMENTS = env.bool("SHOP_TEST_PAYMENTS", default=DEBUG)
 SHOP_PAYMENT_TIMEOUT = env.int("SHOP_PAYMENT_TIMEOUT", default=1800)  # seconds an unpaid order holds its stock
+CHAT_MAX_MESSAGE_LENGTH, CHAT_RATE_LIMIT, CHAT_GUEST_RATE_LIMIT, CHAT_PRESENCE_SECONDS = chat.from_env(env)  # issue 29

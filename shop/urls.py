@@ -5,6 +5,8 @@ from django.urls import include, path, re_path
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from chat import urls as chat_urls
+
 from . import observability, views
 
 urlpatterns = [
@@ -19,7 +21,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("ws/stats/", views.websocket_stats, name="ws-stats"),
+    path("staff/chat/", include(chat_urls.staff_urlpatterns)),  # issue 29: support chat
     path("staff/", include("analytics.urls")),
+    path("chat/", include("chat.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("catalog.urls")),
     path("", include("orders.urls")),

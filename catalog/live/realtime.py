@@ -18,7 +18,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 STAFF_GROUP = "staff"
-STREAMS = ("inventory", "staff")
+STREAMS = ("inventory", "staff", "chat", "staff_chat")  # the last two: support chat (chat.consumers)
 
 
 def stock_group(variant_id: int) -> str:

@@ -112,9 +112,9 @@ def clean_cache(settings):
     if "locmem" in settings.CACHES["default"]["BACKEND"]:
         cache.clear()
     else:
-        cache.delete_many([f"ws:open:{stream}" for stream in ("inventory", "staff")])
+        cache.delete_many([f"ws:open:{stream}" for stream in ("inventory", "staff", "chat", "staff_chat")])
     yield
-    cache.delete_many([f"ws:open:{stream}" for stream in ("inventory", "staff")])
+    cache.delete_many([f"ws:open:{stream}" for stream in ("inventory", "staff", "chat", "staff_chat")])
 
 
 def free_port() -> int:
@@ -587,19 +587,19 @@ async def test_stats_count_open_sockets_for_staff_only(layer, staff_user, custom
         assert response.status_code == 200
         return response.json()
 
-    assert await stats() == {"inventory": 0, "staff": 0}
+    assert await stats() == {"inventory": 0, "staff": 0, "chat": 0, "staff_chat": 0}
     async with ws() as first, ws() as second:
         async with ws(STAFF, cookie=await db(session_cookie, staff_user)):
             refused = communicator(STAFF, cookie=await db(session_cookie, customer))
             assert await close_code(refused) == 4403  # a refused socket is not counted
-            assert await stats() == {"inventory": 2, "staff": 1}
+            assert await stats() == {"inventory": 2, "staff": 1, "chat": 0, "staff_chat": 0}
             await settle_then_disconnect(refused)
-            assert await stats() == {"inventory": 2, "staff": 1}
-        assert await stats() == {"inventory": 2, "staff": 0}
+            assert await stats() == {"inventory": 2, "staff": 1, "chat": 0, "staff_chat": 0}
+        assert await stats() == {"inventory": 2, "staff": 0, "chat": 0, "staff_chat": 0}
         await first.disconnect(timeout=TIMEOUT)
-        assert await stats() == {"inventory": 1, "staff": 0}
+        assert await stats() == {"inventory": 1, "staff": 0, "chat": 0, "staff_chat": 0}
         await assert_pong(second)
-    assert await stats() == {"inventory": 0, "staff": 0}
+    assert await stats() == {"inventory": 0, "staff": 0, "chat": 0, "staff_chat": 0}
 
     # Customers and anonymous visitors are sent to the admin login.
     customer_browser = await db(Client)
@@ -622,8 +622,8 @@ async def test_stats_stay_exact_when_many_sockets_open_and_close_at_once(layer, 
 
     pages = [communicator() for _ in range(30)]
     assert all(connected for connected, _ in await asyncio.gather(*(p.connect(timeout=TIMEOUT) for p in pages)))
-    assert await stats() == {"inventory": 30, "staff": 0}
+    assert await stats() == {"inventory": 30, "staff": 0, "chat": 0, "staff_chat": 0}
     await asyncio.gather(*(p.disconnect(timeout=TIMEOUT) for p in pages[:20]))
-    assert await stats() == {"inventory": 10, "staff": 0}
+    assert await stats() == {"inventory": 10, "staff": 0, "chat": 0, "staff_chat": 0}
     await asyncio.gather(*(p.disconnect(timeout=TIMEOUT) for p in pages[20:]))
-    assert await stats() == {"inventory": 0, "staff": 0}
+    assert await stats() == {"inventory": 0, "staff": 0, "chat": 0, "staff_chat": 0}
