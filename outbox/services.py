@@ -86,22 +86,32 @@ def relay(*, message_ids: Iterable[int] | None = None, stale_after_seconds: floa
     else:
         stale = settings.OUTBOX_RELAY_STALE_SECONDS if stale_after_seconds is None else stale_after_seconds
         due = due.filter(Q(relayed_at__isnull=True) | Q(relayed_at__lte=now - timedelta(seconds=stale)))
-    ids = list(due.order_by("pk").values_list("pk", flat=True)[:RELAY_BATCH])
-    relayed = []
-    for message_id in ids:
-        try:
-            tasks.deliver.apply_async(args=[message_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
-        except OperationalError as exc:  # the broker is unreachable: expected in an outage
-            logger.warning("Outbox relay stopped, broker unavailable; %d message(s) wait for the next relay: %s",
-                           len(ids) - len(relayed), exc)
-            break
-        except Exception:  # noqa: BLE001 - anything else (eager mode runs the job here) is logged in full
-            logger.exception("Outbox relay stopped; %d message(s) wait for the next relay", len(ids) - len(relayed))
-            break
-        relayed.append(message_id)
+    relayed = hand_over(tasks.deliver, list(due.order_by("pk").values_list("pk", flat=True)[:RELAY_BATCH]),
+                        what="Outbox relay")
     if relayed:
         Message.objects.filter(pk__in=relayed).update(relayed_at=now)
     return len(relayed)
+
+
+def hand_over(task, ids: list[int], *, what: str) -> list[int]:
+    """Send `task` one job per id (its only argument), in order, each publish retried once
+    (PUBLISH_RETRY_POLICY), and stop at the first failure: a broker outage (expected, a warning)
+    or anything else (eager mode runs the job here; logged in full), naming `what` and how many
+    wait for the next relay. Returns the ids handed over. Used by every relay of jobs kept in
+    the database (this outbox, webhooks.delivery)."""
+    handed: list[int] = []
+    for pk in ids:
+        try:
+            task.apply_async(args=[pk], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        except OperationalError as exc:  # the broker is unreachable: expected in an outage
+            logger.warning("%s stopped, broker unavailable; %d wait for the next relay: %s",
+                           what, len(ids) - len(handed), exc)
+            break
+        except Exception:  # noqa: BLE001 - anything else (eager mode runs the job here) is logged in full
+            logger.exception("%s stopped; %d wait for the next relay", what, len(ids) - len(handed))
+            break
+        handed.append(pk)
+    return handed
 
 
 @dataclass(frozen=True)

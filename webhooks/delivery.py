@@ -29,7 +29,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from outbox import services as outbox
 
@@ -38,7 +37,6 @@ from .models import Attempt, Delivery, Endpoint
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 RELAY_BATCH = 1000  # deliveries per relay run
 
 
@@ -59,19 +57,8 @@ def relay(*, delivery_ids: Iterable[int] | None = None, stale_after_seconds: flo
         stale = settings.WEBHOOK_RELAY_STALE_SECONDS if stale_after_seconds is None else stale_after_seconds
         due = due.filter(Q(relayed_at__isnull=True) | Q(relayed_at__lt=F("next_attempt_at"))
                          | Q(relayed_at__lte=now - timedelta(seconds=stale)))
-    ids = list(due.order_by("pk").values_list("pk", flat=True)[:RELAY_BATCH])
-    relayed = []
-    for delivery_id in ids:
-        try:
-            tasks.deliver.apply_async(args=[delivery_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
-        except OperationalError as exc:  # the broker is unreachable
-            logger.warning("Webhook relay stopped, broker unavailable; %d delivery(ies) wait: %s",
-                           len(ids) - len(relayed), exc)
-            break
-        except Exception:  # noqa: BLE001 - anything else (eager mode runs the job here) is logged in full
-            logger.exception("Webhook relay stopped; %d delivery(ies) wait for the next relay", len(ids) - len(relayed))
-            break
-        relayed.append(delivery_id)
+    relayed = outbox.hand_over(tasks.deliver, list(due.order_by("pk").values_list("pk", flat=True)[:RELAY_BATCH]),
+                               what="Webhook relay")
     if relayed:
         Delivery.objects.filter(pk__in=relayed).update(relayed_at=now)
     return len(relayed)

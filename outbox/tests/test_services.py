@@ -130,7 +130,7 @@ def test_the_relay_stops_at_a_broker_error_and_everything_stays_pending(broker_d
     assert services.relay(stale_after_seconds=0) == 0
     assert set(Message.objects.values_list("status", flat=True)) == {"pending"}
     assert not Message.objects.filter(relayed_at__isnull=False).exists()
-    assert "broker unavailable; 3 message(s) wait" in caplog.text
+    assert "Outbox relay stopped, broker unavailable; 3 wait for the next relay" in caplog.text
 
 
 def test_the_periodic_relay_skips_messages_relayed_recently(settings, monkeypatch):
