@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class Server(ThreadingHTTPServer):
+    """A receiver that takes a burst of connections (socketserver's listen backlog is 5: a worker
+    sending hundreds of events was sometimes refused, and the delivery waited for a retry)."""
+
+    request_queue_size = 128
+
+
 @dataclass
 class Received:
     path: str
@@ -48,7 +55,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
