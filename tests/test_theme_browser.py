@@ -136,7 +136,12 @@ def test_a_size_selling_out_live_is_struck_out_and_back_in_stock_restored(luma_s
     """The live stock script's updates (inventory.js raises `inventory:stock` for each pushed
     change) re-mark the size buttons: every XS selling out strikes XS out, a restock restores it."""
     page = themed_page(browser, asgi_live_server, DESKTOP)
-    page.goto(HOODIE)
+    # The page's own catch-up read of live stock (inventory.js, when its socket opens) must be in
+    # before the pushes below, or its real levels land after them and put XS back (seen in CI).
+    with page.expect_response(lambda response: "/api/v1/inventory/" in response.url) as caught_up:
+        page.goto(HOODIE)
+    caught_up.value.finished()
+    page.evaluate("() => new Promise(resolve => setTimeout(resolve, 100))")  # its JSON parsed and applied
     xs = page.get_by_role("group", name="Size").locator("label", has_text="XS")
     expect(xs).not_to_have_class(re.compile("unavailable"))
     push = """([size, stock]) => JSON.parse(document.getElementById("variant-data").textContent)
