@@ -29,12 +29,12 @@ import logging
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -86,19 +86,26 @@ def relay(*, message_ids: Iterable[int] | None = None, stale_after_seconds: floa
     else:
         stale = settings.OUTBOX_RELAY_STALE_SECONDS if stale_after_seconds is None else stale_after_seconds
         due = due.filter(Q(relayed_at__isnull=True) | Q(relayed_at__lte=now - timedelta(seconds=stale)))
-    relayed = hand_over(tasks.deliver, list(due.order_by("pk").values_list("pk", flat=True)[:RELAY_BATCH]),
-                        what="Outbox relay")
-    if relayed:
-        Message.objects.filter(pk__in=relayed).update(relayed_at=now)
-    return len(relayed)
+    return len(hand_over(tasks.deliver, due, now=now, what="Outbox relay"))
 
 
-def hand_over(task, ids: list[int], *, what: str) -> list[int]:
-    """Send `task` one job per id (its only argument), in order, each publish retried once
-    (PUBLISH_RETRY_POLICY), and stop at the first failure: a broker outage (expected, a warning)
-    or anything else (eager mode runs the job here; logged in full), naming `what` and how many
-    wait for the next relay. Returns the ids handed over. Used by every relay of jobs kept in
-    the database (this outbox, webhooks.delivery)."""
+def hand_over(task, due: QuerySet, *, now: datetime, what: str, batch: int = RELAY_BATCH) -> list[int]:
+    """Send `task` one job per row of `due` (a queryset of a model with a `relayed_at` field), the
+    row's id its only argument, oldest first, at most `batch`. The rows are stamped relayed at
+    `now` first, in a statement of their own, and only then published: a job taken by a worker at
+    once must not find its row still locked by its own relay's stamp (deliveries skip a locked row
+    as being delivered by another job, and the row would wait for the stale relay, minutes; two CI
+    runs lost emails so). So call this outside a transaction (after commit, in a task); a row
+    being delivered right now makes it wait for that delivery's commit.
+
+    Each publish is retried once (PUBLISH_RETRY_POLICY); the first failure stops the relay: a
+    broker outage (expected, a warning) or anything else (eager mode runs the job here; logged in
+    full), naming `what` and how many wait for the next relay; the rows not handed over get their
+    stamp back off, so that the next relay takes them. Returns the ids handed over. Used by every
+    relay of jobs kept in the database (this outbox, webhooks.delivery)."""
+    ids = list(due.order_by("pk").values_list("pk", flat=True)[:batch])
+    rows = due.model.objects.filter(pk__in=ids)
+    rows.update(relayed_at=now)
     handed: list[int] = []
     for pk in ids:
         try:
@@ -111,6 +118,8 @@ def hand_over(task, ids: list[int], *, what: str) -> list[int]:
             logger.exception("%s stopped; %d wait for the next relay", what, len(ids) - len(handed))
             break
         handed.append(pk)
+    if len(handed) < len(ids):
+        rows.filter(pk__in=ids[len(handed):]).update(relayed_at=None)
     return handed
 
 

@@ -73,11 +73,6 @@ def stack(request, transactional_db, monkeypatch, smtp_sink):
     test database must exist before the fixture reads its name)."""
     monkeypatch.setenv("EMAIL_URL", f"smtp://127.0.0.1:{smtp_sink.port}")
     monkeypatch.setenv("SHOP_BASE_URL", "http://shop.example")
-    # Two CI runs of this stop saw a relayed email job never run (its message pending, 0 attempts)
-    # with no process killed; beat's relay of stale messages is the outbox's safety net for that,
-    # after OUTBOX_RELAY_STALE_SECONDS (300 in production): here within this test's waits. The
-    # cause is open (the closing note of stop 34).
-    monkeypatch.setenv("OUTBOX_RELAY_STALE_SECONDS", "15")
     return request.getfixturevalue("production_stack")
 
 

@@ -57,11 +57,7 @@ def relay(*, delivery_ids: Iterable[int] | None = None, stale_after_seconds: flo
         stale = settings.WEBHOOK_RELAY_STALE_SECONDS if stale_after_seconds is None else stale_after_seconds
         due = due.filter(Q(relayed_at__isnull=True) | Q(relayed_at__lt=F("next_attempt_at"))
                          | Q(relayed_at__lte=now - timedelta(seconds=stale)))
-    relayed = outbox.hand_over(tasks.deliver, list(due.order_by("pk").values_list("pk", flat=True)[:RELAY_BATCH]),
-                               what="Webhook relay")
-    if relayed:
-        Delivery.objects.filter(pk__in=relayed).update(relayed_at=now)
-    return len(relayed)
+    return len(outbox.hand_over(tasks.deliver, due, now=now, what="Webhook relay", batch=RELAY_BATCH))
 
 
 def backoff_seconds(attempts: int) -> float:

@@ -7,15 +7,19 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 
+from accounts.tests.factories import UserFactory
 from catalog.tests.conftest import running_worker, wait_for
 from catalog.tests.factories import VariantFactory
 from orders.tests.conftest import SmtpSink
 from orders.tests.test_cancel import placed_order
+from outbox import services
 from outbox.models import Message
 from outbox.tests.test_services import broker_down  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
+LOCK_SECONDS = 6.0  # how long a test holds a message's row lock
 
 
 @pytest.fixture
@@ -92,3 +96,45 @@ def test_a_worker_killed_with_a_confirmation_in_hand_is_replaced_by_one_that_sen
         assert [message["Subject"] for _, message in sink.messages] == [f"Your iShop order {order.number} is confirmed"]
     finally:
         sink.controller.stop()
+
+
+def test_a_relay_that_waits_for_a_locked_message_loses_none_of_its_jobs(sink, tmp_path, broker_down, monkeypatch):
+    """The relay of a worker that starts (shop.recovery, prefork with two processes) finds one of
+    two pending emails locked, as by a delivery in progress, for a few seconds. The other process
+    must not take the other email's job while the relay still holds that email's row (it would
+    skip a locked row as "being delivered" and the email would wait for the stale relay, minutes):
+    both emails arrive once the lock is gone. Two CI runs lost emails this way."""
+    users = [UserFactory(email=f"{name}@example.com") for name in ("ann", "bob")]
+    with transaction.atomic():  # the relay after commit finds the broker down: both wait in the outbox
+        for user in users:
+            services.enqueue(kind="accounts.verification_email", payload={"user_id": user.pk, "email": user.email})
+    emails = Message.objects.filter(kind="accounts.verification_email").order_by("pk")
+    assert list(emails.values_list("status", "relayed_at")) == [("pending", None)] * 2
+    monkeypatch.undo()  # the broker is back
+
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_second_row() -> None:
+        try:
+            with transaction.atomic():
+                Message.objects.select_for_update().get(pk=emails[1].pk)
+                locked.set()
+                release.wait(timeout=LOCK_SECONDS)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_second_row)
+    holder.start()
+    assert locked.wait(timeout=10)
+    threading.Timer(LOCK_SECONDS, release.set).start()
+    queue = f"test-outbox-{uuid.uuid4().hex[:10]}"
+    env = {"EMAIL_URL": f"smtp://127.0.0.1:{sink.port}", "CELERY_TASK_DEFAULT_QUEUE": queue}
+    try:
+        with running_worker(queue=queue, log_path=tmp_path / "worker.log", media_root=tmp_path, extra_env=env,
+                            pool=["--pool", "prefork", "--concurrency", "2"]) as worker:
+            wait_for(lambda: emails.filter(status="sent").count() == 2, timeout=30,
+                     message=lambda: f"{list(emails.values('pk', 'status', 'attempts', 'relayed_at'))}\n{worker.log()}")
+    finally:
+        release.set()
+        holder.join()
+    assert sorted(to for message in sink.messages for to in message[0]) == ["ann@example.com", "bob@example.com"]
