@@ -15,6 +15,7 @@ urlpatterns = [
     # Operations (issue 8): readiness probe and Prometheus metrics (restricted, see observability).
     path("ready/", views.ready, name="ready"),
     path("metrics", observability.metrics, name="metrics"),
+    path("", include("catalog.urls")),  # the storefront's busiest pages are resolved first
     path("admin/", admin.site.urls),
     path("api/v1/", include("shop.api")),
     # Issue 5: the OpenAPI schema and its Swagger UI.
@@ -25,7 +26,6 @@ urlpatterns = [
     path("staff/", include("analytics.urls")),
     path("chat/", include("chat.urls")),
     path("accounts/", include("accounts.urls")),
-    path("", include("catalog.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),  # issue 25: webhook, test provider page, retry
     path("", include("recommendations.urls")),  # issue 27: the product page's rails

@@ -1,7 +1,7 @@
 """The delivery engine: relay due deliveries to the "webhooks" queue, and make one attempt.
 
     relay(...)                 hands due deliveries to Celery (webhooks.tasks.deliver, its own queue)
-    attempt(delivery_id=...)   one signed POST under the delivery's row lock, recorded as an Attempt
+    attempt(delivery_id=...)   one signed POST of a claimed delivery, recorded as an Attempt
 
 Each delivery is its own job with WEBHOOK_TIMEOUT seconds at most, so a slow or dead endpoint
 costs one worker slot for that long per attempt and never holds up another endpoint's job queued
@@ -15,10 +15,11 @@ address is final. After WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row 
 the endpoint is disabled and the shop owner emailed through the outbox; its pending deliveries
 fail at their next attempt. Switching it on again restarts the count (services.update_endpoint).
 
-Exactly once in effect, at least once on the wire: the attempt runs while holding the delivery's
-row lock and records the outcome in the same transaction, so two jobs for one delivery never both
-send it. A worker killed mid-attempt rolls back: the job comes back (acks_late) or the relay hands
-it again, and it is sent again with the same webhook-id, for receivers to deduplicate.
+At least once on the wire, recorded once: an attempt claims its delivery under the row lock (a
+lease, see attempt) before it sends, so two jobs for one delivery never both send it, and no
+transaction stays open while a receiver answers. A worker killed mid-attempt records nothing: the
+relay hands the delivery over again when its lease ends, and it is sent again with the same
+webhook-id, for receivers to deduplicate.
 """
 import logging
 import random
@@ -38,6 +39,7 @@ from .models import Attempt, Delivery, Endpoint
 logger = logging.getLogger(__name__)
 
 RELAY_BATCH = 1000  # deliveries per relay run
+LEASE_MARGIN = 5.0  # seconds an attempt's claim outlasts WEBHOOK_TIMEOUT (attempt)
 
 
 def relay(*, delivery_ids: Iterable[int] | None = None, stale_after_seconds: float | None = None,
@@ -79,22 +81,39 @@ def request_for(delivery: Delivery, *, now: datetime) -> tuple[bytes, dict[str, 
 
 def attempt(*, delivery_id: int, now: datetime | None = None) -> str:
     """Make one attempt of delivery `delivery_id` if it is pending and due at `now` (default: now),
-    under its row lock, and record it: "succeeded", "retry" (the next attempt is scheduled) or
-    "failed" (given up). Returns "skipped" when it is not pending, not due, gone, or being
-    attempted by another job right now. Never raises for the receiver's or the network's faults."""
+    and record it: "succeeded", "retry" (the next attempt is scheduled) or "failed" (given up).
+    Returns "skipped" when it is not pending, not due, gone, or being attempted by another job.
+    Never raises for the receiver's or the network's faults.
+
+    No database transaction is open while the request is on the wire: the delivery is claimed
+    first (its next attempt moved to the end of a lease of WEBHOOK_TIMEOUT + LEASE_MARGIN seconds,
+    so neither another job nor the relay takes it meanwhile), the POST is made, and the outcome is
+    recorded in a second short transaction. An attempt whose process dies on the wire leaves the
+    delivery pending and unrecorded; the relay hands it over again when the lease ends."""
     now = now or timezone.now()
+    lease_until = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT + LEASE_MARGIN)
     with transaction.atomic():
         delivery = (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("endpoint", "event").filter(pk=delivery_id).first())
         if delivery is None or delivery.status != Delivery.Status.PENDING or delivery.next_attempt_at > now:
             return "skipped"
-        endpoint = delivery.endpoint
-        body, headers = request_for(delivery, now=now)
-        switched_off = endpoint.disabled_at is not None or not endpoint.is_active
-        if switched_off and delivery.event.type != "webhook.test":  # a test may try an endpoint before going live
-            result = sender.Result("failed", None, "", "the endpoint is disabled", 0.0)
-        else:
-            result = sender.post(url=endpoint.url, body=body, headers=headers)
+        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=lease_until)  # the claim
+    endpoint = delivery.endpoint
+    body, headers = request_for(delivery, now=now)
+    switched_off = endpoint.disabled_at is not None or not endpoint.is_active
+    if switched_off and delivery.event.type != "webhook.test":  # a test may try an endpoint before going live
+        result = sender.Result("failed", None, "", "the endpoint is disabled", 0.0)
+    else:
+        result = sender.post(url=endpoint.url, body=body, headers=headers)
+    with transaction.atomic():
+        claimed = (Delivery.objects.select_for_update()
+                   .filter(pk=delivery.pk, status=Delivery.Status.PENDING, next_attempt_at=lease_until)
+                   .values_list("attempts", flat=True).first())
+        if claimed is None:  # the lease ran out and another attempt took the delivery over: it records
+            logger.warning("Webhook delivery %s: an attempt outlived its lease; its outcome (%s) is not recorded",
+                           delivery.pk, result.outcome)
+            return "skipped"
+        delivery.attempts = claimed
         outcome = _record(delivery, result, body=body, headers=headers, now=now)
     log = logger.info if outcome == "succeeded" else logger.warning
     log("Webhook delivery %s (%s) to %s, attempt %d: %s %s", delivery.pk, delivery.event.type, endpoint.url,

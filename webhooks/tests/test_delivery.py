@@ -235,6 +235,35 @@ def test_two_jobs_for_one_delivery_send_it_once(receiver, no_relay):
     assert sorted(outcomes) == ["skipped", "succeeded"] and len(hook.requests) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_the_receiver_answers(receiver, no_relay):
+    """A slow receiver must not hold a database transaction (and the delivery's row lock) open:
+    while it takes its time, the delivery can be locked at once from another connection, and it
+    is claimed (not due) so that no other job sends it meanwhile."""
+    hook = receiver(delay=2.0)
+    row = publish_test(services.create_endpoint(url=hook.url))
+    outcomes = []
+
+    def run():
+        from django.db import connection
+        outcomes.append(delivery.attempt(delivery_id=row.pk))
+        connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not hook.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hook.requests, "the attempt never reached the receiver"
+    with transaction.atomic():  # NOWAIT: raises at once if the attempt's transaction held the row
+        claimed = Delivery.objects.select_for_update(nowait=True).get(pk=row.pk)
+    assert claimed.status == "pending" and claimed.next_attempt_at > timezone.now()
+    assert delivery.attempt(delivery_id=row.pk) == "skipped"  # another job meanwhile
+    thread.join()
+    assert outcomes == ["succeeded"] and len(hook.requests) == 1
+    assert Delivery.objects.get(pk=row.pk).attempts == Attempt.objects.filter(delivery=row.pk).count() == 1
+
+
 def test_redeliver_one_or_every_failed_since_keeps_the_webhook_id(receiver):
     hook = receiver(statuses=[404, 404, 200])
     endpoint = services.create_endpoint(url=hook.url)
