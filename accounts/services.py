@@ -101,7 +101,8 @@ def send_verification(*, user: User, email: str | None = None) -> None:
 @transaction.atomic
 def verify_email(*, token: str) -> User:
     """Open a verification link: the account's email becomes `email` from the token (an email
-    change) and is marked verified now. Opening the link again changes nothing.
+    change) and is marked verified now, and the guest orders placed with it become the account's
+    (orders.services.attach_guest_orders). Opening the link again changes nothing.
 
     Raises InvalidLink for a bad or expired token or a deleted account; AccountError when the new
     email was taken by another account in the meantime.
@@ -123,6 +124,9 @@ def verify_email(*, token: str) -> User:
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email", "email_verified_at"])
+        from orders import services as orders
+
+        orders.attach_guest_orders(customer=user)  # the email is proven theirs: so are its guest orders
     return user
 
 

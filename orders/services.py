@@ -22,11 +22,12 @@ from webhooks import events as webhook_events
 from .carts import (SESSION_CART_KEY, CheckoutError, EmptyCart, InvalidQuantity, VariantUnavailable, add_to_cart,
                     apply_voucher, find_cart, get_or_create_cart, merge_guest_cart_into_customer_cart, set_line_quantity)
 from .details import CheckoutDetails
+from .guests import attach_guest_orders
 from .models import Cart, Order, OrderLine, OrderStatusChange
 from .pricing import UnknownShippingMethod, price_cart
 
 __all__ = [
-    "CheckoutDetails", "CheckoutError", "GiftCardError", "apply_voucher", "EmptyCart", "InsufficientStock",
+    "CheckoutDetails", "CheckoutError", "GiftCardError", "apply_voucher", "attach_guest_orders", "EmptyCart", "InsufficientStock",
     "InvalidQuantity",
     "SHOPPER_ERRORS", "TRANSITIONS", "allowed_transitions", "cancel_order", "transition_order",
     "UnknownShippingMethod", "VariantUnavailable", "VoucherNotApplicable", "add_to_cart", "find_cart",

@@ -217,3 +217,24 @@ def test_checkout_offers_every_saved_address(client):
     assert "5 Office Park" in page.content.decode()
     picked = client.get(reverse("orders:checkout") + f"?address={work.pk}")
     assert picked.context["form"]["shipping_line1"].value() == "5 Office Park"
+
+
+def test_guest_orders_become_the_account_s_once_its_email_is_verified(client, django_capture_on_commit_callbacks):
+    """A guest buys, then signs up with the same email (the confirmation page offers it): the
+    order shows under "Your orders" once the verification link is opened, not before; another
+    address's guest order and another customer's order stay where they are."""
+    from orders.tests.factories import OrderFactory
+
+    mine = OrderFactory(email="Nia@Example.com", customer=None)
+    someone_elses = OrderFactory(email="other@example.com", customer=None)
+    owned = OrderFactory(email="nia@example.com", customer=UserFactory(email="old-nia@example.com"))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("signup"), signup_form("nia@example.com"))
+    client.force_login(User.objects.get(email="nia@example.com"))
+    assert mine.number not in client.get(reverse("orders:order_list")).content.decode()  # not proven hers yet
+    client.get(link_in(mail.outbox[0]), follow=True)
+    page = client.get(reverse("orders:order_list")).content.decode()
+    assert mine.number in page and someone_elses.number not in page and owned.number not in page
+    mine.refresh_from_db(), someone_elses.refresh_from_db(), owned.refresh_from_db()
+    assert mine.customer.email == "nia@example.com" and someone_elses.customer is None
+    assert owned.customer.email == "old-nia@example.com"
