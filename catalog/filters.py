@@ -7,7 +7,8 @@ import django_filters
 from django import forms
 from django.utils.functional import cached_property
 
-from .selectors import DEFAULT_SORT, RELEVANCE, SORTS, Facets, matching_variant_exists, sort_products
+from .selectors import (DEFAULT_SORT, RELEVANCE, SORTS, Facets, matching_variant_exists, shown_price_in,
+                        sort_products)
 
 
 SORT_CHOICES = tuple((key, label) for key, (label, _) in SORTS.items())
@@ -15,7 +16,9 @@ SORT_CHOICES = tuple((key, label) for key, (label, _) in SORTS.items())
 
 class ProductFilter(django_filters.FilterSet):
     """Filters and sorting for a category or search listing. Pass `facets` to offer only the
-    sizes and colours present in that listing."""
+    sizes and colours present in that listing. The price range is in prices as shoppers are shown
+    them (with or without tax, orders.pricing.display); with `prices_as_shown=False` in the prices
+    as entered, which the API shows."""
 
     size = django_filters.MultipleChoiceFilter(
         choices=[], method="_noop", widget=forms.CheckboxSelectMultiple, label="Size")
@@ -29,8 +32,9 @@ class ProductFilter(django_filters.FilterSet):
     COUNTED = ("size", "colour", "min_price", "max_price", "in_stock")  # the parameters that change what is counted
 
     def __init__(self, data=None, queryset=None, *, facets: Facets | None = None,
-                 default_sort: str = DEFAULT_SORT, request=None, prefix=None):
+                 default_sort: str = DEFAULT_SORT, prices_as_shown: bool = True, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
+        self.prices_as_shown = prices_as_shown  # the price range is in shown prices (pages) or entered ones (the API)
         self.default_sort = default_sort
         fields = self.form.fields  # this filterset's own form, with its own copies of the fields
         if default_sort == RELEVANCE:
@@ -50,14 +54,13 @@ class ProductFilter(django_filters.FilterSet):
             conditions["size__in"] = data["size"]
         if data.get("colour"):
             conditions["colour__in"] = data["colour"]
-        if data.get("min_price") is not None:
-            conditions["effective_price__gte"] = data["min_price"]
-        if data.get("max_price") is not None:
-            conditions["effective_price__lte"] = data["max_price"]
+        prices = []
+        if data.get("min_price") is not None or data.get("max_price") is not None:
+            prices.append(shown_price_in(data.get("min_price"), data.get("max_price"), as_shown=self.prices_as_shown))
         if data.get("in_stock"):
             conditions["stock__gt"] = 0
-        if conditions:
-            queryset = queryset.filter(matching_variant_exists(**conditions))
+        if conditions or prices:
+            queryset = queryset.filter(matching_variant_exists(*prices, **conditions))
         return queryset if self.chosen_sort == RELEVANCE else sort_products(queryset, self.chosen_sort)
 
     @property

@@ -153,7 +153,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         # The chosen sizes and colours are the choices: one not in the catalogue matches nothing.
         facets = selectors.Facets(sizes=data["size"], colours=data["colour"])
         filterset = ProductFilter(data, queryset=selectors.product_cards(base), facets=facets,
-                                  default_sort=default_sort)
+                                  default_sort=default_sort, prices_as_shown=False)  # the API shows entered prices
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
         return filterset.qs

@@ -9,8 +9,8 @@ from .cards import (
     sort_keys, sort_products, with_price_from,
 )
 from .listing import (
-    SIZE_ORDER, Facets, ListingFacts, breadcrumbs, facets_for, matching_variant_exists, size_sort_key,
-    top_level_categories,
+    SIZE_ORDER, Facets, ListingFacts, breadcrumbs, facets_for, matching_variant_exists, shown_price_in,
+    size_sort_key, top_level_categories,
 )
 from .product import (
     REVIEWS_SHOWN, VariantChoiceError, VariantPicker, choose_variant, product_detail, product_page, variant_picker,
@@ -19,7 +19,7 @@ from .product import (
 __all__ = [
     "CARD_FIELDS", "DEFAULT_SORT", "RELEVANCE", "RELEVANCE_KEYS", "REVIEWS_SHOWN", "SIZE_ORDER", "SORT_KEYS", "SORTS",
     "Facets", "ListingFacts", "ProductCard", "VariantChoiceError", "VariantPicker", "breadcrumbs", "choose_variant",
-    "facets_for", "load_cards", "lowest_selling_price", "matching_variant_exists",
+    "facets_for", "load_cards", "lowest_selling_price", "matching_variant_exists", "shown_price_in",
     "primary_image_prefetch", "primary_image_subquery", "product_cards", "product_cards_page", "product_detail",
     "product_page", "size_sort_key", "sort_keys", "sort_products", "top_level_categories",
     "variant_picker", "with_price_from",

@@ -3,10 +3,11 @@
 import hashlib
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ..models import Category, Product, Variant
 from ..pagination import capped_count
@@ -133,9 +134,30 @@ def breadcrumbs(category: Category) -> list[Category]:
     unchanged)."""
     return category_tree().breadcrumbs(category)
 
-def matching_variant_exists(**variant_filters) -> Exists:
-    """An Exists() over active variants of the outer product that match `variant_filters`."""
+def matching_variant_exists(*conditions: Q, **variant_filters) -> Exists:
+    """An Exists() over active variants of the outer product that match `conditions` (Q objects
+    on the variant) and `variant_filters`."""
     return Exists(
-        Variant.objects.active().with_effective_price().filter(product=OuterRef("pk")).filter(**variant_filters)
+        Variant.objects.active().with_effective_price().filter(product=OuterRef("pk"))
+        .filter(*conditions, **variant_filters)
     )
+
+
+def shown_price_in(low: Decimal | None, high: Decimal | None, *, as_shown: bool = True) -> Q:
+    """A condition on an active variant (with_effective_price) whose selling price, as shoppers
+    are shown it (with or without tax, orders.pricing.display), is within `low`..`high` (None:
+    open), for listing filters: shoppers type the prices they see. `as_shown=False`: the range is
+    in entered prices (what the API shows)."""
+    from orders.pricing.display import entered_price_bounds
+
+    per_class = entered_price_bounds(low, high) if as_shown else {}
+    if not per_class:  # shown as entered
+        return Q(**({} if low is None else {"effective_price__gte": low}),
+                 **({} if high is None else {"effective_price__lte": high}))
+    either = Q(pk__in=[])
+    for tax_class, (entered_low, entered_high) in per_class.items():
+        either |= Q(product__tax_class=tax_class,
+                    **({} if entered_low is None else {"effective_price__gte": entered_low}),
+                    **({} if entered_high is None else {"effective_price__lt": entered_high}))
+    return either
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from catalog.filters import ProductFilter
 from catalog.models import Product
-from catalog.selectors import RELEVANCE, SORTS, Facets, matching_variant_exists, sort_products
+from catalog.selectors import RELEVANCE, SORTS, Facets, matching_variant_exists, shown_price_in, sort_products
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
 
 SORT_CHOICES = [(key, label) for key, (label, _) in SORTS.items()]
@@ -36,8 +36,8 @@ def test_valid_filters_are_cleaned_shown_and_counted():
                                "max_price": "50.5", "in_stock": True, "invalid": set()}
     assert filterset.active_filter_count == 5
     expected = sort_products(Product.objects.visible().filter(matching_variant_exists(
-        size__in=["M", "S"], colour__in=["Gray"], effective_price__gte=Decimal("10"),
-        effective_price__lte=Decimal("50.5"), stock__gt=0)), "price")
+        shown_price_in(Decimal("10"), Decimal("50.5")), size__in=["M", "S"], colour__in=["Gray"], stock__gt=0)),
+        "price")
     assert str(filterset.qs.query) == str(expected.query)
 
 

@@ -83,6 +83,33 @@ def catalogue_price(amount: Decimal | None, tax_class: str, rates: dict[str, Dec
     return shown(amount, Decimal(rates.get(tax_class, ZERO)), policy)
 
 
+def entered_price_bounds(low: Decimal | None, high: Decimal | None) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+    """A shopper's price range as shown (`low`, `high`: Decimals or None for open) as entered
+    prices, per tax class: {tax class: (lowest entered price shown >= low, entered price bound
+    that shows above `high`)}. A catalogue price e of class c is shown within the range exactly
+    when low_c <= e and e < high_c (shown prices are rounded half up to the minor unit, so the
+    bounds sit half a minor unit out). {} when the shop shows prices as entered (no query): then
+    the range applies to entered prices as it stands. Classes without a rate keep the range."""
+    from catalog.models import TaxClass
+
+    from .context import shop_policy
+    from .rounding import minor_unit
+
+    policy = shop_policy()
+    if not converts(policy):
+        return {}
+    rates = origin_rates(policy)
+    half = minor_unit(policy.currency) / 2
+    bounds = {}
+    for tax_class in TaxClass.values:
+        factor = 1 + Decimal(rates.get(tax_class, ZERO))
+        if not policy.display_gross:  # entered gross, shown net: e / factor is shown
+            factor = 1 / factor
+        bounds[tax_class] = (None if low is None else (low - half) / factor,
+                             None if high is None else (high + half) / factor)
+    return bounds
+
+
 def catalogue_shower(tax_class: str) -> Callable[[Decimal | None], Decimal | None] | None:
     """A function showing the shop's catalogue prices of `tax_class` (reads the rates once), or
     None when the shop shows prices as entered (no query)."""

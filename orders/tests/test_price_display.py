@@ -81,6 +81,28 @@ def test_a_shop_entering_net_prices_can_show_them_with_tax(client, settings, db)
     cards = client.get(f"{tees.get_absolute_url()}?sort=name").context["products"]
     assert [(card.name, card.price_from) for card in cards] == [("Book", D("21.00")), ("Tee", D("22.00"))]
 
+    def filtered(query: str) -> list[str]:  # shoppers type the prices they see, with tax
+        return [card.name for card in client.get(f"{tees.get_absolute_url()}?sort=name&{query}").context["products"]]
+
+    assert filtered("max_price=21.50") == ["Book"]  # both are £20.00 entered
+    assert filtered("min_price=22") == ["Tee"]
+    assert filtered("min_price=21&max_price=22") == ["Book", "Tee"]  # the bounds are inclusive, to the cent
+    assert filtered("max_price=20.99") == []
+
+
+def test_a_trade_shop_filters_on_the_prices_it_shows(client, b2b_shop):
+    jackets, _ = b2b_shop  # £60.00 entered with VAT, shown £50.00
+    def filtered(query: str) -> list[str]:
+        return [card.name for card in client.get(f"{jackets.get_absolute_url()}?{query}").context["products"]]
+
+    assert filtered("max_price=50") == filtered("min_price=50") == ["Jacket"]
+    assert filtered("max_price=49.99") == filtered("min_price=50.01") == []
+
+    def api(query: str) -> list[tuple[str, str]]:  # the API shows, and so filters on, the entered prices
+        return [(card["name"], card["price_from"]) for card in client.get(f"/api/v1/products/?{query}").json()["results"]]
+
+    assert api("max_price=60") == [("Jacket", "60.00")] and api("max_price=59.99") == []
+
 
 def test_shown_as_entered_reads_no_tax_rates(client, settings, db, django_assert_num_queries):
     """The default: nothing is converted, and no page pays a query for it."""
