@@ -31,6 +31,9 @@
     return d.getDate() + " " + MONTHS[d.getMonth()] + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
 
+  // The staff pages draw messages the same way (static/js/staff_chat.js, loaded after this file).
+  window.ishopChatText = { fillText: fillText, shortTime: shortTime };
+
   function addMessage(event) {
     var list = box && box.querySelector("[data-chat-messages]");
     if (!list || seen[event.id] || list.querySelector('[data-message-id="' + event.id + '"]')) return;

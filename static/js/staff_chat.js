@@ -4,28 +4,9 @@
   "use strict";
   var status, box, inbox, socket, ping, delay = 500, lastId = 0;
 
-  function fillText(node, text) {
-    text.split(/(https?:\/\/[^\s<>"']+)/).forEach(function (part, i) {
-      if (i % 2 === 1) {
-        var link = document.createElement("a");
-        link.href = part; link.textContent = part; link.rel = "nofollow noopener"; link.target = "_blank";
-        node.appendChild(link);
-      } else {
-        part.split("\n").forEach(function (line, j) {
-          if (j) node.appendChild(document.createElement("br"));
-          node.appendChild(document.createTextNode(line));
-        });
-      }
-    });
-  }
-
-  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-  // As the server-rendered messages: "7 Dec 14:03" (date:"j M H:i").
-  function shortTime(iso) {
-    var d = new Date(iso), pad = function (n) { return (n < 10 ? "0" : "") + n; };
-    return d.getDate() + " " + MONTHS[d.getMonth()] + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
-  }
+  // Messages are drawn as the shopper's panel draws them: links made clickable from DOM nodes
+  // (never innerHTML), times as the server renders them (static/js/chat.js, loaded before this file).
+  var fillText = window.ishopChatText.fillText, shortTime = window.ishopChatText.shortTime;
 
   function addMessage(event) {
     var list = box.querySelector("[data-chat-messages]");
