@@ -66,7 +66,7 @@ def test_shopper_and_staff_chat_live_through_the_production_stack(production_sta
             shopper.click("[data-chat-open]")
             panel = shopper.locator("[data-chat-panel]")
             expect(panel.locator("[data-chat-presence]")).to_contain_text("We are online")
-            panel.locator('input[name="email"]').fill("gale@example.com")
+            panel.locator('input[name="email"]').fill("gale.with.a.rather.long.address@example.com")
             panel.locator("textarea").fill("Does the hoodie run small?")
             panel.locator('button[type="submit"]').click()
             expect(panel.locator(".chat-message.chat-shopper")).to_have_count(1)
@@ -90,6 +90,9 @@ def test_shopper_and_staff_chat_live_through_the_production_stack(production_sta
             staff_page.wait_for_selector(".chat-message.chat-shopper >> nth=1", timeout=5_000)
             shopper_to_staff = time.monotonic() - started
             expect(staff_page.locator("[data-chat-messages]")).to_contain_text("Thanks, I'll take an M")
+            staff_page.set_viewport_size({"width": 390, "height": 844})  # on a phone the long email wraps
+            staff_page.reload()
+            assert staff_page.evaluate("document.documentElement.scrollWidth") <= 390
         finally:
             browser.close()
     print(f"\nchat through make prod: staff -> shopper {staff_to_shopper * 1000:.0f} ms, "
