@@ -90,6 +90,11 @@ def test_shopper_and_staff_chat_live_through_the_production_stack(production_sta
             staff_page.wait_for_selector(".chat-message.chat-shopper >> nth=1", timeout=5_000)
             shopper_to_staff = time.monotonic() - started
             expect(staff_page.locator("[data-chat-messages]")).to_contain_text("Thanks, I'll take an M")
+            # Each side sees its own messages on the right.
+            def left_edge(page, author):
+                return page.locator(f".chat-message.chat-{author}").first.bounding_box()["x"]
+            assert left_edge(staff_page, "staff") > left_edge(staff_page, "shopper")
+            assert left_edge(shopper, "shopper") > left_edge(shopper, "staff")
             staff_page.set_viewport_size({"width": 390, "height": 844})  # on a phone the long email wraps
             staff_page.reload()
             assert staff_page.evaluate("document.documentElement.scrollWidth") <= 390
