@@ -72,8 +72,10 @@ def test_shopper_and_staff_chat_live_through_the_production_stack(production_sta
             expect(panel.locator(".chat-message.chat-shopper")).to_have_count(1)
             wait_for_socket(shopper, "/ws/chat/")
             conversation = Conversation.objects.get()
-            # The inbox heard of the new conversation over its socket.
-            expect(staff_page.locator("[data-inbox-new]")).to_be_visible()
+            # The inbox heard of the new conversation over its socket, and shows it without a reload.
+            expect(staff_page.locator("[data-chat-inbox]")).to_contain_text("gale.with.a.rather.long.address@example.com")
+            expect(staff_page.locator("[data-staff-presence-names]")).to_contain_text("Sam")  # who is online, too
+            assert staff_page.locator("[data-inbox-new]").is_hidden()
 
             staff_page.goto(f"{url}/staff/chat/{conversation.pk}/")
             wait_for_socket(staff_page, "/ws/staff/chat/")

@@ -98,7 +98,7 @@ def test_staff_inbox_lists_unread_and_presence(client):
     row = selectors.inbox(tab="open", staff=staff).get()
     assert row.unread == 2
     assert selectors.inbox_counts(staff=staff) == {"open": 1, "mine": 0, "closed": 0, "unread": 1}
-    assert b"Online: Sam" in page.content
+    assert b"Online: <span data-staff-presence-names>Sam</span>" in page.content
     assert client.get("/staff/chat/?tab=mine").status_code == 200
     assert client.get("/staff/chat/?tab=bogus").status_code == 200
     # Opening the conversation marks it read.

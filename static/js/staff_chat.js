@@ -28,12 +28,35 @@
     if (event.author === "shopper") socket.send(JSON.stringify({ type: "read", conversation: event.conversation, id: event.id }));
   }
 
+  // A new conversation, or staff coming and going: the inbox's rows, tab counts and who is online
+  // are read again from the page itself (server-rendered, so they match a reload), one read at a time.
+  var refreshing = false, refreshAgain = false;
+  function refreshInbox() {
+    if (refreshing) { refreshAgain = true; return; }
+    refreshing = true;
+    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        ["[data-chat-inbox] tbody", ".chat-tabs", "[data-staff-presence-names]", "[data-staff-presence-count]"]
+          .forEach(function (selector) {
+            var old = document.querySelector(selector), next = fresh.querySelector(selector);
+            if (old && next) old.replaceWith(document.importNode(next, true));
+          });
+      })
+      .catch(function () { document.querySelector("[data-inbox-new]").hidden = false; })
+      .then(function () {
+        refreshing = false;
+        if (refreshAgain) { refreshAgain = false; refreshInbox(); }
+      });
+  }
+
   function onMessage(event) {
     lastId = Math.max(lastId, event.id);
     if (box && Number(box.dataset.staffConversation) === event.conversation) { addMessage(event); return; }
     if (!inbox || event.author !== "shopper") return;
     var row = inbox.querySelector('[data-conversation-row="' + event.conversation + '"]');
-    if (!row) { document.querySelector("[data-inbox-new]").hidden = false; return; }
+    if (!row) { refreshInbox(); return; }
     var badge = row.querySelector("[data-unread]");
     badge.textContent = String(Number(badge.textContent) + 1);
     badge.classList.add("unread");
@@ -53,6 +76,7 @@
       else if (event.type === "presence") {
         var presence = document.querySelector("[data-staff-presence-count]");
         if (presence) presence.textContent = String(event.staff_online);
+        if (inbox) refreshInbox(); // and who they are
       } else if (event.type === "conversation" && box && Number(box.dataset.staffConversation) === event.conversation) {
         var note = box.querySelector("[data-conversation-changed]");
         if (note) note.hidden = false; // closed, reopened or assigned elsewhere: the page's buttons are stale
