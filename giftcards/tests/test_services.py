@@ -91,7 +91,7 @@ def test_two_cards_and_a_voucher_pay_exactly_the_total(django_capture_on_commit_
     assert order.status_changes.last().note == "Paid in full by gift card."
     assert Message.objects.filter(kind="orders.order_email", payload__event="confirmation").exists()
     confirmation, = mail.outbox
-    assert "Total: 41.00 USD\nGift card ****AAAA: -20.00 USD\nGift card ****BBBB: -21.00 USD\nTo pay: 0.00 USD" \
+    assert "Total: $41.00\nGift card ****AAAA: -$20.00\nGift card ****BBBB: -$21.00\nTo pay: $0.00" \
         in confirmation.body
     # The ledgers add up to the balances.
     for gift in (first, second):

@@ -50,7 +50,7 @@ def test_guest_confirmation_email_links_to_the_order_and_its_timeline(client, dj
     message, = mail.outbox
     assert message.to == ["gale@example.com"]
     assert message.subject == f"Your iShop order {order.number} is confirmed"
-    assert "2 x Aero Daily Tank" in message.body and f"Total: {order.total} USD" in message.body
+    assert "2 x Aero Daily Tank" in message.body and f"Total: ${order.total:,.2f}" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and "<table" in html and order.number in html
 
