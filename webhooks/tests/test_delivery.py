@@ -216,20 +216,25 @@ def test_sequence_numbers_increase_per_endpoint_so_a_receiver_can_order(receiver
     assert sequences == sorted(set(sequences))
 
 
+def attempt_in_thread(delivery_id: int, outcomes: list) -> threading.Thread:
+    """A started thread making one attempt of the delivery on its own connection, as a second
+    worker would; its outcome is appended to `outcomes`."""
+    def run():
+        from django.db import connection
+        outcomes.append(delivery.attempt(delivery_id=delivery_id))
+        connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_jobs_for_one_delivery_send_it_once(receiver, no_relay):
     hook = receiver(delay=0.5)
     row = publish_test(services.create_endpoint(url=hook.url))
     outcomes = []
-
-    def run():
-        from django.db import connection
-        outcomes.append(delivery.attempt(delivery_id=row.pk))
-        connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
+    threads = [attempt_in_thread(row.pk, outcomes) for _ in range(2)]
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["skipped", "succeeded"] and len(hook.requests) == 1
@@ -240,17 +245,10 @@ def test_no_transaction_is_open_while_the_receiver_answers(receiver, no_relay):
     """A slow receiver must not hold a database transaction (and the delivery's row lock) open:
     while it takes its time, the delivery can be locked at once from another connection, and it
     is claimed (not due) so that no other job sends it meanwhile."""
-    hook = receiver(delay=2.0)
+    hook = receiver(delay=1.0)  # long enough to look, well inside the tests' WEBHOOK_TIMEOUT of 2 s
     row = publish_test(services.create_endpoint(url=hook.url))
     outcomes = []
-
-    def run():
-        from django.db import connection
-        outcomes.append(delivery.attempt(delivery_id=row.pk))
-        connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
+    thread = attempt_in_thread(row.pk, outcomes)
     deadline = time.monotonic() + 10
     while not hook.requests and time.monotonic() < deadline:
         time.sleep(0.05)
