@@ -19,6 +19,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +30,7 @@ PAGES = ["/c/men/tops/jackets/", "/p/beaumont-summit-kit/", "/search/?q=jacket"]
 def setup() -> None:
     """Django in this process as production runs it (DEBUG off), with the page cache off."""
     os.environ.setdefault("DJANGO_SECRET_KEY", "page-split-" + "x" * 40)
+    os.environ.setdefault("DJANGO_STATIC_ROOT", tempfile.mkdtemp(prefix="ishop-page-split-"))  # as pages.py
     os.environ.update(DJANGO_SETTINGS_MODULE="shop.settings", DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="*",
                       DJANGO_SECURE_SSL_REDIRECT="false", DJANGO_CONN_MAX_AGE="60", DJANGO_LOG_LEVEL="WARNING",
                       SHOP_PAGE_CACHE_SECONDS="0")
